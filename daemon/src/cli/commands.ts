@@ -1,0 +1,173 @@
+/**
+ * The CLI's commands, one table: name, usage, options (with their help text) and what to run.
+ * `faasmesh help` and `faasmesh <command> --help` are generated from it.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolveApiUrl } from '../config/index.js'
+import { ApiClient } from './client.js'
+import { runDaemon } from './daemon-command.js'
+import { bytes, table } from './format.js'
+import { print, UsageError, type CliIo } from './io.js'
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  short?: string
+  multiple?: boolean
+  /** Shown in help, e.g. `--data <text>`. */
+  arg?: string
+  help: string
+}
+
+export interface ParsedArgs {
+  positionals: string[]
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>
+}
+
+export interface Command {
+  name: string
+  usage: string
+  summary: string
+  options: Record<string, OptionSpec>
+  /** Number of positional arguments: [min, max]. */
+  positionals: [number, number]
+  run(args: ParsedArgs, io: CliIo): Promise<number>
+}
+
+const CLIENT_OPTIONS: Record<string, OptionSpec> = {
+  api: { type: 'string', arg: '<url>', help: 'Gateway of the daemon to talk to (default: $FAASMESH_API or http://127.0.0.1:8787)' },
+  json: { type: 'boolean', help: 'Print machine-readable JSON instead of text' }
+}
+
+function client (args: ParsedArgs, io: CliIo): ApiClient {
+  return new ApiClient(resolveApiUrl(args.values.api as string | undefined, io.env))
+}
+
+async function readStdin (io: CliIo): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Uint8Array))
+  return Buffer.concat(chunks)
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'daemon',
+    usage: 'faasmesh daemon [options]',
+    summary: 'Run a node: the sandbox, the function store and the HTTP gateway',
+    positionals: [0, 0],
+    options: {
+      'data-dir': { type: 'string', arg: '<dir>', help: 'Where the identity and the functions live (default: ~/.faasmesh)' },
+      config: { type: 'string', arg: '<file>', help: 'JSON config file (see docs/config.md)' },
+      'api-listen': { type: 'string', arg: '<host:port>', help: 'Gateway address (default: 127.0.0.1:8787; port 0 picks a free one)' },
+      slots: { type: 'string', arg: '<n>', help: 'Invocations run in parallel (default: cores - 1)' }
+    },
+    run: runDaemon
+  },
+  {
+    name: 'deploy',
+    usage: 'faasmesh deploy <name> <file.wasm> [--api URL] [--json]',
+    summary: 'Validate, store and name a function on the daemon',
+    positionals: [2, 2],
+    options: CLIENT_OPTIONS,
+    async run (args, io) {
+      const [name, file] = args.positionals as [string, string]
+      let wasm: Uint8Array
+      try {
+        wasm = await readFile(file)
+      } catch (err: any) {
+        throw new UsageError(`cannot read ${file}: ${err?.code === 'ENOENT' ? 'no such file' : String(err?.message ?? err)}`)
+      }
+      const deployed = await client(args, io).json<{ name: string, cid: string, size: number, version: number }>(
+        'POST', `/v1/functions/${encodeURIComponent(name)}`, wasm)
+      if (args.values.json === true) print(io.stdout, JSON.stringify(deployed))
+      else print(io.stdout, `deployed ${deployed.name} (v${deployed.version})\n  cid   ${deployed.cid}\n  size  ${bytes(deployed.size)}`)
+      return 0
+    }
+  },
+  {
+    name: 'invoke',
+    usage: 'faasmesh invoke <name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--verbose] [--api URL] [--json]',
+    summary: 'Run a function and print its output',
+    positionals: [1, 1],
+    options: {
+      ...CLIENT_OPTIONS,
+      data: { type: 'string', short: 'd', arg: '<text>', help: 'Input sent as UTF-8 (JSON by convention)' },
+      file: { type: 'string', short: 'f', arg: '<file>', help: 'Input read from a file ("-" reads standard input)' },
+      policy: { type: 'string', arg: '<name>', help: 'Placement policy: auction, local, random, round-robin, least-loaded, power-of-two' },
+      'deadline-ms': { type: 'string', arg: '<ms>', help: 'Give up with DeadlineExceededError after this long' },
+      verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error' }
+    },
+    async run (args, io) {
+      const { data, file, policy, verbose } = args.values as Record<string, string | boolean | undefined>
+      if (data != null && file != null) throw new UsageError('give either --data or --file, not both')
+      let input: Uint8Array = new Uint8Array(0)
+      if (typeof data === 'string') input = new TextEncoder().encode(data)
+      else if (file === '-') input = await readStdin(io)
+      else if (typeof file === 'string') {
+        try {
+          input = await readFile(file)
+        } catch (err: any) {
+          throw new UsageError(`cannot read ${file}: ${err?.code === 'ENOENT' ? 'no such file' : String(err?.message ?? err)}`)
+        }
+      }
+      const headers: Record<string, string> = {}
+      if (typeof policy === 'string') headers['x-faasmesh-policy'] = policy
+      const deadline = args.values['deadline-ms']
+      if (typeof deadline === 'string') headers['x-faasmesh-deadline-ms'] = deadline
+      const target = args.positionals[0]!
+      const res = await client(args, io).request('POST', `/v1/invoke/${encodeURIComponent(target)}`, input, headers)
+      const meta = {
+        cid: res.headers.get('x-faasmesh-cid'),
+        executor: res.headers.get('x-faasmesh-executor'),
+        policy: res.headers.get('x-faasmesh-policy'),
+        durationMs: Number(res.headers.get('x-faasmesh-duration-ms')),
+        placementMs: Number(res.headers.get('x-faasmesh-placement-ms')),
+        cold: res.headers.get('x-faasmesh-cold') === 'true',
+        fuel: Number(res.headers.get('x-faasmesh-fuel'))
+      }
+      if (args.values.json === true) {
+        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta }))
+        return 0
+      }
+      if (verbose === true) {
+        print(io.stderr, `${target} -> ${meta.cid}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
+          `  placement  ${meta.placementMs.toFixed(2)} ms\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
+      }
+      io.stdout.write(res.body)
+      // keep the shell prompt on its own line when the output has no final newline
+      if ((io.stdout as { isTTY?: boolean }).isTTY === true && res.body.at(-1) !== 0x0a) io.stdout.write('\n')
+      return 0
+    }
+  },
+  {
+    name: 'functions',
+    usage: 'faasmesh functions [--api URL] [--json]',
+    summary: 'List the functions the daemon has, with their CIDs',
+    positionals: [0, 0],
+    options: CLIENT_OPTIONS,
+    async run (args, io) {
+      const { functions } = await client(args, io).json<{ functions: Array<{ cid: string, size: number, names: string[], warm: boolean, deployedAt?: string }> }>('GET', '/v1/functions')
+      if (args.values.json === true) print(io.stdout, JSON.stringify(functions))
+      else if (functions.length === 0) print(io.stdout, 'no functions deployed; try: faasmesh deploy hello build/hello.wasm')
+      else {
+        print(io.stdout, table(['NAME', 'CID', 'SIZE', 'WARM', 'DEPLOYED'], functions.map((f) => [
+          f.names.join(',') || '-', f.cid, bytes(f.size), f.warm ? 'yes' : 'no', f.deployedAt ?? '-'
+        ])))
+      }
+      return 0
+    }
+  },
+  {
+    name: 'health',
+    usage: 'faasmesh health [--api URL] [--json]',
+    summary: 'Check that the daemon answers, and show its peer id and version',
+    positionals: [0, 0],
+    options: CLIENT_OPTIONS,
+    async run (args, io) {
+      const api = client(args, io)
+      const health = await api.json<{ ok: boolean, peerId: string, version: string, addrs: string[] }>('GET', '/v1/health')
+      if (args.values.json === true) print(io.stdout, JSON.stringify(health))
+      else print(io.stdout, `${health.ok ? 'ok' : 'NOT OK'}  ${api.baseUrl}\n  peer id  ${health.peerId}\n  version  ${health.version}\n  addrs    ${health.addrs.length > 0 ? health.addrs.join(', ') : '(none)'}`)
+      return health.ok ? 0 : 1
+    }
+  }
+]

@@ -1,0 +1,54 @@
+/** `faasmesh daemon`: runs a node in the foreground until SIGINT or SIGTERM. */
+import { loadConfig } from '../config/index.js'
+import { createDaemon } from '../index.js'
+import { VERSION } from '../version.js'
+import { bytes } from './format.js'
+import { print, type CliIo } from './io.js'
+import type { ParsedArgs } from './commands.js'
+
+/** A stop that takes longer than this (a wedged worker, a stuck socket) is cut short. */
+const STOP_TIMEOUT_MS = 15_000
+
+export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
+  const v = args.values as Record<string, string | undefined>
+  const config = loadConfig({
+    env: io.env,
+    configFile: v.config,
+    flags: { dataDir: v['data-dir'], 'api.listen': v['api-listen'], 'executor.slots': v.slots }
+  })
+  const daemon = await createDaemon({ config })
+  try {
+    await daemon.start()
+  } catch (err) {
+    await daemon.stop()
+    throw err
+  }
+  const e = config.executor
+  print(io.stdout, [
+    `faasmesh ${VERSION}`,
+    `  peer id   ${daemon.peerId.toString()}`,
+    `  gateway   ${daemon.apiUrl}`,
+    `  data dir  ${config.dataDir}`,
+    `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel`,
+    'ready (Ctrl-C to stop)'
+  ].join('\n'))
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  })
+  print(io.stdout, `${signal}: stopping`)
+  // a second signal, or a stop that hangs, ends the process at once
+  const force = (): never => process.exit(130)
+  process.once('SIGINT', force)
+  process.once('SIGTERM', force)
+  const timer = setTimeout(() => {
+    print(io.stderr, `stop did not finish within ${STOP_TIMEOUT_MS} ms; exiting`)
+    process.exit(1)
+  }, STOP_TIMEOUT_MS)
+  timer.unref()
+  await daemon.stop()
+  clearTimeout(timer)
+  print(io.stdout, 'stopped')
+  return 0
+}

@@ -1,0 +1,37 @@
+/**
+ * @packageDocumentation
+ *
+ * The daemon's one typed configuration, its layers (defaults < config file < `FAASMESH_*`
+ * environment < flags) and its validation. Errors name the dotted path of the bad setting and
+ * where the value came from. See docs/config.md for every setting.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ flags: { 'executor.slots': 2 } })
+ * ```
+ */
+export { loadConfig, parseHostPort, type ConfigSources } from './load.js'
+export { SETTINGS, envName, type Setting } from './schema.js'
+export { resolveApiUrl, DEFAULT_API_URL } from './client.js'
+
+export interface DaemonConfig {
+  /** Where the identity key and the function store live. */
+  dataDir: string
+  api: {
+    /** HTTP gateway address, `host:port`. */
+    listen: string
+  }
+  executor: {
+    slots: number
+    spares: number
+    maxQueue: number
+    memoryPages: number
+    timeoutMs: number
+    fuel: number
+    maxInputBytes: number
+    maxOutputBytes: number
+  }
+  store: {
+    maxModuleBytes: number
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Builds the daemon's configuration from its layers: defaults < config file < `FAASMESH_*`
+ * environment < command-line flags. This is the only module that reads `process.env`, and only
+ * through the `env` it is handed.
+ */
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import { InvalidConfigError } from '../errors.js'
+import { SETTINGS, envName, type Setting } from './schema.js'
+import type { DaemonConfig } from './index.js'
+
+export interface ConfigSources {
+  /** Values from command-line flags, by dotted path (already typed or as strings). */
+  flags?: Record<string, unknown>
+  /** Path of a JSON config file (`--config`); falls back to `FAASMESH_CONFIG`. */
+  configFile?: string
+  /** The environment to read `FAASMESH_*` variables from. @default process.env */
+  env?: Record<string, string | undefined>
+  /** The home directory for defaults. @default os.homedir() */
+  home?: string
+}
+
+type Raw = { value: unknown, source: string }
+
+export function loadConfig (sources: ConfigSources = {}): DaemonConfig {
+  const env = sources.env ?? process.env
+  const home = sources.home ?? homedir()
+  const raw = new Map<string, Raw>()
+  const errors: string[] = []
+
+  const configFile = sources.configFile ?? env.FAASMESH_CONFIG
+  if (configFile != null && configFile !== '') {
+    for (const [path, value] of Object.entries(readConfigFile(configFile, errors))) {
+      raw.set(path, { value, source: `in ${configFile}` })
+    }
+  }
+  for (const setting of SETTINGS) {
+    const value = env[envName(setting.path)]
+    if (value != null && value !== '') raw.set(setting.path, { value, source: `from ${envName(setting.path)}` })
+  }
+  for (const [path, value] of Object.entries(sources.flags ?? {})) {
+    if (value != null) raw.set(path, { value, source: 'from the command line' })
+  }
+
+  const known = new Set(SETTINGS.map((s) => s.path))
+  for (const [path, { source }] of raw) {
+    if (!known.has(path)) errors.push(`${path}: unknown setting (${source})`)
+  }
+
+  const config: Record<string, unknown> = {}
+  for (const setting of SETTINGS) {
+    const given = raw.get(setting.path)
+    const value = given == null ? defaultOf(setting, home) : coerce(setting, given, errors)
+    setPath(config, setting.path, value)
+  }
+  if (errors.length > 0) throw new InvalidConfigError(errors.join('\n'))
+  return config as unknown as DaemonConfig
+}
+
+function defaultOf (setting: Setting, home: string): unknown {
+  return typeof setting.default === 'function' ? setting.default(home) : setting.default
+}
+
+/** Parses and range-checks one value; records a message naming the path and the source on failure. */
+function coerce (setting: Setting, { value, source }: Raw, errors: string[]): unknown {
+  const shown = JSON.stringify(value)
+  const type = setting.type
+  switch (type.kind) {
+    case 'int': {
+      const n = typeof value === 'number' ? value : (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN)
+      if (!Number.isSafeInteger(n) || n < type.min || n > type.max) {
+        errors.push(`${setting.path}: expected an integer from ${type.min} to ${type.max}, got ${shown} (${source})`)
+      }
+      return n
+    }
+    case 'path':
+      if (typeof value !== 'string' || value.trim() === '') {
+        errors.push(`${setting.path}: expected a directory path, got ${shown} (${source})`)
+        return value
+      }
+      return resolve(value)
+    case 'hostport': {
+      if (typeof value !== 'string' || parseHostPort(value) == null) {
+        errors.push(`${setting.path}: expected host:port with a port from 0 to 65535, got ${shown} (${source})`)
+      }
+      return value
+    }
+  }
+}
+
+/** `127.0.0.1:8787` -> `{ host, port }`; `[::1]:80` works too. Undefined when malformed. */
+export function parseHostPort (text: string): { host: string, port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim())
+  if (match == null) return undefined
+  const port = Number(match[3])
+  if (port > 65535) return undefined
+  return { host: match[1] ?? match[2]!, port }
+}
+
+/** Flattens a JSON config file to dotted paths; records errors rather than throwing. */
+function readConfigFile (file: string, errors: string[]): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err: any) {
+    errors.push(`config file ${file}: ${err?.code === 'ENOENT' ? 'not found' : String(err?.message ?? err)}`)
+    return {}
+  }
+  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    errors.push(`config file ${file}: expected a JSON object`)
+    return {}
+  }
+  const flat: Record<string, unknown> = {}
+  const walk = (obj: Record<string, unknown>, prefix: string): void => {
+    for (const [key, value] of Object.entries(obj)) {
+      const path = prefix === '' ? key : `${prefix}.${key}`
+      if (value != null && typeof value === 'object' && !Array.isArray(value)) walk(value as Record<string, unknown>, path)
+      else flat[path] = value
+    }
+  }
+  walk(parsed as Record<string, unknown>, '')
+  return flat
+}
+
+function setPath (target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    node = (node[key] ??= {}) as Record<string, unknown>
+  }
+  node[keys.at(-1)!] = value
+}

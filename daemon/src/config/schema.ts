@@ -1,0 +1,40 @@
+/**
+ * Every setting of the daemon in one table: its dotted path, type, bounds, default and the
+ * environment variable that sets it. Loading, validation, `--help` and docs/config.md all
+ * follow this table.
+ */
+import { DEFAULT_MAX_MODULE_BYTES } from '../store/constants.js'
+import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
+
+export type SettingType =
+  | { kind: 'int', min: number, max: number }
+  | { kind: 'path' }
+  | { kind: 'hostport' }
+
+export interface Setting {
+  /** Dotted path in the config file, e.g. `executor.timeoutMs`. */
+  path: string
+  type: SettingType
+  /** The default, or a function of the environment (the home directory). */
+  default: number | string | ((home: string) => string)
+  description: string
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { path: 'dataDir', type: { kind: 'path' }, default: (home) => `${home}/.faasmesh`, description: 'Where the identity key and the function store live' },
+  { path: 'api.listen', type: { kind: 'hostport' }, default: '127.0.0.1:8787', description: 'HTTP gateway address (host:port; port 0 picks a free one)' },
+  { path: 'executor.slots', type: { kind: 'int', min: 1, max: 256 }, default: DEFAULT_SLOTS, description: 'Invocations run in parallel, one worker thread each (default: cores - 1, at least 1)' },
+  { path: 'executor.spares', type: { kind: 'int', min: 0, max: 16 }, default: DEFAULT_SPARES, description: 'Warm workers kept ready to replace a terminated one' },
+  { path: 'executor.maxQueue', type: { kind: 'int', min: 0, max: 100_000 }, default: DEFAULT_MAX_QUEUE, description: 'Invocations that may wait for a slot before NoCapacityError' },
+  { path: 'executor.memoryPages', type: { kind: 'int', min: 1, max: MAX_LIMITS.memoryPages }, default: DEFAULT_LIMITS.memoryPages, description: 'Memory cap per invocation in 64 KiB pages (256 = 16 MiB)' },
+  { path: 'executor.timeoutMs', type: { kind: 'int', min: 1, max: MAX_LIMITS.timeoutMs }, default: DEFAULT_LIMITS.timeoutMs, description: 'Wall-clock limit per invocation' },
+  { path: 'executor.fuel', type: { kind: 'int', min: 1, max: MAX_LIMITS.fuel }, default: DEFAULT_LIMITS.fuel, description: 'Instruction budget per invocation' },
+  { path: 'executor.maxInputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxInputBytes }, default: DEFAULT_LIMITS.maxInputBytes, description: 'Largest invocation input' },
+  { path: 'executor.maxOutputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxOutputBytes }, default: DEFAULT_LIMITS.maxOutputBytes, description: 'Largest invocation output' },
+  { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
+]
+
+/** `executor.timeoutMs` -> `FAASMESH_EXECUTOR_TIMEOUT_MS`. */
+export function envName (path: string): string {
+  return 'FAASMESH_' + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+}

@@ -1,0 +1,178 @@
+/**
+ * The daemon's named errors. Callers branch on `err.name` (it survives worker and process
+ * boundaries, where `instanceof` does not); the gateway maps each name to an HTTP status in one
+ * table (`gateway/status.ts`). The set and the statuses are fixed by DESIGN.md section 2.
+ */
+
+/** The bytes are not a usable module: not Wasm, wrong exports, unsupported features. */
+export class InvalidModuleError extends Error {
+  static name = 'InvalidModuleError'
+  constructor (message = 'Invalid Wasm module') {
+    super(message)
+    this.name = 'InvalidModuleError'
+  }
+}
+
+/** The module imports something outside the host allowlist. */
+export class ForbiddenImportError extends Error {
+  static name = 'ForbiddenImportError'
+  constructor (message = 'Module imports a forbidden host function') {
+    super(message)
+    this.name = 'ForbiddenImportError'
+  }
+}
+
+/** No function with that name or CID is known. */
+export class FunctionNotFoundError extends Error {
+  static name = 'FunctionNotFoundError'
+  constructor (message = 'Function not found') {
+    super(message)
+    this.name = 'FunctionNotFoundError'
+  }
+}
+
+/** A module, an input or an output is larger than its cap. */
+export class PayloadTooLargeError extends Error {
+  static name = 'PayloadTooLargeError'
+  constructor (message = 'Payload too large') {
+    super(message)
+    this.name = 'PayloadTooLargeError'
+  }
+}
+
+/** The guest ran past its wall-clock limit and its worker was terminated. */
+export class ExecutionTimeoutError extends Error {
+  static name = 'ExecutionTimeoutError'
+  constructor (message = 'Execution timed out') {
+    super(message)
+    this.name = 'ExecutionTimeoutError'
+  }
+}
+
+/** The guest used up its fuel (instruction budget). */
+export class OutOfFuelError extends Error {
+  static name = 'OutOfFuelError'
+  constructor (message = 'Out of fuel') {
+    super(message)
+    this.name = 'OutOfFuelError'
+  }
+}
+
+/** The guest tried to grow its memory past the cap. */
+export class OutOfMemoryError extends Error {
+  static name = 'OutOfMemoryError'
+  constructor (message = 'Out of memory') {
+    super(message)
+    this.name = 'OutOfMemoryError'
+  }
+}
+
+/** The guest trapped: abort, unreachable, stack overflow, out-of-bounds access. */
+export class GuestTrapError extends Error {
+  static name = 'GuestTrapError'
+  constructor (message = 'Guest trapped') {
+    super(message)
+    this.name = 'GuestTrapError'
+  }
+}
+
+/** No execution slot is free and the queue is full. */
+export class NoCapacityError extends Error {
+  static name = 'NoCapacityError'
+  constructor (message = 'No capacity to run the invocation') {
+    super(message)
+    this.name = 'NoCapacityError'
+  }
+}
+
+/** The caller's deadline passed before the invocation could finish. */
+export class DeadlineExceededError extends Error {
+  static name = 'DeadlineExceededError'
+  constructor (message = 'Deadline exceeded') {
+    super(message)
+    this.name = 'DeadlineExceededError'
+  }
+}
+
+/** The configuration is invalid; the message names the dotted path of the bad setting. */
+export class InvalidConfigError extends Error {
+  static name = 'InvalidConfigError'
+  constructor (message = 'Invalid configuration') {
+    super(message)
+    this.name = 'InvalidConfigError'
+  }
+}
+
+/** A request parameter (name, header, flag) is malformed. */
+export class InvalidParametersError extends Error {
+  static name = 'InvalidParametersError'
+  constructor (message = 'Invalid parameters') {
+    super(message)
+    this.name = 'InvalidParametersError'
+  }
+}
+
+/** The operation was cancelled by its caller (the HTTP client went away, or Ctrl-C). */
+export class AbortError extends Error {
+  static name = 'AbortError'
+  constructor (message = 'The operation was aborted') {
+    super(message)
+    this.name = 'AbortError'
+  }
+}
+
+/** The component is not started (or already stopped). */
+export class NotStartedError extends Error {
+  static name = 'NotStartedError'
+  constructor (message = 'Not started') {
+    super(message)
+    this.name = 'NotStartedError'
+  }
+}
+
+/** The HTTP route does not exist. */
+export class RouteNotFoundError extends Error {
+  static name = 'RouteNotFoundError'
+  constructor (message = 'No such route') {
+    super(message)
+    this.name = 'RouteNotFoundError'
+  }
+}
+
+/** The HTTP route exists but not for this method. */
+export class MethodNotAllowedError extends Error {
+  static name = 'MethodNotAllowedError'
+  constructor (message = 'Method not allowed') {
+    super(message)
+    this.name = 'MethodNotAllowedError'
+  }
+}
+
+const byName: Record<string, new (message?: string) => Error> = {
+  InvalidModuleError,
+  ForbiddenImportError,
+  FunctionNotFoundError,
+  PayloadTooLargeError,
+  ExecutionTimeoutError,
+  OutOfFuelError,
+  OutOfMemoryError,
+  GuestTrapError,
+  NoCapacityError,
+  DeadlineExceededError,
+  InvalidConfigError,
+  InvalidParametersError,
+  AbortError,
+  NotStartedError
+}
+
+/**
+ * Rebuilds a named error that crossed a boundary as `{ name, message }` (a worker's message, an
+ * HTTP error body). Unknown names become a plain `Error` that keeps the name.
+ */
+export function reviveError (wire: { name: string, message: string }): Error {
+  const Ctor = byName[wire.name]
+  if (Ctor != null) return new Ctor(wire.message)
+  const err = new Error(wire.message)
+  err.name = wire.name
+  return err
+}

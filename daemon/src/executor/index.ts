@@ -1,0 +1,95 @@
+/**
+ * @packageDocumentation
+ *
+ * The sandbox. Runs sanitized Wasm functions in a pool of worker threads: compile once per CID,
+ * a fresh instance with a host-owned, capped memory per invocation, fuel, a wall-clock timeout
+ * that terminates and replaces the worker, and capped input and output. Knows nothing of
+ * libp2p or HTTP.
+ *
+ * @example
+ * ```ts
+ * const exec = executor({ slots: 2 })({ logger, modules: store })
+ * await exec.start()
+ * const { output, fuelUsed } = await exec.invoke(cid, new TextEncoder().encode('world'))
+ * ```
+ */
+import { Executor as ExecutorClass } from './executor.js'
+import type { ExecutionLimits } from './limits.js'
+import type { InvocationContext } from './messages.js'
+import type { PoolStats } from './pool.js'
+import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export { DEFAULT_LIMITS, MAX_LIMITS, DEFAULT_SLOTS, DEFAULT_SPARES, DEFAULT_MAX_QUEUE } from './limits.js'
+export type { ExecutionLimits } from './limits.js'
+export type { InvocationContext } from './messages.js'
+export type { PoolStats } from './pool.js'
+
+/** A sanitized module ready to compile: instrumented bytes and its declared memory. */
+export interface RunnableModule {
+  bytes: Uint8Array
+  memory: { initialPages: number, maximumPages?: number }
+}
+
+/** Where the executor gets the bytes of a CID it has not compiled yet (the function store). */
+export interface ModuleSource {
+  loadRunnable(cid: string, options?: AbortOptions): Promise<RunnableModule>
+}
+
+export interface ExecutorInit {
+  /** Invocations run in parallel (one worker each). @default max(1, cores - 1) */
+  slots?: number
+  /** Warm workers kept ready to replace a terminated one. @default 1 */
+  spares?: number
+  /** Invocations that may wait for a slot; more are refused with NoCapacityError. @default 64 */
+  maxQueue?: number
+  /** Compiled modules kept in memory. @default 256 */
+  moduleCacheSize?: number
+  /** The node's limits per invocation. @default DEFAULT_LIMITS */
+  limits?: Partial<ExecutionLimits>
+}
+
+export interface ExecutorComponents {
+  logger: ComponentLogger
+  modules: ModuleSource
+  /** Prometheus registry for the executor's metrics; none are recorded without it. */
+  registry?: Registry
+}
+
+export interface InvokeOptions extends AbortOptions {
+  /** Stricter limits for this invocation (a function may ask for less than the node allows). */
+  limits?: Partial<ExecutionLimits>
+  /** Seed and clock the guest sees; by default a random seed and the current time. */
+  context?: InvocationContext
+}
+
+export interface InvokeResult {
+  output: Uint8Array
+  /** Wall-clock time in the executor, queueing and compiling included. */
+  durationMs: number
+  fuelUsed: number
+  /** True when the module had to be compiled for this invocation. */
+  cold: boolean
+  /** What the guest logged (capped). */
+  logs: string[]
+}
+
+export interface Executor {
+  /** The node's limits per invocation. */
+  readonly limits: Readonly<ExecutionLimits>
+  start(): Promise<void>
+  stop(): Promise<void>
+  /**
+   * Runs the function `cid` on `input`. Throws the named errors of DESIGN.md section 2:
+   * `ExecutionTimeoutError`, `OutOfFuelError`, `OutOfMemoryError`, `GuestTrapError`,
+   * `PayloadTooLargeError`, `NoCapacityError`, or the reason of an aborted `signal`.
+   */
+  invoke(cid: string, input: Uint8Array, options?: InvokeOptions): Promise<InvokeResult>
+  /** True when `cid` is compiled and cached. */
+  isWarm(cid: string): boolean
+  stats(): PoolStats
+}
+
+export function executor (init: ExecutorInit = {}): (components: ExecutorComponents) => Executor {
+  return (components) => new ExecutorClass(components, init)
+}

@@ -1,0 +1,56 @@
+/**
+ * @packageDocumentation
+ *
+ * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, metrics and a small
+ * dashboard. Maps named errors to statuses in one table (`status.ts`) and answers every error
+ * as `{ "error": { "name", "message" } }`. Each request gets a signal that aborts when the client
+ * goes away, passed all the way down to the executor.
+ *
+ * @example
+ * ```ts
+ * const gw = gateway({ host: '127.0.0.1', port: 8787 })({ logger, store, invoker, registry, peerId, version, addrs, isWarm })
+ * await gw.start()
+ * ```
+ */
+import { Gateway as GatewayClass } from './gateway.js'
+import type { Invoker } from '../invoker/index.js'
+import type { FunctionStore } from '../store/index.js'
+import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export { STATUS_BY_ERROR, statusOf } from './status.js'
+
+export interface GatewayInit {
+  /** @default '127.0.0.1' */
+  host?: string
+  /** 0 picks a free port. @default 8787 */
+  port?: number
+  /** Largest invocation input read from a request. @default 1048576 */
+  maxInputBytes?: number
+  /** How long `stop()` waits for requests in flight. @default 10000 */
+  drainTimeoutMs?: number
+}
+
+export interface GatewayComponents {
+  logger: ComponentLogger
+  store: Pick<FunctionStore, 'deploy' | 'list' | 'maxModuleBytes'>
+  invoker: Invoker
+  registry: Registry
+  peerId: PeerId
+  version: string
+  /** The node's libp2p addresses (none until the node joins a mesh). */
+  addrs(): string[]
+  /** Whether a CID is compiled and cached. */
+  isWarm(cid: string): boolean
+}
+
+export interface Gateway {
+  /** `http://host:port` once started. */
+  readonly url: string
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export function gateway (init: GatewayInit = {}): (components: GatewayComponents) => Gateway {
+  return (components) => new GatewayClass(components, init)
+}

@@ -1,0 +1,119 @@
+/**
+ * The HTTP API of DESIGN.md section 6, as a table of routes. Handlers see only the store, the
+ * invoker and the registry: the gateway never touches libp2p or the executor directly.
+ */
+import { InvalidParametersError } from '../errors.js'
+import { DASHBOARD_HTML } from './dashboard.js'
+import { readBody } from './body.js'
+import type { GatewayComponents } from './index.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+export interface RouteContext {
+  req: IncomingMessage
+  res: ServerResponse
+  params: string[]
+  /** Aborted when the client goes away. */
+  signal: AbortSignal
+  components: GatewayComponents
+  maxInputBytes: number
+}
+
+export interface Route {
+  method: 'GET' | 'POST'
+  /** Matched against the path; capture groups become `params`. */
+  pattern: RegExp
+  /** Label for metrics. */
+  name: string
+  handle(ctx: RouteContext): Promise<void>
+}
+
+export function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+function headerInt (req: IncomingMessage, name: string): number | undefined {
+  const value = req.headers[name]
+  if (value == null) return undefined
+  const text = Array.isArray(value) ? value[0] ?? '' : value
+  if (!/^\d{1,9}$/.test(text.trim())) throw new InvalidParametersError(`${name} must be a positive integer, got "${text.slice(0, 40)}"`)
+  return Number(text)
+}
+
+function headerString (req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/$/,
+    name: 'dashboard',
+    async handle ({ res }) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(DASHBOARD_HTML) })
+      res.end(DASHBOARD_HTML)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/health$/,
+    name: 'health',
+    async handle ({ res, components }) {
+      sendJson(res, 200, { ok: true, peerId: components.peerId.toString(), version: components.version, addrs: components.addrs() })
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/functions$/,
+    name: 'functions',
+    async handle ({ res, components }) {
+      const functions = (await components.store.list()).map((f) => ({ ...f, warm: components.isWarm(f.cid) }))
+      sendJson(res, 200, { functions })
+    }
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/functions\/([^/]+)$/,
+    name: 'deploy',
+    async handle ({ req, res, params, signal, components }) {
+      const bytes = await readBody(req, components.store.maxModuleBytes, signal)
+      const deployed = await components.store.deploy(decodeURIComponent(params[0]!), bytes, { signal })
+      sendJson(res, 201, deployed)
+    }
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoke\/([^/]+)$/,
+    name: 'invoke',
+    async handle ({ req, res, params, signal, components, maxInputBytes }) {
+      const policy = headerString(req, 'x-faasmesh-policy')
+      const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
+      const input = await readBody(req, maxInputBytes, signal)
+      const result = await components.invoker.invoke(decodeURIComponent(params[0]!), input, { policy, deadlineMs, signal })
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': result.output.byteLength,
+        'x-faasmesh-cid': result.cid,
+        'x-faasmesh-executor': result.executor,
+        'x-faasmesh-policy': result.policy,
+        'x-faasmesh-duration-ms': result.durationMs.toFixed(3),
+        'x-faasmesh-placement-ms': result.placementMs.toFixed(3),
+        'x-faasmesh-cold': String(result.cold),
+        'x-faasmesh-fuel': String(result.fuelUsed)
+      })
+      res.end(result.output)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/metrics$/,
+    name: 'metrics',
+    async handle ({ res, components }) {
+      const text = await components.registry.metrics()
+      res.writeHead(200, { 'content-type': components.registry.contentType, 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+    }
+  }
+]

@@ -1,0 +1,26 @@
+/**
+ * Error name -> HTTP status: the one table (DESIGN.md section 2). Anything not listed is a 500.
+ */
+export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
+  InvalidModuleError: 400,
+  ForbiddenImportError: 400,
+  InvalidParametersError: 400,
+  FunctionNotFoundError: 404,
+  RouteNotFoundError: 404,
+  MethodNotAllowedError: 405,
+  PayloadTooLargeError: 413,
+  OutOfFuelError: 422,
+  OutOfMemoryError: 422,
+  GuestTrapError: 422,
+  // the client closed the connection; nobody reads this answer, but logs and metrics do
+  AbortError: 499,
+  NoCapacityError: 503,
+  NotStartedError: 503,
+  ExecutionTimeoutError: 504,
+  DeadlineExceededError: 504
+}
+
+export function statusOf (err: unknown): number {
+  const name = (err as { name?: unknown } | undefined)?.name
+  return typeof name === 'string' ? STATUS_BY_ERROR[name] ?? 500 : 500
+}

@@ -1,0 +1,62 @@
+/**
+ * @packageDocumentation
+ *
+ * One invocation end to end: resolve the name or CID, place it, run it, under one deadline.
+ * On a node with no peers every placement policy places the invocation locally; placement
+ * across the mesh plugs in here.
+ *
+ * @example
+ * ```ts
+ * const inv = invoker()({ store, executor, peerId })
+ * const result = await inv.invoke('hello', input, { deadlineMs: 1000 })
+ * ```
+ */
+import { Invoker as InvokerClass } from './invoker.js'
+import type { Executor } from '../executor/index.js'
+import type { FunctionStore } from '../store/index.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+
+/** Placement policies (DESIGN.md section 5), selectable per request. */
+export const POLICIES = ['auction', 'local', 'random', 'round-robin', 'least-loaded', 'power-of-two'] as const
+export type PolicyName = typeof POLICIES[number]
+
+export interface InvokerInit {
+  /** Used when a request names none. @default 'auction' */
+  defaultPolicy?: PolicyName
+  /** Longest deadline a caller may ask for. @default 300000 */
+  maxDeadlineMs?: number
+}
+
+export interface InvokerComponents {
+  store: Pick<FunctionStore, 'resolve'>
+  executor: Pick<Executor, 'invoke'>
+  peerId: PeerId
+}
+
+export interface InvocationOptions extends AbortOptions {
+  policy?: string
+  /** The caller wants an answer within this many ms, or `DeadlineExceededError`. */
+  deadlineMs?: number
+}
+
+export interface InvocationResult {
+  output: Uint8Array
+  cid: string
+  /** Peer id of the node that ran the function. */
+  executor: string
+  policy: PolicyName
+  /** Time in the executor (queueing, compiling and running). */
+  durationMs: number
+  /** Time spent choosing where to run it. */
+  placementMs: number
+  cold: boolean
+  fuelUsed: number
+}
+
+export interface Invoker {
+  invoke(nameOrCid: string, input: Uint8Array, options?: InvocationOptions): Promise<InvocationResult>
+}
+
+export function invoker (init: InvokerInit = {}): (components: InvokerComponents) => Invoker {
+  return (components) => new InvokerClass(components, init)
+}

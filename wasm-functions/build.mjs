@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Builds every AssemblyScript function under wasm-functions/ into build/<name>.wasm (samples)
+// and build/hostile/<name>.wasm (fixtures for the sandbox tests), with the flags the host ABI
+// requires (see wasm-functions/README.md). Runs the compiler in-process: one Node start-up
+// instead of one per function.
+import { mkdir, readdir } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import asc from 'assemblyscript/asc'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const outDir = join(root, 'build')
+
+// --runtime stub: a bump allocator, the smallest and fastest to instantiate; safe because the
+//   host creates a fresh instance per invocation, so nothing accumulates.
+// --importMemory: the host owns the memory and its maximum, so the memory cap holds.
+// --exportRuntime: exports __new/__pin/__unpin, which the host uses to pass the input buffer.
+export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--importMemory', '--exportRuntime']
+
+const groups = [
+  { dir: join(here, 'functions'), out: outDir },
+  { dir: join(here, 'hostile'), out: join(outDir, 'hostile') }
+]
+
+let failed = 0
+const started = Date.now()
+for (const { dir, out } of groups) {
+  await mkdir(out, { recursive: true })
+  const sources = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort()
+  for (const file of sources) {
+    const name = file.slice(0, -3)
+    const target = join(out, `${name}.wasm`)
+    const t0 = Date.now()
+    const { error, stderr } = await asc.main([join(dir, file), '-o', target, ...ASC_FLAGS])
+    if (error != null) {
+      failed++
+      process.stderr.write(`wasm-functions: ${name} FAILED\n${stderr.toString()}\n`)
+    } else {
+      process.stdout.write(`wasm-functions: ${relative(root, target)} (${Date.now() - t0} ms)\n`)
+    }
+  }
+}
+if (failed > 0) {
+  process.stderr.write(`wasm-functions: ${failed} function(s) failed to build\n`)
+  process.exit(1)
+}
+process.stdout.write(`wasm-functions: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
