@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds every AssemblyScript function under wasm-functions/ into build/<name>.wasm (samples)
-// and build/hostile/<name>.wasm (fixtures for the sandbox tests), with the flags the host ABI
+// Builds every AssemblyScript function under wasm-functions/ into build/<name>.wasm (samples),
+// build/hostile/<name>.wasm and build/fixtures/<name>.wasm (for the tests), with the flags the host ABI
 // requires (see wasm-functions/README.md). Runs the compiler in-process: one Node start-up
 // instead of one per function.
 import { mkdir, readdir } from 'node:fs/promises'
@@ -20,7 +20,8 @@ export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--importMemory', '--expor
 
 const groups = [
   { dir: join(here, 'functions'), out: outDir },
-  { dir: join(here, 'hostile'), out: join(outDir, 'hostile') }
+  { dir: join(here, 'hostile'), out: join(outDir, 'hostile') },
+  { dir: join(here, 'fixtures'), out: join(outDir, 'fixtures') }
 ]
 
 let failed = 0

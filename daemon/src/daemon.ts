@@ -65,7 +65,7 @@ export class Daemon implements DaemonInterface {
     const { config, logger, registry } = this
     const api = parseHostPort(config.api.listen)
     if (api == null) throw new InvalidConfigError(`api.listen: expected host:port, got "${config.api.listen}"`)
-    collectDefaultMetrics({ register: registry, prefix: 'faasmesh_process_' })
+    collectDefaultMetrics({ register: registry, prefix: 'faasmesh_' })
 
     const identity = await loadOrCreateIdentity(config.dataDir)
     const limits = {

@@ -16,6 +16,11 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     configFile: v.config,
     flags: { dataDir: v['data-dir'], 'api.listen': v['api-listen'], 'executor.slots': v.slots }
   })
+  // listen for signals before anything starts, so a Ctrl-C during start-up still stops cleanly
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  })
   const daemon = await createDaemon({ config })
   try {
     await daemon.start()
@@ -33,10 +38,7 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     'ready (Ctrl-C to stop)'
   ].join('\n'))
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => { resolve('SIGINT') })
-    process.once('SIGTERM', () => { resolve('SIGTERM') })
-  })
+  const signal = await stopRequested
   print(io.stdout, `${signal}: stopping`)
   // a second signal, or a stop that hangs, ends the process at once
   const force = (): never => process.exit(130)

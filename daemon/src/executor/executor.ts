@@ -88,7 +88,7 @@ export class Executor implements ExecutorInterface {
           maximumPages: Math.min(limits.memoryPages, compiled.memory.maximumPages ?? limits.memoryPages)
         },
         // a copy the worker can own: the caller's buffer may be a view into a larger one
-        input: input.slice(),
+        input: new Uint8Array(input),
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
         context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() }

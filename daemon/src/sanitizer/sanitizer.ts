@@ -29,8 +29,8 @@ export class Sanitizer implements SanitizerInterface {
     const started = performance.now()
     let response: Response
     try {
-      // a copy: the caller keeps its bytes to store them
-      const copy = bytes.slice()
+      // a copy (Buffer#slice would share memory): the caller keeps its bytes to store them
+      const copy = new Uint8Array(bytes)
       response = await this.channel.call({ bytes: copy, limits }, { ...options, timeoutMs: this.timeoutMs, transfer: [copy.buffer] })
     } catch (err: any) {
       if (options.signal?.aborted === true) throw err

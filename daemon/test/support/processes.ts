@@ -1,0 +1,83 @@
+/**
+ * Real daemon and CLI processes for end-to-end tests. Every process started here is killed by
+ * `killAll()` (call it in `after`) and on exit of the test runner; every wait is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { BIN } from './paths.js'
+
+const running = new Set<ChildProcess>()
+process.once('exit', () => { for (const p of running) p.kill('SIGKILL') })
+
+export interface DaemonProcess {
+  proc: ChildProcess
+  url: string
+  peerId: string
+  output(): string
+  /** Sends `signal` and resolves with the exit code; SIGKILLs after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
+}
+
+export async function startDaemon (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
+  const proc = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  running.add(proc)
+  let out = ''
+  proc.stdout!.on('data', (d) => { out += String(d) })
+  proc.stderr!.on('data', (d) => { out += String(d) })
+  const exited = new Promise<number | null>((resolve) => { proc.once('exit', (code) => { running.delete(proc); resolve(code) }) })
+
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      const check = (): void => { if (out.includes('ready')) resolve(true) }
+      proc.stdout!.on('data', check)
+      check()
+    }),
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => { resolve(false) }, 15_000))
+  ])
+  if (!ready) {
+    proc.kill('SIGKILL')
+    throw new Error(`daemon did not become ready:\n${out}`)
+  }
+  const url = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!
+  const peerId = /peer id\s+(\S+)/.exec(out)![1]!
+  return {
+    proc,
+    url,
+    peerId,
+    output: () => out,
+    async stop (signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (proc.exitCode != null || proc.signalCode != null) return proc.exitCode
+      proc.kill(signal)
+      const timer = setTimeout(() => { proc.kill('SIGKILL') }, timeoutMs)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
+}
+
+export interface CliResult { code: number | null, stdout: string, stderr: string }
+
+/** Runs `faasmesh <args>` to completion (killed after `timeoutMs`). */
+export async function runCli (args: string[], options: { stdin?: string | Uint8Array, timeoutMs?: number, env?: Record<string, string> } = {}): Promise<CliResult> {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  running.add(proc)
+  let stdout = ''
+  let stderr = ''
+  proc.stdout!.on('data', (d) => { stdout += String(d) })
+  proc.stderr!.on('data', (d) => { stderr += String(d) })
+  proc.stdin!.end(options.stdin ?? '')
+  const timer = setTimeout(() => { proc.kill('SIGKILL') }, options.timeoutMs ?? 20_000)
+  const code = await new Promise<number | null>((resolve) => { proc.once('close', (c) => { resolve(c) }) })
+  clearTimeout(timer)
+  running.delete(proc)
+  return { code, stdout, stderr }
+}
+
+export function killAll (): void {
+  for (const p of running) p.kill('SIGKILL')
+  running.clear()
+}
