@@ -1,0 +1,34 @@
+/**
+ * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
+ * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
+ * `npm run bench -- --quick` runs a short version.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus } from 'node:os'
+import { join } from 'node:path'
+import { ROOT } from '../daemon/test/support/paths.js'
+import { benchExecutor } from './executor.bench.js'
+import { benchHttp } from './http.bench.js'
+import { markdown, type Row } from './report.js'
+
+const quick = process.argv.includes('--quick')
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+const rows: Row[] = []
+const started = Date.now()
+const progress = (msg: string): void => { process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${msg}\n`) }
+
+if (only == null || only === 'executor') {
+  progress('executor: cold start, warm invoke, fuel overhead')
+  rows.push(...await benchExecutor(ROOT, quick))
+}
+if (only == null || only === 'http') {
+  progress('http: gateway vs bare node:http')
+  rows.push(...await benchHttp(ROOT, quick))
+}
+
+const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`
+const table = markdown(rows)
+process.stdout.write(`\n${header}\n\n${table}\n`)
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
+writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${header}\n\n${table}\n`)
+progress('done')
