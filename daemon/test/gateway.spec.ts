@@ -230,6 +230,11 @@ describe('gateway', function () {
       await expectStatus(call('POST', '/v1/invoke/hello', '', { 'x-faasmesh-policy': 'telepathy' }), 400, 'InvalidParametersError')
     })
 
+    it('a malformed percent-escape in a name -> 400 InvalidParametersError, not a 500', async function () {
+      await expectStatus(call('POST', '/v1/invoke/%E0%A4%A'), 400, 'InvalidParametersError')
+      await expectStatus(call('POST', '/v1/functions/%zz', wasm('hello')), 400, 'InvalidParametersError')
+    })
+
     it('an unknown route -> 404, a wrong method -> 405 with Allow', async function () {
       await expectStatus(call('GET', '/v2/anything'), 404, 'RouteNotFoundError')
       await expectStatus(call('DELETE', '/v1/health'), 405, 'MethodNotAllowedError')

@@ -42,6 +42,15 @@ function client (args: ParsedArgs, io: CliIo): ApiClient {
   return new ApiClient(resolveApiUrl(args.values.api as string | undefined, io.env))
 }
 
+/** Reads a file named on the command line; a missing or unreadable one is a usage error. */
+async function readInputFile (file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file)
+  } catch (err: any) {
+    throw new UsageError(`cannot read ${file}: ${err?.code === 'ENOENT' ? 'no such file' : String(err?.message ?? err)}`)
+  }
+}
+
 async function readStdin (io: CliIo): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Uint8Array))
@@ -70,12 +79,7 @@ export const COMMANDS: readonly Command[] = [
     options: CLIENT_OPTIONS,
     async run (args, io) {
       const [name, file] = args.positionals as [string, string]
-      let wasm: Uint8Array
-      try {
-        wasm = await readFile(file)
-      } catch (err: any) {
-        throw new UsageError(`cannot read ${file}: ${err?.code === 'ENOENT' ? 'no such file' : String(err?.message ?? err)}`)
-      }
+      const wasm = await readInputFile(file)
       const deployed = await client(args, io).json<{ name: string, cid: string, size: number, version: number }>(
         'POST', `/v1/functions/${encodeURIComponent(name)}`, wasm)
       if (args.values.json === true) print(io.stdout, JSON.stringify(deployed))
@@ -102,13 +106,7 @@ export const COMMANDS: readonly Command[] = [
       let input: Uint8Array = new Uint8Array(0)
       if (typeof data === 'string') input = new TextEncoder().encode(data)
       else if (file === '-') input = await readStdin(io)
-      else if (typeof file === 'string') {
-        try {
-          input = await readFile(file)
-        } catch (err: any) {
-          throw new UsageError(`cannot read ${file}: ${err?.code === 'ENOENT' ? 'no such file' : String(err?.message ?? err)}`)
-        }
-      }
+      else if (typeof file === 'string') input = await readInputFile(file)
       const headers: Record<string, string> = {}
       if (typeof policy === 'string') headers['x-faasmesh-policy'] = policy
       const deadline = args.values['deadline-ms']

@@ -29,6 +29,8 @@ export class Executor implements ExecutorInterface {
   private readonly pool: WorkerPool<RunRequest, RunResponse>
   // insertion order doubles as recency order: a hit is deleted and re-inserted
   private readonly compiled = new Map<string, Promise<Compiled>>()
+  // CIDs whose compile has finished: a call that waits for a pending compile is cold too
+  private readonly ready = new Set<string>()
   private readonly cacheSize: number
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private started = false
@@ -59,6 +61,7 @@ export class Executor implements ExecutorInterface {
     this.started = false
     await this.pool.stop()
     this.compiled.clear()
+    this.ready.clear()
   }
 
   stats (): PoolStats {
@@ -66,7 +69,7 @@ export class Executor implements ExecutorInterface {
   }
 
   isWarm (cid: string): boolean {
-    return this.compiled.has(cid)
+    return this.ready.has(cid)
   }
 
   async invoke (cid: string, input: Uint8Array, options: InvokeOptions = {}): Promise<InvokeResult> {
@@ -78,7 +81,7 @@ export class Executor implements ExecutorInterface {
       if (input.byteLength > limits.maxInputBytes) {
         throw new PayloadTooLargeError(`input is ${input.byteLength} bytes; the limit is ${limits.maxInputBytes}`)
       }
-      const cold = !this.compiled.has(cid)
+      const cold = !this.ready.has(cid)
       const compiled = await this.load(cid, options)
       this.metrics?.starts.inc({ kind: cold ? 'cold' : 'warm' })
       const request: RunRequest = {
@@ -143,10 +146,11 @@ export class Executor implements ExecutorInterface {
       return { module, memory: runnable.memory }
     })()
     this.compiled.set(cid, entry)
-    entry.catch(() => { this.compiled.delete(cid) })
+    entry.then(() => { if (this.compiled.get(cid) === entry) this.ready.add(cid) }, () => { this.compiled.delete(cid) })
     while (this.compiled.size > this.cacheSize) {
       const oldest = this.compiled.keys().next().value as string
       this.compiled.delete(oldest)
+      this.ready.delete(oldest)
     }
     return entry
   }

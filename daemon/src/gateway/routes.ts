@@ -41,6 +41,15 @@ function headerInt (req: IncomingMessage, name: string): number | undefined {
   return Number(text)
 }
 
+/** A path segment, percent-decoded; malformed escapes are the caller's error, not a 500. */
+function segment (params: string[], index: number): string {
+  try {
+    return decodeURIComponent(params[index] ?? '')
+  } catch {
+    throw new InvalidParametersError(`malformed percent-encoding in "${(params[index] ?? '').slice(0, 80)}"`)
+  }
+}
+
 function headerString (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value[0] : value
@@ -79,7 +88,7 @@ export const ROUTES: readonly Route[] = [
     name: 'deploy',
     async handle ({ req, res, params, signal, components }) {
       const bytes = await readBody(req, components.store.maxModuleBytes, signal)
-      const deployed = await components.store.deploy(decodeURIComponent(params[0]!), bytes, { signal })
+      const deployed = await components.store.deploy(segment(params, 0), bytes, { signal })
       sendJson(res, 201, deployed)
     }
   },
@@ -91,7 +100,7 @@ export const ROUTES: readonly Route[] = [
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
       const input = await readBody(req, maxInputBytes, signal)
-      const result = await components.invoker.invoke(decodeURIComponent(params[0]!), input, { policy, deadlineMs, signal })
+      const result = await components.invoker.invoke(segment(params, 0), input, { policy, deadlineMs, signal })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,
