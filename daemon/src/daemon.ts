@@ -1,19 +1,30 @@
+import { freemem } from 'node:os'
 import { defaultLogger } from '@libp2p/logger'
+import { CID } from 'multiformats/cid'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parseHostPort, type DaemonConfig } from './config/index.js'
 import { InvalidConfigError } from './errors.js'
-import { executor, type Executor } from './executor/index.js'
+import { executor, measureSpeed, type Executor } from './executor/index.js'
 import { gateway, type Gateway } from './gateway/index.js'
 import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
+import { createMesh, type Mesh } from './node/index.js'
+import { registerMeshMetrics } from './node/metrics.js'
+import { summarizePeer } from './node/peers.js'
 import { sanitizer, type Sanitizer } from './sanitizer/index.js'
 import { functionStore, type FunctionStore } from './store/index.js'
 import { VERSION } from './version.js'
 import type { DaemonInit, Daemon as DaemonInterface } from './index.js'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 
+/** Warm CIDs an advert lists at most (the protocol's decode limit). */
+const MAX_ADVERTISED_WARM = 64
+
 interface Parts {
   identity: Identity
+  mesh: Mesh
+  /** Relative speed from the startup micro-benchmark. */
+  speed: number
   sanitizer: Sanitizer
   store: FunctionStore
   executor: Executor
@@ -23,8 +34,9 @@ interface Parts {
 
 /**
  * The node: builds its components from one config and runs them in order. Start: identity,
- * store, executor, gateway (the gateway last, so it never answers before it can serve). Stop:
- * gateway first (drains requests in flight), then executor, sanitizer and store.
+ * store, executor (and its speed probe), libp2p with the capacity adverts, then the gateway last,
+ * so it never answers before it can serve. Stop: gateway first (drains requests in flight), then
+ * the executor, libp2p (bounded), sanitizer and store.
  */
 export class Daemon implements DaemonInterface {
   readonly config: DaemonConfig
@@ -47,6 +59,14 @@ export class Daemon implements DaemonInterface {
 
   get apiUrl (): string {
     return this.require().gateway.url
+  }
+
+  get multiaddrs (): string[] {
+    return this.require().mesh.node.getMultiaddrs().map((m) => m.toString())
+  }
+
+  get speed (): number {
+    return this.require().speed
   }
 
   async start (): Promise<void> {
@@ -79,6 +99,13 @@ export class Daemon implements DaemonInterface {
     const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits })({ logger, modules: store, registry })
     const inv = invoker()({ store, executor: exec, peerId: identity.peerId })
+    const mesh = await createMesh({
+      listen: config.libp2p.listen,
+      bootstrap: config.libp2p.bootstrap,
+      mdns: config.libp2p.mdns,
+      advertIntervalMs: config.adverts.intervalMs
+    }, { privateKey: identity.privateKey, logger })
+    const node = mesh.node
     const gw = gateway({ host: api.host, port: api.port, maxInputBytes: limits.maxInputBytes })({
       logger,
       store,
@@ -86,15 +113,51 @@ export class Daemon implements DaemonInterface {
       registry,
       peerId: identity.peerId,
       version: VERSION,
-      addrs: () => [],
+      addrs: () => node.getMultiaddrs().map((m) => m.toString()),
+      peers: () => node.services.adverts.peers().map((entry) => summarizePeer(entry, Date.now())),
       isWarm: (cid) => exec.isWarm(cid)
     })
-    this.parts = { identity, sanitizer: s, store, executor: exec, invoker: inv, gateway: gw }
+    const speed = measureSpeed()
+    this.parts = { identity, mesh, speed, sanitizer: s, store, executor: exec, invoker: inv, gateway: gw }
+    registerMeshMetrics(registry, node)
 
+    let apiUrl: string | undefined
     await store.start()
     await exec.start()
+    this.advertise(exec, mesh, speed, () => apiUrl)
+    await mesh.start()
     await gw.start()
-    this.log('started %p, gateway %s', identity.peerId, gw.url)
+    apiUrl = gw.url
+    this.log('started %p, speed %d, gateway %s', identity.peerId, speed, apiUrl)
+  }
+
+  /** What this node tells the mesh about itself, and when to tell it promptly. */
+  private advertise (exec: Executor, mesh: Mesh, speed: number, apiUrl: () => string | undefined): void {
+    const { node } = mesh
+    const adverts = node.services.adverts
+    const tags = Object.entries(this.config.tags).map(([key, value]) => ({ key, value }))
+    adverts.setSource(() => {
+      const stats = exec.stats()
+      const url = apiUrl()
+      return {
+        slotsTotal: stats.slots,
+        slotsFree: stats.idle,
+        queueLength: stats.queued,
+        speed,
+        memoryFreeBytes: freemem(),
+        warmCids: exec.warmCids(MAX_ADVERTISED_WARM).map((cid) => CID.parse(cid).bytes),
+        tags,
+        multiaddrs: node.getMultiaddrs().slice(0, 16).map((m) => m.bytes),
+        httpAddrs: url != null ? [url] : []
+      }
+    })
+    // significant changes go out at once: the last slot taken, or the first one freed
+    let wasFull = false
+    exec.addEventListener('capacity', (evt) => {
+      const full = evt.detail.idle === 0
+      if (full !== wasFull) adverts.publishSoon()
+      wasFull = full
+    })
   }
 
   private async doStop (): Promise<void> {
@@ -102,6 +165,7 @@ export class Daemon implements DaemonInterface {
     if (parts == null) return
     await parts.gateway.stop()
     await parts.executor.stop()
+    await parts.mesh.stop()
     await parts.sanitizer.stop()
     await parts.store.stop()
     this.log('stopped')

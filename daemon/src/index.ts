@@ -37,6 +37,10 @@ export interface Daemon {
   readonly peerId: PeerId
   /** `http://host:port` of the gateway, once started. */
   readonly apiUrl: string
+  /** libp2p addresses, each ending in /p2p/<peer id>, once started. */
+  readonly multiaddrs: string[]
+  /** Relative speed measured at start (1.0 = the reference machine). */
+  readonly speed: number
   start(): Promise<void>
   /** Idempotent; safe to call while starting. */
   stop(): Promise<void>

@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises'
 import { resolveApiUrl } from '../config/index.js'
 import { ApiClient } from './client.js'
 import { runDaemon } from './daemon-command.js'
-import { bytes, table } from './format.js'
+import { bytes, shortAddr, shortPeer, table } from './format.js'
 import { print, UsageError, type CliIo } from './io.js'
+import type { PeerSummary } from '../gateway/index.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -67,7 +68,11 @@ export const COMMANDS: readonly Command[] = [
       'data-dir': { type: 'string', arg: '<dir>', help: 'Where the identity and the functions live (default: ~/.faasmesh)' },
       config: { type: 'string', arg: '<file>', help: 'JSON config file (see docs/config.md)' },
       'api-listen': { type: 'string', arg: '<host:port>', help: 'Gateway address (default: 127.0.0.1:8787; port 0 picks a free one)' },
-      slots: { type: 'string', arg: '<n>', help: 'Invocations run in parallel (default: cores - 1)' }
+      slots: { type: 'string', arg: '<n>', help: 'Invocations run in parallel (default: cores - 1)' },
+      listen: { type: 'string', multiple: true, arg: '<multiaddr>', help: 'libp2p listen address, repeatable (default: /ip4/0.0.0.0/tcp/0)' },
+      bootstrap: { type: 'string', multiple: true, arg: '<multiaddr>', help: 'Peer to join through (…/p2p/<peer id>), repeatable; re-dialled until it answers' },
+      'no-mdns': { type: 'boolean', help: 'Do not discover peers on the local network with mDNS' },
+      tag: { type: 'string', multiple: true, arg: '<key=value>', help: 'Label advertised to the mesh, repeatable (region=eu, tier=edge, power=battery)' }
     },
     run: runDaemon
   },
@@ -149,6 +154,30 @@ export const COMMANDS: readonly Command[] = [
       else {
         print(io.stdout, table(['NAME', 'CID', 'SIZE', 'WARM', 'DEPLOYED'], functions.map((f) => [
           f.names.join(',') || '-', f.cid, bytes(f.size), f.warm ? 'yes' : 'no', f.deployedAt ?? '-'
+        ])))
+      }
+      return 0
+    }
+  },
+  {
+    name: 'peers',
+    usage: 'faasmesh peers [--api URL] [--json]',
+    summary: 'Show the capacity view: every peer heard from, with its latest advert',
+    positionals: [0, 0],
+    options: CLIENT_OPTIONS,
+    async run (args, io) {
+      const { peers } = await client(args, io).json<{ peers: PeerSummary[] }>('GET', '/v1/peers')
+      if (args.values.json === true) print(io.stdout, JSON.stringify(peers))
+      else if (peers.length === 0) print(io.stdout, 'no peers yet: start another daemon with --bootstrap pointing at this one')
+      else {
+        print(io.stdout, table(['PEER', 'ADDRESSES / TAGS', 'FREE/TOTAL', 'QUEUE', 'SPEED', 'WARM', 'AGE'], peers.map((p) => [
+          shortPeer(p.peerId),
+          [...p.addrs.map(shortAddr), ...Object.entries(p.tags).map(([k, v]) => `${k}=${v}`)].join(' ') || '-',
+          `${p.slots.free}/${p.slots.total}`,
+          String(p.queueLength),
+          p.speed.toFixed(2),
+          String(p.warm.length),
+          `${(p.ageMs / 1000).toFixed(1)} s`
         ])))
       }
       return 0

@@ -11,10 +11,19 @@ const STOP_TIMEOUT_MS = 15_000
 
 export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
   const v = args.values as Record<string, string | undefined>
+  const list = args.values as Record<string, string[] | undefined>
   const config = loadConfig({
     env: io.env,
     configFile: v.config,
-    flags: { dataDir: v['data-dir'], 'api.listen': v['api-listen'], 'executor.slots': v.slots }
+    flags: {
+      dataDir: v['data-dir'],
+      'api.listen': v['api-listen'],
+      'executor.slots': v.slots,
+      'libp2p.listen': list.listen,
+      'libp2p.bootstrap': list.bootstrap,
+      'libp2p.mdns': args.values['no-mdns'] === true ? false : undefined,
+      tags: list.tag
+    }
   })
   // listen for signals before anything starts, so a Ctrl-C during start-up still stops cleanly
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
@@ -33,8 +42,10 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     `faasmesh ${VERSION}`,
     `  peer id   ${daemon.peerId.toString()}`,
     `  gateway   ${daemon.apiUrl}`,
+    ...daemon.multiaddrs.map((addr, i) => `  ${i === 0 ? 'libp2p   ' : '         '} ${addr}`),
     `  data dir  ${config.dataDir}`,
-    `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel`,
+    `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel, speed ${daemon.speed}`,
+    `  mesh      ${config.libp2p.bootstrap.length} bootstrap peer(s), mDNS ${config.libp2p.mdns ? 'on' : 'off'}${Object.keys(config.tags).length > 0 ? `, tags ${Object.entries(config.tags).map(([k, t]) => `${k}=${t}`).join(' ')}` : ''}`,
     'ready (Ctrl-C to stop)'
   ].join('\n'))
 

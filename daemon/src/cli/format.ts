@@ -11,3 +11,13 @@ export function bytes (n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`
   return `${(n / 1024 / 1024).toFixed(1)} MiB`
 }
+
+/** `12D3KooWAbc...xyz9` -> `12D3KooW…xyz9`: enough to tell peers apart in a table. */
+export function shortPeer (peerId: string): string {
+  return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
+}
+
+/** A multiaddr without its /p2p/ suffix (the PEER column already says whose it is). */
+export function shortAddr (addr: string): string {
+  return addr.replace(/\/p2p\/[^/]+$/, '')
+}

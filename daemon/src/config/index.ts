@@ -21,6 +21,19 @@ export interface DaemonConfig {
     /** HTTP gateway address, `host:port`. */
     listen: string
   }
+  libp2p: {
+    /** Listen multiaddrs. */
+    listen: string[]
+    /** Bootstrap peers' multiaddrs. */
+    bootstrap: string[]
+    /** mDNS discovery on the local network. */
+    mdns: boolean
+  }
+  /** Labels advertised to the mesh. */
+  tags: Record<string, string>
+  adverts: {
+    intervalMs: number
+  }
   executor: {
     slots: number
     spares: number

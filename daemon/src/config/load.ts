@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 import { SETTINGS, envName, type Setting } from './schema.js'
 import type { DaemonConfig } from './index.js'
@@ -59,7 +60,17 @@ export function loadConfig (sources: ConfigSources = {}): DaemonConfig {
 }
 
 function defaultOf (setting: Setting, home: string): unknown {
-  return typeof setting.default === 'function' ? setting.default(home) : setting.default
+  const value = setting.default
+  if (typeof value === 'function') return value(home)
+  // copies, so a caller mutating its config cannot change the defaults
+  return Array.isArray(value) ? [...value] : (typeof value === 'object' ? { ...value } : value)
+}
+
+/** A list from a file (array), flags (array) or the environment (comma-separated string). */
+function listOf (value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value.flatMap((v) => typeof v === 'string' ? v.split(',') : [v]).map((v) => typeof v === 'string' ? v.trim() : v).filter((v) => v !== '')
+  if (typeof value === 'string') return value.split(',').map((v) => v.trim()).filter((v) => v !== '')
+  return undefined
 }
 
 /** Parses and range-checks one value; records a message naming the path and the source on failure. */
@@ -85,6 +96,45 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
         errors.push(`${setting.path}: expected host:port with a port from 0 to 65535, got ${shown} (${source})`)
       }
       return value
+    }
+    case 'bool': {
+      if (typeof value === 'boolean') return value
+      const text = typeof value === 'string' ? value.trim().toLowerCase() : ''
+      if (['true', '1', 'yes', 'on'].includes(text)) return true
+      if (['false', '0', 'no', 'off'].includes(text)) return false
+      errors.push(`${setting.path}: expected true or false, got ${shown} (${source})`)
+      return value
+    }
+    case 'multiaddrs': {
+      const list = listOf(value)
+      if (list == null || list.length > type.max) {
+        errors.push(`${setting.path}: expected a list of at most ${type.max} multiaddrs, got ${shown} (${source})`)
+        return value
+      }
+      for (const item of list) {
+        try {
+          if (typeof item !== 'string' || !item.startsWith('/')) throw new Error('not a string')
+          multiaddr(item)
+        } catch {
+          errors.push(`${setting.path}: ${JSON.stringify(item)} is not a multiaddr such as /ip4/127.0.0.1/tcp/4001 (${source})`)
+        }
+      }
+      return list
+    }
+    case 'tags': {
+      const tags: Record<string, string> = {}
+      const entries: Array<[unknown, unknown]> = value != null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.entries(value)
+        : (listOf(value) ?? [value]).map((item) => typeof item === 'string' && item.includes('=') ? [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)] : [item, undefined])
+      for (const [key, val] of entries) {
+        if (typeof key !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(key) || typeof val !== 'string' || val.length > 64) {
+          errors.push(`${setting.path}: expected key=value labels (key: a-z, 0-9, '.', '_', '-'; value: at most 64 characters), got ${JSON.stringify(val == null ? key : `${String(key)}=${String(val)}`)} (${source})`)
+          continue
+        }
+        tags[key] = val
+      }
+      if (Object.keys(tags).length > type.max) errors.push(`${setting.path}: at most ${type.max} tags (${source})`)
+      return tags
     }
   }
 }
@@ -115,7 +165,8 @@ function readConfigFile (file: string, errors: string[]): Record<string, unknown
   const walk = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(obj)) {
       const path = prefix === '' ? key : `${prefix}.${key}`
-      if (value != null && typeof value === 'object' && !Array.isArray(value)) walk(value as Record<string, unknown>, path)
+      // `tags` is itself an object of labels, not a section
+      if (value != null && typeof value === 'object' && !Array.isArray(value) && path !== 'tags') walk(value as Record<string, unknown>, path)
       else flat[path] = value
     }
   }

@@ -10,19 +10,29 @@ export type SettingType =
   | { kind: 'int', min: number, max: number }
   | { kind: 'path' }
   | { kind: 'hostport' }
+  | { kind: 'bool' }
+  /** A list of multiaddrs; in the environment, comma-separated. */
+  | { kind: 'multiaddrs', max: number }
+  /** `key=value` labels; in the environment and on the command line, comma-separated or repeated. */
+  | { kind: 'tags', max: number }
 
 export interface Setting {
   /** Dotted path in the config file, e.g. `executor.timeoutMs`. */
   path: string
   type: SettingType
   /** The default, or a function of the environment (the home directory). */
-  default: number | string | ((home: string) => string)
+  default: number | string | boolean | string[] | Record<string, string> | ((home: string) => string)
   description: string
 }
 
 export const SETTINGS: readonly Setting[] = [
   { path: 'dataDir', type: { kind: 'path' }, default: (home) => `${home}/.faasmesh`, description: 'Where the identity key and the function store live' },
   { path: 'api.listen', type: { kind: 'hostport' }, default: '127.0.0.1:8787', description: 'HTTP gateway address (host:port; port 0 picks a free one)' },
+  { path: 'libp2p.listen', type: { kind: 'multiaddrs', max: 16 }, default: ['/ip4/0.0.0.0/tcp/0'], description: 'libp2p listen addresses (default: every interface, a port the OS picks)' },
+  { path: 'libp2p.bootstrap', type: { kind: 'multiaddrs', max: 64 }, default: [], description: 'Peers to join through, as multiaddrs ending in /p2p/<peer id>; re-dialled until they answer' },
+  { path: 'libp2p.mdns', type: { kind: 'bool' }, default: true, description: 'Discover (and dial) peers on the local network with mDNS' },
+  { path: 'tags', type: { kind: 'tags', max: 16 }, default: {}, description: 'Labels advertised to the mesh, e.g. region=eu, tier=edge, power=battery' },
+  { path: 'adverts.intervalMs', type: { kind: 'int', min: 100, max: 60_000 }, default: 2000, description: 'How often the node gossips its capacity; peers drop it after 3 intervals without one' },
   { path: 'executor.slots', type: { kind: 'int', min: 1, max: 256 }, default: DEFAULT_SLOTS, description: 'Invocations run in parallel, one worker thread each (default: cores - 1, at least 1)' },
   { path: 'executor.spares', type: { kind: 'int', min: 0, max: 16 }, default: DEFAULT_SPARES, description: 'Warm workers kept ready to replace a terminated one' },
   { path: 'executor.maxQueue', type: { kind: 'int', min: 0, max: 100_000 }, default: DEFAULT_MAX_QUEUE, description: 'Invocations that may wait for a slot before NoCapacityError' },

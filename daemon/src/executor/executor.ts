@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import { TypedEventEmitter } from 'main-event'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import {
   AbortError, ExecutionTimeoutError, GuestTrapError, NotStartedError, OutOfMemoryError, PayloadTooLargeError, reviveError
@@ -9,7 +10,7 @@ import {
 } from './limits.js'
 import { WorkerPool, type PoolStats } from './pool.js'
 import type {
-  ExecutorComponents, ExecutorInit, Executor as ExecutorInterface, InvokeOptions, InvokeResult, RunnableModule
+  ExecutorComponents, ExecutorEvents, ExecutorInit, Executor as ExecutorInterface, InvokeOptions, InvokeResult, RunnableModule
 } from './index.js'
 import type { RunRequest, RunResponse } from './messages.js'
 import type { Logger } from '@libp2p/interface'
@@ -22,7 +23,7 @@ interface Compiled {
 }
 
 /** The executor: compiled-module cache in front of a worker pool. */
-export class Executor implements ExecutorInterface {
+export class Executor extends TypedEventEmitter<ExecutorEvents> implements ExecutorInterface {
   readonly limits: Readonly<ExecutionLimits>
   private readonly components: ExecutorComponents
   private readonly log: Logger
@@ -36,6 +37,7 @@ export class Executor implements ExecutorInterface {
   private started = false
 
   constructor (components: ExecutorComponents, init: ExecutorInit) {
+    super()
     this.components = components
     this.log = components.logger.forComponent('faasmesh:executor')
     this.limits = { ...DEFAULT_LIMITS, ...init.limits }
@@ -44,7 +46,8 @@ export class Executor implements ExecutorInterface {
       channel: { url: WORKER_URL, resourceLimits: WORKER_RESOURCE_LIMITS },
       slots: init.slots ?? DEFAULT_SLOTS,
       spares: init.spares ?? DEFAULT_SPARES,
-      maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE
+      maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
+      onChange: (stats) => { this.safeDispatchEvent('capacity', { detail: stats }) }
     })
     if (components.registry != null) this.metrics = registerMetrics(components.registry, () => this.pool.stats())
   }
@@ -70,6 +73,11 @@ export class Executor implements ExecutorInterface {
 
   isWarm (cid: string): boolean {
     return this.ready.has(cid)
+  }
+
+  warmCids (limit: number): string[] {
+    // the cache map is in recency order, oldest first
+    return [...this.compiled.keys()].filter((cid) => this.ready.has(cid)).reverse().slice(0, limit)
   }
 
   async invoke (cid: string, input: Uint8Array, options: InvokeOptions = {}): Promise<InvokeResult> {

@@ -17,9 +17,10 @@ import { Executor as ExecutorClass } from './executor.js'
 import type { ExecutionLimits } from './limits.js'
 import type { InvocationContext } from './messages.js'
 import type { PoolStats } from './pool.js'
-import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, TypedEventTarget } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
+export { measureSpeed } from './speed.js'
 export { DEFAULT_LIMITS, MAX_LIMITS, DEFAULT_SLOTS, DEFAULT_SPARES, DEFAULT_MAX_QUEUE } from './limits.js'
 export type { ExecutionLimits } from './limits.js'
 export type { InvocationContext } from './messages.js'
@@ -74,7 +75,12 @@ export interface InvokeResult {
   logs: string[]
 }
 
-export interface Executor {
+export interface ExecutorEvents {
+  /** Free slots or the queue length changed. */
+  capacity: CustomEvent<PoolStats>
+}
+
+export interface Executor extends TypedEventTarget<ExecutorEvents> {
   /** The node's limits per invocation. */
   readonly limits: Readonly<ExecutionLimits>
   start(): Promise<void>
@@ -87,6 +93,8 @@ export interface Executor {
   invoke(cid: string, input: Uint8Array, options?: InvokeOptions): Promise<InvokeResult>
   /** True when `cid` is compiled and cached. */
   isWarm(cid: string): boolean
+  /** Compiled CIDs, most recently used first. */
+  warmCids(limit: number): string[]
   stats(): PoolStats
 }
 

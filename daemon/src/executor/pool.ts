@@ -16,6 +16,8 @@ export interface WorkerPoolInit {
   slots: number
   spares: number
   maxQueue: number
+  /** Called when the number of free slots or the queue length changes. */
+  onChange?(stats: PoolStats): void
 }
 
 export interface PoolStats {
@@ -94,6 +96,7 @@ export class WorkerPool<Req extends object, Res extends object> {
     const free = this.idle.pop()
     if (free != null) {
       this.busy.add(free)
+      this.changed()
       return free
     }
     if (this.queue.length >= this.init.maxQueue) {
@@ -107,6 +110,7 @@ export class WorkerPool<Req extends object, Res extends object> {
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.queue.push(waiter)
+    this.changed()
     try {
       return await promise
     } finally {
@@ -125,6 +129,11 @@ export class WorkerPool<Req extends object, Res extends object> {
     } else {
       this.idle.push(next)
     }
+    this.changed()
+  }
+
+  private changed (): void {
+    this.init.onChange?.(this.stats())
   }
 
   /** A terminated worker's slot goes to a spare (already online) and a new spare starts. */

@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  *
- * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, metrics and a small
- * dashboard. Maps named errors to statuses in one table (`status.ts`) and answers every error
+ * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, peers, metrics and a
+ * small dashboard. Maps named errors to statuses in one table (`status.ts`) and answers every error
  * as `{ "error": { "name", "message" } }`. Each request gets a signal that aborts when the client
  * goes away, passed all the way down to the executor.
  *
@@ -31,6 +31,23 @@ export interface GatewayInit {
   drainTimeoutMs?: number
 }
 
+/** One entry of the capacity view, as `GET /v1/peers` returns it. */
+export interface PeerSummary {
+  peerId: string
+  addrs: string[]
+  httpAddrs: string[]
+  tags: Record<string, string>
+  slots: { total: number, free: number }
+  queueLength: number
+  speed: number
+  memoryFreeBytes: number
+  /** CIDs of functions compiled and ready on that peer. */
+  warm: string[]
+  seq: number
+  /** Time since its latest advert arrived. */
+  ageMs: number
+}
+
 export interface GatewayComponents {
   logger: ComponentLogger
   store: Pick<FunctionStore, 'deploy' | 'list' | 'maxModuleBytes'>
@@ -38,8 +55,10 @@ export interface GatewayComponents {
   registry: Registry
   peerId: PeerId
   version: string
-  /** The node's libp2p addresses (none until the node joins a mesh). */
+  /** The node's libp2p addresses. */
   addrs(): string[]
+  /** The capacity view: every peer heard from within the TTL. */
+  peers(): PeerSummary[]
   /** Whether a CID is compiled and cached. */
   isWarm(cid: string): boolean
 }

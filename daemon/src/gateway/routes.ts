@@ -117,6 +117,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    pattern: /^\/v1\/peers$/,
+    name: 'peers',
+    async handle ({ res, components }) {
+      const peers = components.peers().sort((a, b) => a.peerId.localeCompare(b.peerId))
+      sendJson(res, 200, { peers })
+    }
+  },
+  {
+    method: 'GET',
     pattern: /^\/metrics$/,
     name: 'metrics',
     async handle ({ res, components }) {

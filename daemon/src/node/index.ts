@@ -1,0 +1,116 @@
+/**
+ * @packageDocumentation
+ *
+ * The daemon's libp2p node: TCP + noise + yamux, identify, ping, a private Kademlia DHT, gossipsub
+ * (StrictSign) and the capacity adverts, with bootstrap re-dialing and mDNS discovery that
+ * actually dials what it finds. Settings that a loopback or LAN mesh needs are explained where
+ * they are made (shared/research/libp2p-v3.md).
+ */
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { capacityAdverts, type CapacityAdverts } from '../../../protocols/src/adverts/index.js'
+import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
+import { DiscoveryDialer } from './discovery-dialer.js'
+import { BootstrapRedialer } from './redial.js'
+import type { ComponentLogger, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+
+export interface MeshNodeInit {
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  advertIntervalMs: number
+}
+
+export interface MeshNodeComponents {
+  privateKey: PrivateKey
+  logger: ComponentLogger
+}
+
+// a type alias, not an interface: libp2p's ServiceMap needs an index signature
+export type MeshServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  adverts: CapacityAdverts
+}
+
+export type MeshNode = Libp2p<MeshServices>
+
+/** The private DHT: never mixes with the public IPFS Amino DHT. */
+export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
+
+/** A created (not started) libp2p node plus the loops that keep it connected. */
+export interface Mesh {
+  node: MeshNode
+  redialer: BootstrapRedialer
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** libp2p.stop() has been seen to hang (lodestar #9744): never wait longer than this. */
+const STOP_TIMEOUT_MS = 5_000
+
+export async function createMesh (init: MeshNodeInit, components: MeshNodeComponents): Promise<Mesh> {
+  const log = components.logger.forComponent('faasmesh:node')
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  // 10 s between queries keeps multicast chatter low; a new node announces itself at start
+  if (init.mdns) peerDiscovery.push(mdns({ interval: 10_000 }))
+
+  const node = await createLibp2p({
+    start: false,
+    privateKey: components.privateKey,
+    logger: components.logger,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      // by default only 5 inbound connections per second per remote IP are accepted: several
+      // nodes on one host or behind one NAT starting together would be turned away for good
+      inboundConnectionThreshold: 100,
+      allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
+      maxConnections: 300
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // server mode and a mapper that keeps private addresses: the defaults (client mode,
+      // public addresses only) leave a LAN or loopback DHT empty and its queries hanging
+      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      // every node signs (StrictSign): a policy mismatch drops messages silently both ways;
+      // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false }),
+      adverts: capacityAdverts({ intervalMs: init.advertIntervalMs })
+    }
+  })
+  const redialer = new BootstrapRedialer(node, init.bootstrap, log)
+  const dialer = new DiscoveryDialer(node, log)
+
+  return {
+    node,
+    redialer,
+    async start () {
+      await node.start()
+      await dialer.start()
+      await redialer.start()
+    },
+    async stop () {
+      await redialer.stop()
+      await dialer.stop()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => { resolve('timeout') }, STOP_TIMEOUT_MS) })
+      const result = await Promise.race([Promise.resolve(node.stop()).then(() => 'stopped' as const), timeout])
+      clearTimeout(timer)
+      if (result === 'timeout') log.error('libp2p did not stop within %d ms; leaving it behind', STOP_TIMEOUT_MS)
+    }
+  }
+}
