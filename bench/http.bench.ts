@@ -34,7 +34,7 @@ export async function benchHttp (root: string, quick: boolean): Promise<Row[]> {
   try {
     const bare = await startProcess([join(root, 'dist', 'bench', 'bare-server.js'), join(root, 'build', 'hello.wasm')], /port (\d+)/)
     children.push(bare.proc)
-    const daemon = await startProcess([join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0'], /gateway\s+(http:\/\/\S+)/)
+    const daemon = await startProcess([join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], /gateway\s+(http:\/\/\S+)/)
     children.push(daemon.proc)
     const api = daemon.match[1]!
     const deployed = await fetch(`${api}/v1/functions/hello`, { method: 'POST', body: readFileSync(join(root, 'build', 'hello.wasm')) })

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http'
 import { expect } from 'chai'
 import { createDaemon, loadConfig, type Daemon } from '../src/index.js'
 import { STATUS_BY_ERROR } from '../src/gateway/index.js'
+import { LOOPBACK_FLAGS } from './support/loopback.js'
 import { tempDir, wasm } from './support/paths.js'
 import { waitFor } from './support/wait.js'
 
@@ -45,7 +46,7 @@ describe('gateway', function () {
         env: {},
         flags: {
           dataDir: dir.path,
-          'api.listen': '127.0.0.1:0',
+          ...LOOPBACK_FLAGS,
           'executor.slots': 2,
           'executor.timeoutMs': TIMEOUT_MS,
           // enough fuel that runaway loops meet the wall clock; fuel has its own node below
@@ -192,7 +193,7 @@ describe('gateway', function () {
     before(async function () {
       smallDir = await tempDir()
       small = await createDaemon({
-        config: loadConfig({ env: {}, flags: { dataDir: smallDir.path, 'api.listen': '127.0.0.1:0', 'executor.slots': 1, 'executor.fuel': 20_000_000 } })
+        config: loadConfig({ env: {}, flags: { dataDir: smallDir.path, ...LOOPBACK_FLAGS, 'executor.slots': 1, 'executor.fuel': 20_000_000 } })
       })
       await small.start()
       await fetch(`${small.apiUrl}/v1/functions/fib`, { method: 'POST', body: wasm('fib') as Uint8Array<ArrayBuffer> })

@@ -3,6 +3,7 @@
  * `killAll()` (call it in `after`) and on exit of the test runner; every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { LOOPBACK_ARGS } from './loopback.js'
 import { BIN } from './paths.js'
 
 const running = new Set<ChildProcess>()
@@ -12,13 +13,15 @@ export interface DaemonProcess {
   proc: ChildProcess
   url: string
   peerId: string
+  /** The first libp2p listen address, with /p2p/<peer id>. */
+  multiaddr: string
   output(): string
   /** Sends `signal` and resolves with the exit code; SIGKILLs after `timeoutMs`. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
 }
 
 export async function startDaemon (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const proc = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', ...args], {
+  const proc = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, ...LOOPBACK_ARGS, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -43,10 +46,12 @@ export async function startDaemon (dataDir: string, args: string[] = [], env: Re
   }
   const url = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!
   const peerId = /peer id\s+(\S+)/.exec(out)![1]!
+  const multiaddr = /libp2p\s+(\/\S+)/.exec(out)![1]!
   return {
     proc,
     url,
     peerId,
+    multiaddr,
     output: () => out,
     async stop (signal = 'SIGTERM', timeoutMs = 10_000) {
       if (proc.exitCode != null || proc.signalCode != null) return proc.exitCode
