@@ -43,6 +43,27 @@ describe('config', function () {
     }
   })
 
+  it('reads lists, tags and booleans from flags, the environment and the file alike', async function () {
+    const dir = await tempDir()
+    try {
+      const file = join(dir.path, 'config.json')
+      await writeFile(file, JSON.stringify({ tags: { region: 'eu' }, libp2p: { mdns: false } }))
+      const fromFile = loadConfig({ configFile: file, env: {}, home: '/h' })
+      expect(fromFile.tags).to.deep.equal({ region: 'eu' })
+      expect(fromFile.libp2p.mdns).to.equal(false)
+      const fromEnv = loadConfig({ env: { FAASMESH_TAGS: 'tier=edge, power=battery', FAASMESH_LIBP2P_LISTEN: '/ip4/127.0.0.1/tcp/1,/ip4/127.0.0.1/tcp/2', FAASMESH_LIBP2P_MDNS: 'no' }, home: '/h' })
+      expect(fromEnv.tags).to.deep.equal({ tier: 'edge', power: 'battery' })
+      expect(fromEnv.libp2p.listen).to.deep.equal(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+      expect(fromEnv.libp2p.mdns).to.equal(false)
+      const fromFlags = loadConfig({ env: {}, home: '/h', flags: { tags: ['arch=arm64', 'region=us'], 'libp2p.bootstrap': ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWLuFqyUFLH9seLmVVdMyqTJLaC9bu5yTi6Db61ktwD4C9'] } })
+      expect(fromFlags.tags).to.deep.equal({ arch: 'arm64', region: 'us' })
+      expect(fromFlags.libp2p.bootstrap).to.have.length(1)
+      expect(loadConfig({ env: {}, home: '/h' }).libp2p).to.deep.equal({ listen: ['/ip4/0.0.0.0/tcp/0'], bootstrap: [], mdns: true })
+    } finally {
+      await dir.cleanup()
+    }
+  })
+
   it('names environment variables after the dotted path', function () {
     expect(envName('executor.timeoutMs')).to.equal('FAASMESH_EXECUTOR_TIMEOUT_MS')
     expect(envName('dataDir')).to.equal('FAASMESH_DATA_DIR')
@@ -64,7 +85,15 @@ describe('config', function () {
     ['an unknown setting', { flags: { 'executor.slot': 2 } },
       'executor.slot: unknown setting (from the command line)'],
     ['a missing config file', { configFile: '/nonexistent/faasmesh.json' },
-      'config file /nonexistent/faasmesh.json: not found']
+      'config file /nonexistent/faasmesh.json: not found'],
+    ['a listen address that is not a multiaddr', { flags: { 'libp2p.listen': ['127.0.0.1:4001'] } },
+      'libp2p.listen: "127.0.0.1:4001" is not a multiaddr such as /ip4/127.0.0.1/tcp/4001 (from the command line)'],
+    ['a malformed bootstrap address in the environment', { env: { FAASMESH_LIBP2P_BOOTSTRAP: '/ip4/127.0.0.1/tcp/1,/ip9/x' } },
+      'libp2p.bootstrap: "/ip9/x" is not a multiaddr such as /ip4/127.0.0.1/tcp/4001 (from FAASMESH_LIBP2P_BOOTSTRAP)'],
+    ['a tag without a value', { flags: { tags: ['region'] } },
+      'tags: expected key=value labels (key: a-z, 0-9, \'.\', \'_\', \'-\'; value: at most 64 characters), got "region" (from the command line)'],
+    ['a boolean that is not one', { env: { FAASMESH_LIBP2P_MDNS: 'maybe' } },
+      'libp2p.mdns: expected true or false, got "maybe" (from FAASMESH_LIBP2P_MDNS)']
   ]
   for (const [what, sources, message] of golden) {
     it(`rejects ${what} with the exact message`, function () {

@@ -20,8 +20,14 @@ export interface DaemonProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
 }
 
-export async function startDaemon (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const proc = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, ...LOOPBACK_ARGS, ...args], {
+/**
+ * Starts `faasmesh daemon` on loopback with OS-chosen ports. `prefix` runs it through another
+ * command, e.g. `['ip', 'netns', 'exec', name]`; `loopbackArgs: false` leaves mDNS on.
+ */
+export async function startDaemon (dataDir: string, args: string[] = [], env: Record<string, string> = {}, options: { prefix?: string[], mdns?: boolean } = {}): Promise<DaemonProcess> {
+  const flags = options.mdns === true ? LOOPBACK_ARGS.filter((a) => a !== '--no-mdns') : LOOPBACK_ARGS
+  const command = [...(options.prefix ?? []), process.execPath, BIN, 'daemon', '--data-dir', dataDir, ...flags, ...args]
+  const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -67,8 +73,9 @@ export async function startDaemon (dataDir: string, args: string[] = [], env: Re
 export interface CliResult { code: number | null, stdout: string, stderr: string }
 
 /** Runs `faasmesh <args>` to completion (killed after `timeoutMs`). */
-export async function runCli (args: string[], options: { stdin?: string | Uint8Array, timeoutMs?: number, env?: Record<string, string> } = {}): Promise<CliResult> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+export async function runCli (args: string[], options: { stdin?: string | Uint8Array, timeoutMs?: number, env?: Record<string, string>, prefix?: string[] } = {}): Promise<CliResult> {
+  const command = [...(options.prefix ?? []), process.execPath, BIN, ...args]
+  const proc = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
   running.add(proc)
   let stdout = ''
   let stderr = ''
