@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { ROOT } from '../daemon/test/support/paths.js'
 import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
+import { benchMesh } from './mesh.bench.js'
 import { markdown, type Row } from './report.js'
 
 const quick = process.argv.includes('--quick')
@@ -24,6 +25,11 @@ if (only == null || only === 'executor') {
 if (only == null || only === 'http') {
   progress('http: gateway vs bare node:http')
   rows.push(...await benchHttp(ROOT, quick))
+}
+
+if (only == null || only === 'mesh') {
+  progress('mesh: advert propagation and memory, 5 to 20 nodes')
+  rows.push(...await benchMesh(ROOT, quick, progress))
 }
 
 const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`

@@ -70,12 +70,13 @@ describe('gateway', function () {
     await dir?.cleanup()
   })
 
-  it('GET /v1/health answers ok with the peer id and version', async function () {
+  it('GET /v1/health answers ok with the peer id, version and libp2p addresses', async function () {
     const { status, json } = await call('GET', '/v1/health')
     expect(status).to.equal(200)
     expect(json).to.deep.include({ ok: true, peerId: daemon.peerId.toString() })
     expect(json.version).to.match(/^\d+\.\d+\.\d+/)
-    expect(json.addrs).to.be.an('array')
+    expect(json.addrs).to.have.length.above(0)
+    for (const addr of json.addrs) expect(addr).to.match(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${daemon.peerId.toString()}$`))
   })
 
   it('POST /v1/functions/:name deploys and answers 201 { name, cid, size }', async function () {
@@ -259,7 +260,13 @@ describe('gateway', function () {
     const { status, headers, text } = await call('GET', '/')
     expect(status).to.equal(200)
     expect(headers.get('content-type')).to.match(/^text\/html/)
-    expect(text).to.include('/v1/functions')
+    expect(text).to.include('/v1/functions').and.include('/v1/peers')
+  })
+
+  it('GET /v1/peers answers with the capacity view (empty for a node alone)', async function () {
+    const { status, json } = await call('GET', '/v1/peers')
+    expect(status).to.equal(200)
+    expect(json).to.deep.equal({ peers: [] })
   })
 
   // declared last: mocha runs a describe's own tests before its nested describes, and this

@@ -41,6 +41,13 @@ describe('capacity adverts', function () {
     expect(multiaddr(entry.advert.multiaddrs[0]!).toString()).to.include(b.peerId.toString())
   })
 
+  it('reaches every node of a 14-node mesh on one host (past gossipsub\'s IP-colocation threshold)', async function () {
+    const nodes = await Promise.all(Array.from({ length: 14 }, async () => advertNode({ intervalMs: 300 })))
+    for (const n of nodes) n.services.adverts.setSource(() => fields(n))
+    for (const n of nodes.slice(1)) await connect(n, nodes[0]!)
+    await waitFor(() => nodes.every((n) => n.services.adverts.peers().length === 13), 20_000, 'full views in a 14-node mesh')
+  })
+
   it('publishes promptly on change, long before the next periodic advert', async function () {
     const [a, b] = await Promise.all([advertNode({ intervalMs: 300 }), advertNode({ intervalMs: 300 })])
     let free = 3

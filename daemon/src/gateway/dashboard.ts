@@ -22,6 +22,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div class="muted" id="node">loading...</div>
 <h2>Functions</h2>
 <table><thead><tr><th>name</th><th>cid</th><th>size</th><th>warm</th></tr></thead><tbody id="functions"></tbody></table>
+<h2>Peers</h2>
+<table><thead><tr><th>peer</th><th>tags</th><th>free/total</th><th>queue</th><th>speed</th><th>warm</th><th>age</th></tr></thead><tbody id="peers"></tbody></table>
 <h2>Invoke</h2>
 <form id="invoke">
   <select id="fn"></select> <button>invoke</button>
@@ -44,6 +46,13 @@ async function refresh () {
       const opt = document.createElement('option'); opt.value = f.names[0] || f.cid; opt.textContent = opt.value; select.appendChild(opt)
     }
     if (chosen) select.value = chosen
+    const { peers } = await (await fetch('/v1/peers')).json()
+    const peerRows = $('peers'); peerRows.replaceChildren()
+    for (const p of peers) {
+      const tags = Object.entries(p.tags).map(([k, v]) => k + '=' + v).join(' ') || '-'
+      peerRows.appendChild(row([p.peerId, tags, p.slots.free + '/' + p.slots.total, p.queueLength, p.speed.toFixed(2), p.warm.length, (p.ageMs / 1000).toFixed(1) + ' s']))
+    }
+    if (peers.length === 0) peerRows.appendChild(row(['no peers yet', '', '', '', '', '', '']))
   } catch (err) { $('node').textContent = 'cannot reach the node: ' + err.message }
 }
 $('invoke').addEventListener('submit', async (event) => {
@@ -55,7 +64,7 @@ $('invoke').addEventListener('submit', async (event) => {
   $('result').textContent = res.status + '  ' + meta + '\\n\\n' + body
   refresh()
 })
-refresh(); setInterval(refresh, 5000)
+refresh(); setInterval(refresh, 2000)
 </script>
 </body>
 </html>

@@ -46,6 +46,8 @@ export interface PeerSummary {
   seq: number
   /** Time since its latest advert arrived. */
   ageMs: number
+  /** How long its latest advert took from being made to arriving here (both nodes' clocks). */
+  delayMs: number
 }
 
 export interface GatewayComponents {

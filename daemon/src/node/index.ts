@@ -15,7 +15,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
-import { capacityAdverts, type CapacityAdverts } from '../../../protocols/src/adverts/index.js'
+import { capacityAdverts, gossipScoreParams, type CapacityAdverts } from '../../../protocols/src/adverts/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
 import { BootstrapRedialer } from './redial.js'
@@ -88,7 +88,7 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
       // every node signs (StrictSign): a policy mismatch drops messages silently both ways;
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
-      pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false }),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs })
     }
   })

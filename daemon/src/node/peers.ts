@@ -25,6 +25,7 @@ export function summarizePeer (entry: PeerEntry, now: number): PeerSummary {
     memoryFreeBytes: a.memoryFreeBytes,
     warm: a.warmCids.map(cidString),
     seq: a.seq,
-    ageMs: Math.max(0, now - entry.receivedAt)
+    ageMs: Math.max(0, now - entry.receivedAt),
+    delayMs: entry.receivedAt - a.timestamp
   }
 }

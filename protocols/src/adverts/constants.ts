@@ -27,3 +27,13 @@ export const MAX_SLOTS = 4096
 export const MAX_SPEED = 1000
 /** Tag keys and values are short labels. */
 export const MAX_TAG_BYTES = 64
+
+/**
+ * gossipsub scores peers down once more than 10 share one IP (IP colocation, a sybil defence)
+ * and then ignores their grafts: a mesh of 12 or more nodes on one host delivered no adverts at
+ * all. Nodes on one host (testbeds) or behind one NAT (a community LAN) are how faasmesh is run,
+ * so loopback is exempt and the threshold is 32 peers per IP.
+ */
+export function gossipScoreParams (): { IPColocationFactorThreshold: number, IPColocationFactorWhitelist: Set<string> } {
+  return { IPColocationFactorThreshold: 32, IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
+}

@@ -23,7 +23,7 @@ import type { RejectReason } from './validate.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 
-export { ADVERTS_TOPIC, DEFAULT_INTERVAL_MS, MAX_ADVERT_BYTES, TTL_INTERVALS } from './constants.js'
+export { ADVERTS_TOPIC, DEFAULT_INTERVAL_MS, MAX_ADVERT_BYTES, TTL_INTERVALS, gossipScoreParams } from './constants.js'
 export { CapacityAdvert, Tag } from './pb/advert.js'
 export { validateAdvert, type RejectReason, type ValidationResult } from './validate.js'
 export type { PeerEntry } from './peer-view.js'

@@ -8,7 +8,7 @@ import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
-import { capacityAdverts, type CapacityAdverts, type CapacityAdvertsInit } from '../../src/adverts/index.js'
+import { capacityAdverts, gossipScoreParams, type CapacityAdverts, type CapacityAdvertsInit } from '../../src/adverts/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
 const started: Libp2p[] = []
@@ -29,7 +29,7 @@ export async function advertNode (init: CapacityAdvertsInit = {}): Promise<Adver
     ...base,
     services: {
       identify: identify(),
-      pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true }),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts(init)
     }
   })
