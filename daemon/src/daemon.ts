@@ -1,5 +1,6 @@
 import { freemem } from 'node:os'
 import { defaultLogger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parseHostPort, type DaemonConfig } from './config/index.js'
@@ -11,11 +12,17 @@ import { invoker, type Invoker } from './invoker/index.js'
 import { createMesh, type Mesh } from './node/index.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { summarizePeer } from './node/peers.js'
+import { resolver, type Resolver } from './resolver/index.js'
 import { sanitizer, type Sanitizer } from './sanitizer/index.js'
 import { functionStore, type FunctionStore } from './store/index.js'
 import { VERSION } from './version.js'
 import type { DaemonInit, Daemon as DaemonInterface } from './index.js'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
+
+/** The peer ids in a list of bootstrap multiaddrs: the node trusts their name records. */
+function bootstrapPeers (addrs: string[]): string[] {
+  return addrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value).filter((p): p is string => p != null)
+}
 
 /** Warm CIDs an advert lists at most (the protocol's decode limit). */
 const MAX_ADVERTISED_WARM = 64
@@ -23,6 +30,7 @@ const MAX_ADVERTISED_WARM = 64
 interface Parts {
   identity: Identity
   mesh: Mesh
+  resolver: Resolver
   /** Relative speed from the startup micro-benchmark. */
   speed: number
   sanitizer: Sanitizer
@@ -96,16 +104,37 @@ export class Daemon implements DaemonInterface {
       maxOutputBytes: config.executor.maxOutputBytes
     }
     const s = sanitizer()({ logger })
-    const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
+    const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits })({ logger, modules: store, registry })
-    const inv = invoker()({ store, executor: exec, peerId: identity.peerId })
     const mesh = await createMesh({
       listen: config.libp2p.listen,
       bootstrap: config.libp2p.bootstrap,
       mdns: config.libp2p.mdns,
-      advertIntervalMs: config.adverts.intervalMs
+      advertIntervalMs: config.adverts.intervalMs,
+      maxModuleBytes: config.store.maxModuleBytes
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
+    const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
+      store,
+      peerId: identity.peerId,
+      privateKey: identity.privateKey,
+      logger,
+      registry,
+      candidates: () => node.services.adverts.peers().map((p) => p.peerId.toString()),
+      findProviders: (cid, options) => node.contentRouting.findProviders(CID.parse(cid), options),
+      fetchCode: async (provider, cid, options) => {
+        // a provider we are not connected to is dialed through the addresses the DHT gave
+        if (node.getConnections(provider.id).length === 0 && provider.multiaddrs.length > 0) {
+          await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
+        }
+        return node.services.code.fetch(provider.id, cid, options)
+      },
+      provide: async (cid, options) => { await node.contentRouting.provide(CID.parse(cid), options) },
+      putRecord: async (key, value, options) => { await node.contentRouting.put(key, value, options) },
+      getRecord: async (key, options) => node.contentRouting.get(key, options)
+    })
+    node.services.code.setLookup(async (cid) => store.getOriginal(cid))
+    const inv = invoker()({ resolver: res, executor: exec, peerId: identity.peerId })
     const gw = gateway({ host: api.host, port: api.port, maxInputBytes: limits.maxInputBytes })({
       logger,
       store,
@@ -118,7 +147,7 @@ export class Daemon implements DaemonInterface {
       isWarm: (cid) => exec.isWarm(cid)
     })
     const speed = measureSpeed()
-    this.parts = { identity, mesh, speed, sanitizer: s, store, executor: exec, invoker: inv, gateway: gw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, invoker: inv, gateway: gw }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
@@ -126,6 +155,7 @@ export class Daemon implements DaemonInterface {
     await exec.start()
     this.advertise(exec, mesh, speed, () => apiUrl)
     await mesh.start()
+    await res.start()
     await gw.start()
     apiUrl = gw.url
     this.log('started %p, speed %d, gateway %s', identity.peerId, speed, apiUrl)
@@ -165,6 +195,7 @@ export class Daemon implements DaemonInterface {
     if (parts == null) return
     await parts.gateway.stop()
     await parts.executor.stop()
+    await parts.resolver.stop()
     await parts.mesh.stop()
     await parts.sanitizer.stop()
     await parts.store.stop()

@@ -31,6 +31,15 @@ export class FunctionNotFoundError extends Error {
   }
 }
 
+/** A plain name is published by several peers the node does not trust; `publisher/name` picks one. */
+export class AmbiguousNameError extends Error {
+  static name = 'AmbiguousNameError'
+  constructor (message = 'Several publishers claim that name') {
+    super(message)
+    this.name = 'AmbiguousNameError'
+  }
+}
+
 /** A module, an input or an output is larger than its cap. */
 export class PayloadTooLargeError extends Error {
   static name = 'PayloadTooLargeError'
@@ -152,6 +161,7 @@ const byName: Record<string, new (message?: string) => Error> = {
   InvalidModuleError,
   ForbiddenImportError,
   FunctionNotFoundError,
+  AmbiguousNameError,
   PayloadTooLargeError,
   ExecutionTimeoutError,
   OutOfFuelError,

@@ -94,7 +94,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'invoke',
-    usage: 'faasmesh invoke <name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--verbose] [--api URL] [--json]',
+    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--verbose] [--api URL] [--json]',
     summary: 'Run a function and print its output',
     positionals: [1, 1],
     options: {
@@ -117,7 +117,9 @@ export const COMMANDS: readonly Command[] = [
       const deadline = args.values['deadline-ms']
       if (typeof deadline === 'string') headers['x-faasmesh-deadline-ms'] = deadline
       const target = args.positionals[0]!
-      const res = await client(args, io).request('POST', `/v1/invoke/${encodeURIComponent(target)}`, input, headers)
+      // publisher/name travels as two path segments
+      const path = target.split('/').map(encodeURIComponent).join('/')
+      const res = await client(args, io).request('POST', `/v1/invoke/${path}`, input, headers)
       const meta = {
         cid: res.headers.get('x-faasmesh-cid'),
         executor: res.headers.get('x-faasmesh-executor'),
@@ -125,6 +127,7 @@ export const COMMANDS: readonly Command[] = [
         durationMs: Number(res.headers.get('x-faasmesh-duration-ms')),
         placementMs: Number(res.headers.get('x-faasmesh-placement-ms')),
         cold: res.headers.get('x-faasmesh-cold') === 'true',
+        fetched: res.headers.get('x-faasmesh-fetched') === 'true',
         fuel: Number(res.headers.get('x-faasmesh-fuel'))
       }
       if (args.values.json === true) {
@@ -133,7 +136,7 @@ export const COMMANDS: readonly Command[] = [
       }
       if (verbose === true) {
         print(io.stderr, `${target} -> ${meta.cid}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
-          `  placement  ${meta.placementMs.toFixed(2)} ms\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
+          `  placement  ${meta.placementMs.toFixed(2)} ms\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.fetched ? 'cold, code fetched from a peer' : meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
       }
       io.stdout.write(res.body)
       // keep the shell prompt on its own line when the output has no final newline
@@ -148,12 +151,12 @@ export const COMMANDS: readonly Command[] = [
     positionals: [0, 0],
     options: CLIENT_OPTIONS,
     async run (args, io) {
-      const { functions } = await client(args, io).json<{ functions: Array<{ cid: string, size: number, names: string[], warm: boolean, deployedAt?: string }> }>('GET', '/v1/functions')
+      const { functions } = await client(args, io).json<{ functions: Array<{ cid: string, size: number, names: string[], warm: boolean, origin: string, pinned: boolean, deployedAt?: string }> }>('GET', '/v1/functions')
       if (args.values.json === true) print(io.stdout, JSON.stringify(functions))
       else if (functions.length === 0) print(io.stdout, 'no functions deployed; try: faasmesh deploy hello build/hello.wasm')
       else {
-        print(io.stdout, table(['NAME', 'CID', 'SIZE', 'WARM', 'DEPLOYED'], functions.map((f) => [
-          f.names.join(',') || '-', f.cid, bytes(f.size), f.warm ? 'yes' : 'no', f.deployedAt ?? '-'
+        print(io.stdout, table(['NAME', 'CID', 'SIZE', 'ORIGIN', 'WARM', 'DEPLOYED'], functions.map((f) => [
+          f.names.join(',') || '-', f.cid, bytes(f.size), f.origin === 'local' ? 'local, pinned' : 'cached', f.warm ? 'yes' : 'no', f.deployedAt ?? '-'
         ])))
       }
       return 0

@@ -46,5 +46,10 @@ export interface DaemonConfig {
   }
   store: {
     maxModuleBytes: number
+    maxCacheBytes: number
+  }
+  names: {
+    /** Publishers whose records win for plain names. */
+    trusted: string[]
   }
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 import { SETTINGS, envName, type Setting } from './schema.js'
@@ -117,6 +118,21 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
           multiaddr(item)
         } catch {
           errors.push(`${setting.path}: ${JSON.stringify(item)} is not a multiaddr such as /ip4/127.0.0.1/tcp/4001 (${source})`)
+        }
+      }
+      return list
+    }
+    case 'peerIds': {
+      const list = listOf(value)
+      if (list == null || list.length > type.max) {
+        errors.push(`${setting.path}: expected a list of at most ${type.max} peer ids, got ${shown} (${source})`)
+        return value
+      }
+      for (const item of list) {
+        try {
+          peerIdFromString(String(item))
+        } catch {
+          errors.push(`${setting.path}: ${JSON.stringify(item)} is not a peer id such as 12D3KooW... (${source})`)
         }
       }
       return list

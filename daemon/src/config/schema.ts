@@ -3,7 +3,7 @@
  * environment variable that sets it. Loading, validation, `--help` and docs/config.md all
  * follow this table.
  */
-import { DEFAULT_MAX_MODULE_BYTES } from '../store/constants.js'
+import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_MODULE_BYTES } from '../store/constants.js'
 import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
 
 export type SettingType =
@@ -13,6 +13,8 @@ export type SettingType =
   | { kind: 'bool' }
   /** A list of multiaddrs; in the environment, comma-separated. */
   | { kind: 'multiaddrs', max: number }
+  /** A list of peer ids; in the environment, comma-separated. */
+  | { kind: 'peerIds', max: number }
   /** `key=value` labels; in the environment and on the command line, comma-separated or repeated. */
   | { kind: 'tags', max: number }
 
@@ -41,6 +43,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'executor.fuel', type: { kind: 'int', min: 1, max: MAX_LIMITS.fuel }, default: DEFAULT_LIMITS.fuel, description: 'Instruction budget per invocation' },
   { path: 'executor.maxInputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxInputBytes }, default: DEFAULT_LIMITS.maxInputBytes, description: 'Largest invocation input' },
   { path: 'executor.maxOutputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxOutputBytes }, default: DEFAULT_LIMITS.maxOutputBytes, description: 'Largest invocation output' },
+  { path: 'store.maxCacheBytes', type: { kind: 'int', min: 0, max: 2 ** 40 }, default: DEFAULT_MAX_CACHE_BYTES, description: 'Disk budget for modules fetched from peers; least recently used go first (deployed ones are pinned)' },
+  { path: 'names.trusted', type: { kind: 'peerIds', max: 64 }, default: [], description: 'Publishers (peer ids) whose name records win for plain names, after this node and its bootstrap peers' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]
 

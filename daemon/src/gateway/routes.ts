@@ -94,13 +94,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/v1\/invoke\/([^/]+)$/,
+    // `/v1/invoke/<name|cid>` or `/v1/invoke/<publisher>/<name>`
+    pattern: /^\/v1\/invoke\/([^/]+)(?:\/([^/]+))?$/,
     name: 'invoke',
     async handle ({ req, res, params, signal, components, maxInputBytes }) {
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
       const input = await readBody(req, maxInputBytes, signal)
-      const result = await components.invoker.invoke(segment(params, 0), input, { policy, deadlineMs, signal })
+      const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
+      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, signal })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,
@@ -110,6 +112,7 @@ export const ROUTES: readonly Route[] = [
         'x-faasmesh-duration-ms': result.durationMs.toFixed(3),
         'x-faasmesh-placement-ms': result.placementMs.toFixed(3),
         'x-faasmesh-cold': String(result.cold),
+        'x-faasmesh-fetched': String(result.fetched),
         'x-faasmesh-fuel': String(result.fuelUsed)
       })
       res.end(result.output)

@@ -8,6 +8,7 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   FunctionNotFoundError: 404,
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,
+  AmbiguousNameError: 409,
   PayloadTooLargeError: 413,
   OutOfFuelError: 422,
   OutOfMemoryError: 422,

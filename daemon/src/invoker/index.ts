@@ -13,7 +13,7 @@
  */
 import { Invoker as InvokerClass } from './invoker.js'
 import type { Executor } from '../executor/index.js'
-import type { FunctionStore } from '../store/index.js'
+import type { Resolver } from '../resolver/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
 /** Placement policies (DESIGN.md section 5), selectable per request. */
@@ -28,7 +28,7 @@ export interface InvokerInit {
 }
 
 export interface InvokerComponents {
-  store: Pick<FunctionStore, 'resolve'>
+  resolver: Pick<Resolver, 'resolve'>
   executor: Pick<Executor, 'invoke'>
   peerId: PeerId
 }
@@ -47,9 +47,12 @@ export interface InvocationResult {
   policy: PolicyName
   /** Time in the executor (queueing, compiling and running). */
   durationMs: number
-  /** Time spent choosing where to run it. */
+  /** Time spent resolving the function (fetching it when cold) and choosing where to run it. */
   placementMs: number
+  /** True when the code had to be fetched or compiled for this call. */
   cold: boolean
+  /** True when the code was fetched from a peer for this call. */
+  fetched: boolean
   fuelUsed: number
 }
 

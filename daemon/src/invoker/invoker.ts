@@ -18,7 +18,7 @@ export class Invoker implements InvokerInterface {
     const signal = deadline == null ? options.signal : (options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal]))
     try {
       const placementStarted = performance.now()
-      const cid = await this.components.store.resolve(nameOrCid)
+      const { cid, fetched } = await this.components.resolver.resolve(nameOrCid, { signal })
       // a single node places everything locally, whatever the policy
       const placementMs = performance.now() - placementStarted
       signal?.throwIfAborted()
@@ -30,7 +30,8 @@ export class Invoker implements InvokerInterface {
         policy,
         durationMs: result.durationMs,
         placementMs,
-        cold: result.cold,
+        cold: fetched || result.cold,
+        fetched,
         fuelUsed: result.fuelUsed
       }
     } finally {

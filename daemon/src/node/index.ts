@@ -16,6 +16,8 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { capacityAdverts, gossipScoreParams, type CapacityAdverts } from '../../../protocols/src/adverts/index.js'
+import { codeTransfer, type CodeTransfer } from '../../../protocols/src/code/index.js'
+import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
 import { BootstrapRedialer } from './redial.js'
@@ -26,6 +28,8 @@ export interface MeshNodeInit {
   bootstrap: string[]
   mdns: boolean
   advertIntervalMs: number
+  /** Largest module the code transfer sends or accepts. */
+  maxModuleBytes: number
 }
 
 export interface MeshNodeComponents {
@@ -40,6 +44,7 @@ export type MeshServices = {
   dht: KadDHT
   pubsub: GossipSub
   adverts: CapacityAdverts
+  code: CodeTransfer
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -85,11 +90,20 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       ping: ping(),
       // server mode and a mapper that keeps private addresses: the defaults (client mode,
       // public addresses only) leave a LAN or loopback DHT empty and its queries hanging
-      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        // signed function-name records (/faasmesh/fn/<publisher>/<name>): every node refuses
+        // unsigned, badly signed or misplaced ones and keeps the newest
+        validators: { [NAME_KEY_NAMESPACE]: validateNameRecord },
+        selectors: { [NAME_KEY_NAMESPACE]: selectNameRecord }
+      }),
       // every node signs (StrictSign): a policy mismatch drops messages silently both ways;
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
-      adverts: capacityAdverts({ intervalMs: init.advertIntervalMs })
+      adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
+      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

@@ -15,10 +15,10 @@
 import { FunctionStore as FunctionStoreClass } from './function-store.js'
 import type { ModuleSource } from '../executor/index.js'
 import type { Sanitizer } from '../sanitizer/index.js'
-import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, TypedEventTarget } from '@libp2p/interface'
 
 export { cidOf, parseFunctionCid } from './cid.js'
-export { FUNCTION_NAME_PATTERN, DEFAULT_MAX_MODULE_BYTES } from './constants.js'
+export { FUNCTION_NAME_PATTERN, DEFAULT_MAX_MODULE_BYTES, DEFAULT_MAX_CACHE_BYTES } from './constants.js'
 
 export interface FunctionStoreInit {
   /** The daemon's data directory; the store lives in `<dataDir>/functions`. */
@@ -27,6 +27,24 @@ export interface FunctionStoreInit {
   maxModuleBytes?: number
   /** Modules that need more initial memory pages than this are refused. @default 256 */
   memoryPages?: number
+  /** Disk budget for modules fetched from peers (deployed ones are pinned). @default 268435456 */
+  maxCacheBytes?: number
+}
+
+/** `local`: deployed on this node, pinned. `cached`: fetched from a peer, evictable. */
+export type ModuleOrigin = 'local' | 'cached'
+
+export interface FunctionBinding {
+  name: string
+  cid: string
+  version: number
+  deployedAt: string
+}
+
+export interface FunctionStoreEvents {
+  'function:deployed': CustomEvent<FunctionBinding>
+  'function:cached': CustomEvent<{ cid: string, size: number }>
+  'function:evicted': CustomEvent<{ cid: string, size: number }>
 }
 
 export interface FunctionStoreComponents {
@@ -47,12 +65,16 @@ export interface FunctionEntry {
   size: number
   /** The names bound to this CID on this node (empty for an unnamed module). */
   names: string[]
+  origin: ModuleOrigin
+  /** Pinned modules are never evicted (the ones deployed here). */
+  pinned: boolean
   storedAt: string
   deployedAt?: string
 }
 
-export interface FunctionStore extends ModuleSource {
+export interface FunctionStore extends ModuleSource, TypedEventTarget<FunctionStoreEvents> {
   readonly maxModuleBytes: number
+  readonly maxCacheBytes: number
   start(): Promise<void>
   stop(): Promise<void>
   /**
@@ -60,9 +82,20 @@ export interface FunctionStore extends ModuleSource {
    * `InvalidModuleError`, `ForbiddenImportError` or `PayloadTooLargeError`.
    */
   deploy(name: string, bytes: Uint8Array, options?: AbortOptions): Promise<DeployedFunction>
-  /** The CID for a name or CID string. Throws `FunctionNotFoundError`. */
+  /**
+   * Validates and caches a module fetched from a peer (already verified against its CID), then
+   * evicts least recently used cached modules beyond the budget. Returns its CID.
+   */
+  putCached(bytes: Uint8Array, options?: AbortOptions): Promise<string>
+  /** The CID for a local name or a stored CID. Throws `FunctionNotFoundError`. */
   resolve(nameOrCid: string): Promise<string>
   has(cid: string): boolean
+  /** Marks a module as just used (for eviction order). */
+  touch(cid: string): void
+  /** The module's original bytes (what its CID hashes), to serve to peers. */
+  getOriginal(cid: string): Promise<Uint8Array | undefined>
+  /** Every name bound on this node. */
+  bindings(): FunctionBinding[]
   list(): Promise<FunctionEntry[]>
 }
 

@@ -1,0 +1,66 @@
+/**
+ * @packageDocumentation
+ *
+ * Function code found through the mesh. Turns what a caller names (`name`, `publisher/name` or a
+ * CID) into a module this node holds: local bindings first, then signed name records in the DHT,
+ * then providers of the CID, fetched over `/faasmesh/code/1.0.0`, verified against the CID,
+ * sanitized like a local deploy and cached. It also announces what this node has: every module
+ * is provided in the DHT and every local name gets a signed record.
+ *
+ * Name policy (docs/protocols.md): records live under `/faasmesh/fn/<publisher>/<name>`, so a
+ * name can only ever be bound by the peer that published it. A plain `name` resolves to this
+ * node's own binding, then to trusted publishers (this node's bootstrap peers and
+ * `names.trusted`), then to the peers in the capacity view, and is refused as ambiguous when
+ * several untrusted publishers disagree.
+ */
+import { Resolver as ResolverClass } from './resolver.js'
+import type { FunctionStore } from '../store/index.js'
+import type { AbortOptions, ComponentLogger, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export interface ResolverInit {
+  /** Longest time a name lookup or a provider search may take. @default 5000 */
+  resolveTimeoutMs?: number
+  /** How long a name resolved through the DHT is remembered. @default 30000 */
+  nameCacheTtlMs?: number
+  /** Publishers whose records win for plain names, in order (peer ids). @default [] */
+  trusted?: string[]
+  /** At most this many publishers are asked about a plain name. @default 32 */
+  maxPublishers?: number
+}
+
+export interface ResolverComponents {
+  store: FunctionStore
+  peerId: PeerId
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  registry?: Registry
+  /** Peer ids to ask about a plain name after the trusted ones (the capacity view). */
+  candidates(): string[]
+  findProviders(cid: string, options: AbortOptions): AsyncIterable<PeerInfo>
+  /** Fetches and verifies a module from one provider (code transfer). */
+  fetchCode(provider: PeerInfo, cid: string, options: AbortOptions): Promise<Uint8Array>
+  provide(cid: string, options: AbortOptions): Promise<void>
+  putRecord(key: Uint8Array, value: Uint8Array, options: AbortOptions): Promise<void>
+  getRecord(key: Uint8Array, options: AbortOptions): Promise<Uint8Array>
+}
+
+export interface Resolved {
+  cid: string
+  /** True when the code had to be fetched from a peer for this call. */
+  fetched: boolean
+}
+
+export interface Resolver {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /**
+   * A module this node holds for `target` (`name`, `publisher/name` or CID), fetching it if
+   * needed. Throws `FunctionNotFoundError` (within the resolve timeout) or `AmbiguousNameError`.
+   */
+  resolve(target: string, options?: AbortOptions): Promise<Resolved>
+}
+
+export function resolver (init: ResolverInit = {}): (components: ResolverComponents) => Resolver {
+  return (components) => new ResolverClass(components, init)
+}

@@ -1,0 +1,222 @@
+import { Counter, Histogram } from 'prom-client'
+import { createNameRecord, FUNCTION_NAME_PATTERN, nameKey, verifyNameRecord } from '../../../protocols/src/names/index.js'
+import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError } from '../errors.js'
+import { parseFunctionCid } from '../store/index.js'
+import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
+import type { FunctionBinding } from '../store/index.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+type Target = { kind: 'cid', cid: string } | { kind: 'name', name: string } | { kind: 'scoped', publisher: string, name: string }
+
+export class Resolver implements ResolverInterface {
+  private readonly components: ResolverComponents
+  private readonly log: Logger
+  private readonly resolveTimeoutMs: number
+  private readonly nameCacheTtlMs: number
+  private readonly trusted: string[]
+  private readonly maxPublishers: number
+  private readonly names = new Map<string, { cid: string, expires: number }>()
+  // one fetch per CID and one lookup per name at a time, however many invocations wait on it
+  private readonly fetching = new Map<string, Promise<void>>()
+  private readonly lookingUp = new Map<string, Promise<string>>()
+  private readonly controller = new AbortController()
+  private readonly metrics?: ReturnType<typeof registerMetrics>
+  private readonly onDeployed = (evt: CustomEvent<FunctionBinding>): void => { void this.announceName(evt.detail) }
+  private readonly onCached = (evt: CustomEvent<{ cid: string }>): void => { void this.provide(evt.detail.cid) }
+
+  constructor (components: ResolverComponents, init: ResolverInit) {
+    this.components = components
+    this.log = components.logger.forComponent('faasmesh:resolver')
+    this.resolveTimeoutMs = init.resolveTimeoutMs ?? 5_000
+    this.nameCacheTtlMs = init.nameCacheTtlMs ?? 30_000
+    this.trusted = init.trusted ?? []
+    this.maxPublishers = init.maxPublishers ?? 32
+    if (components.registry != null) this.metrics = registerMetrics(components.registry)
+  }
+
+  /** Announces everything the store holds (records and provider entries do not survive a restart) and follows new arrivals. */
+  async start (): Promise<void> {
+    const { store } = this.components
+    store.addEventListener('function:deployed', this.onDeployed)
+    store.addEventListener('function:cached', this.onCached)
+    void (async () => {
+      for (const binding of store.bindings()) await this.announceName(binding)
+      for (const entry of await store.list()) await this.provide(entry.cid)
+    })()
+  }
+
+  async stop (): Promise<void> {
+    this.components.store.removeEventListener('function:deployed', this.onDeployed)
+    this.components.store.removeEventListener('function:cached', this.onCached)
+    this.controller.abort()
+  }
+
+  async resolve (text: string, options: AbortOptions = {}): Promise<Resolved> {
+    const target = this.parse(text)
+    const signal = this.signal(options)
+    const cid = target.kind === 'cid' ? target.cid : await this.resolveName(target, signal)
+    this.components.store.touch(cid)
+    if (this.components.store.has(cid)) return { cid, fetched: false }
+    let fetch = this.fetching.get(cid)
+    if (fetch == null) {
+      fetch = this.fetch(cid, signal).finally(() => this.fetching.delete(cid))
+      this.fetching.set(cid, fetch)
+    }
+    await fetch
+    return { cid, fetched: true }
+  }
+
+  private parse (text: string): Target {
+    const cid = parseFunctionCid(text)
+    if (cid != null) return { kind: 'cid', cid }
+    const slash = text.indexOf('/')
+    if (slash < 0) return { kind: 'name', name: text }
+    const publisher = text.slice(0, slash)
+    const name = text.slice(slash + 1)
+    if (publisher === '' || !FUNCTION_NAME_PATTERN.test(name)) {
+      throw new InvalidParametersError(`"${text.slice(0, 100)}" is neither a name, a publisher/name nor a CID`)
+    }
+    return { kind: 'scoped', publisher, name }
+  }
+
+  private async resolveName (target: Exclude<Target, { kind: 'cid' }>, signal: AbortSignal): Promise<string> {
+    const self = this.components.peerId.toString()
+    if (target.kind === 'name' || target.publisher === self) {
+      try {
+        return await this.components.store.resolve(target.name)
+      } catch (err: any) {
+        if (err?.name !== 'FunctionNotFoundError' || (target.kind === 'scoped')) throw err
+      }
+    }
+    const key = target.kind === 'scoped' ? `${target.publisher}/${target.name}` : target.name
+    const cached = this.names.get(key)
+    if (cached != null && cached.expires > Date.now()) return cached.cid
+    let lookup = this.lookingUp.get(key)
+    if (lookup == null) {
+      lookup = (target.kind === 'scoped' ? this.lookupScoped(target.publisher, target.name, signal) : this.lookupPlain(target.name, signal))
+        .then((cid) => {
+          this.names.set(key, { cid, expires: Date.now() + this.nameCacheTtlMs })
+          return cid
+        })
+        .finally(() => this.lookingUp.delete(key))
+      this.lookingUp.set(key, lookup)
+    }
+    return lookup
+  }
+
+  private async lookupScoped (publisher: string, name: string, signal: AbortSignal): Promise<string> {
+    const cid = await this.recordCid(publisher, name, signal)
+    if (cid == null) throw new FunctionNotFoundError(`no record for ${publisher}/${name} in the DHT`)
+    return cid
+  }
+
+  /** Trusted publishers win in order; otherwise the untrusted ones must agree. */
+  private async lookupPlain (name: string, signal: AbortSignal): Promise<string> {
+    const self = this.components.peerId.toString()
+    const trusted = this.trusted.filter((p) => p !== self)
+    const others = this.components.candidates().filter((p) => p !== self && !trusted.includes(p))
+    const publishers = [...trusted, ...others].slice(0, this.maxPublishers)
+    const found = await Promise.all(publishers.map(async (p) => ({ publisher: p, cid: await this.recordCid(p, name, signal) })))
+    const trustedHit = found.find((f) => f.cid != null && trusted.includes(f.publisher))
+    if (trustedHit != null) return trustedHit.cid!
+    const hits = found.filter((f) => f.cid != null)
+    const cids = new Set(hits.map((h) => h.cid))
+    if (cids.size === 1) return hits[0]!.cid!
+    if (cids.size > 1) {
+      throw new AmbiguousNameError(`"${name}" is published by several peers with different code: ${hits.map((h) => `${h.publisher}/${name}`).join(', ')}; invoke one of them as publisher/name`)
+    }
+    throw new FunctionNotFoundError(`no function named "${name}" here or among ${publishers.length} publishers in the mesh`)
+  }
+
+  /** The CID a publisher's signed record names, or undefined; records are verified again here. */
+  private async recordCid (publisher: string, name: string, signal: AbortSignal): Promise<string | undefined> {
+    const key = nameKey(publisher, name)
+    const started = performance.now()
+    try {
+      const value = await this.components.getRecord(key, { signal })
+      return (await verifyNameRecord(key, value)).cid
+    } catch (err: any) {
+      if (err?.name !== 'NotFoundError') this.log('no usable record for %s/%s: %s', publisher, name, err?.name ?? err)
+      return undefined
+    } finally {
+      this.metrics?.dht.observe({ op: 'get' }, (performance.now() - started) / 1000)
+    }
+  }
+
+  /** Providers in the order they answer; each one's bytes are verified before they are cached. */
+  private async fetch (cid: string, signal: AbortSignal): Promise<void> {
+    const self = this.components.peerId
+    const tried = new Set<string>()
+    const started = performance.now()
+    try {
+      for await (const provider of this.components.findProviders(cid, { signal })) {
+        if (provider.id.equals(self) || tried.has(provider.id.toString())) continue
+        tried.add(provider.id.toString())
+        try {
+          const bytes = await this.components.fetchCode(provider, cid, { signal })
+          this.metrics?.fetches.inc({ outcome: 'ok' })
+          this.metrics?.bytes.inc(bytes.byteLength)
+          await this.components.store.putCached(bytes, { signal })
+          this.log('fetched %s (%d bytes) from %p', cid, bytes.byteLength, provider.id)
+          return
+        } catch (err: any) {
+          if (signal.aborted) throw err
+          const outcome = err?.name === 'CodeIntegrityError' ? 'integrity' : err?.name === 'CodeNotFoundError' ? 'not-found' : 'error'
+          this.metrics?.fetches.inc({ outcome })
+          this.log('provider %p failed for %s (%s): %s', provider.id, cid, outcome, err?.message ?? err)
+        }
+      }
+    } catch (err: any) {
+      if (!signal.aborted && err?.name !== 'NotFoundError') throw err
+    } finally {
+      this.metrics?.dht.observe({ op: 'find-providers' }, (performance.now() - started) / 1000)
+    }
+    throw new FunctionNotFoundError(`no provider in the mesh could supply ${cid} (${tried.size} tried)`)
+  }
+
+  private async announceName (binding: FunctionBinding): Promise<void> {
+    const started = performance.now()
+    try {
+      // the deploy time is the sequence: later deploys win, also after the data dir was wiped
+      const seq = Date.parse(binding.deployedAt)
+      const record = await createNameRecord(this.components.privateKey, binding.name, binding.cid, seq)
+      await this.components.putRecord(nameKey(this.components.peerId.toString(), binding.name), record, { signal: this.background() })
+      this.log('published %s -> %s', binding.name, binding.cid)
+    } catch (err: any) {
+      this.log('could not publish the record for %s: %s', binding.name, err?.message ?? err)
+    } finally {
+      this.metrics?.dht.observe({ op: 'put' }, (performance.now() - started) / 1000)
+    }
+    await this.provide(binding.cid)
+  }
+
+  private async provide (cid: string): Promise<void> {
+    const started = performance.now()
+    try {
+      await this.components.provide(cid, { signal: this.background() })
+    } catch (err: any) {
+      this.log('could not provide %s: %s', cid, err?.message ?? err)
+    } finally {
+      this.metrics?.dht.observe({ op: 'provide' }, (performance.now() - started) / 1000)
+    }
+  }
+
+  private signal (options: AbortOptions): AbortSignal {
+    const timeout = AbortSignal.timeout(this.resolveTimeoutMs)
+    return options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+  }
+
+  /** Announcements run in the background, bounded, and end with the node. */
+  private background (): AbortSignal {
+    return AbortSignal.any([this.controller.signal, AbortSignal.timeout(30_000)])
+  }
+}
+
+function registerMetrics (registry: import('prom-client').Registry) {
+  return {
+    fetches: new Counter({ name: 'faasmesh_code_fetches_total', help: 'Code fetches from providers, by outcome (ok, integrity = hash mismatch, not-found, error)', labelNames: ['outcome'], registers: [registry] }),
+    bytes: new Counter({ name: 'faasmesh_code_fetched_bytes_total', help: 'Bytes of verified code fetched from providers', registers: [registry] }),
+    dht: new Histogram({ name: 'faasmesh_dht_query_seconds', help: 'DHT operations by kind (get, put, provide, find-providers)', labelNames: ['op'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })
+  }
+}
+
