@@ -53,7 +53,7 @@ describe('faasmesh CLI against a daemon process', function () {
     expect(invoked.stdout).to.equal('Hello, world!')
 
     const functions = await cli('functions')
-    expect(functions.stdout).to.match(/^NAME\s+CID\s+SIZE\s+WARM/).and.match(/\nhello\s+bafkrei\S+\s+2\.\d KiB\s+yes/)
+    expect(functions.stdout).to.match(/^NAME\s+CID\s+SIZE\s+ORIGIN\s+WARM/).and.match(/\nhello\s+bafkrei\S+\s+2\.\d KiB\s+local, pinned\s+yes/)
 
     const health = await cli('health')
     expect(health.code).to.equal(0)

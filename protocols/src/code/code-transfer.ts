@@ -63,7 +63,8 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
       await stream.close({ signal })
     } catch (err: any) {
       stream.abort(err)
-      if (err?.name === 'InvalidDataLengthError') throw new CodeTransferError(`${peer.toString()} sent more than ${this.maxModuleBytes} bytes`)
+      // the length prefix or the buffered bytes gave it away: refuse without reading the rest
+      if (err?.name === 'InvalidDataLengthError' || err?.name === 'StreamBufferError') throw new CodeTransferError(`${peer.toString()} sent more than ${this.maxModuleBytes} bytes`)
       throw err
     }
     if (response.status === CodeResponse.Status.NOT_FOUND) throw new CodeNotFoundError(`${peer.toString()} does not have ${cid}`)
