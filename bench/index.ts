@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|code` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../daemon/test/support/paths.js'
+import { benchCode } from './code.bench.js'
 import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
 import { benchMesh } from './mesh.bench.js'
@@ -30,6 +31,11 @@ if (only == null || only === 'http') {
 if (only == null || only === 'mesh') {
   progress('mesh: advert propagation and memory, 5 to 20 nodes')
   rows.push(...await benchMesh(ROOT, quick, progress))
+}
+
+if (only == null || only === 'code') {
+  progress('code: cold start from the mesh vs local cold vs warm')
+  rows.push(...await benchCode(ROOT, quick, progress))
 }
 
 const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`

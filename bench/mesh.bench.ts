@@ -7,7 +7,7 @@
  *   with one clock, memory as the growth of heap and buffers per node.
  * Baselines measured in the same run: a raw loopback TCP round trip, and an idle `node` process.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -15,9 +15,9 @@ import { join } from 'node:path'
 import { ADVERTS_TOPIC } from '../protocols/src/adverts/index.js'
 import { advertNode, connect as connectNodes, stopAll, type AdvertNode } from '../protocols/test/support/nodes.js'
 import { sample, summarize, type Summary } from './stats.js'
+import { startMesh, type Daemon } from './daemons.js'
 import type { Row } from './report.js'
 
-const INTERVAL_MS = 500
 
 function rssMiB (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -51,39 +51,12 @@ async function bareNodeRss (): Promise<number> {
   return rss
 }
 
-interface Daemon { proc: ChildProcess, url: string, multiaddr: string, peerId: string }
-
-async function startDaemon (root: string, dataDir: string, args: string[]): Promise<Daemon> {
-  const proc = spawn(process.execPath, [join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0',
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--slots', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAASMESH_ADVERTS_INTERVAL_MS: String(INTERVAL_MS) } })
-  let out = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`daemon not ready: ${out}`)) }, 30_000)
-    proc.stdout!.on('data', (d) => { out += String(d); if (out.includes('ready')) { clearTimeout(timer); resolve() } })
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon exited ${code}: ${out}`)) })
-  })
-  return {
-    proc,
-    url: /gateway\s+(\S+)/.exec(out)![1]!,
-    multiaddr: /libp2p\s+(\S+)/.exec(out)![1]!,
-    peerId: /peer id\s+(\S+)/.exec(out)![1]!
-  }
-}
-
 /** Per-advert delays to each receiver and to the last receiver, from the nodes' views. */
 async function processMesh (root: string, n: number, seconds: number, progress: (m: string) => void): Promise<{ perReceiver: Summary, toAll: Summary, rss: Summary }> {
   const dir = mkdtempSync(join(tmpdir(), 'faasmesh-mesh-bench-'))
   const daemons: Daemon[] = []
   try {
-    daemons.push(await startDaemon(root, join(dir, '0'), []))
-    daemons.push(...await Promise.all(Array.from({ length: n - 1 }, async (_, i) => startDaemon(root, join(dir, String(i + 1)), ['--bootstrap', daemons[0]!.multiaddr]))))
-    const deadline = Date.now() + 30_000
-    while (true) {
-      const sizes = await Promise.all(daemons.map(async (d) => ((await (await fetch(`${d.url}/v1/peers`)).json()).peers as unknown[]).length))
-      if (sizes.every((s) => s === n - 1)) break
-      if (Date.now() > deadline) throw new Error(`mesh of ${n} did not converge: ${sizes.join(',')}`)
-      await sleep(200)
-    }
+    daemons.push(...await startMesh(root, dir, n))
     progress(`${n} daemons converged; sampling adverts for ${seconds} s`)
     // (publisher, seq) -> receiver -> delay
     const seen = new Map<string, Map<string, number>>()

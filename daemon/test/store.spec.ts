@@ -38,3 +38,45 @@ describe('function store (on disk)', function () {
     }
   })
 })
+
+describe('function store cache of fetched modules', function () {
+  const s = sanitizer()({ logger: defaultLogger() })
+  after(async function () { await s.stop() })
+
+  it('keeps fetched modules within the byte budget, least recently used out first, deployed ones pinned', async function () {
+    const dir = await tempDir()
+    const [fib, stats, words, hello] = ['fib', 'sensor-stats', 'wordcount', 'hello'].map((n) => wasm(n)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array]
+    // room for two of the three cached modules (18-23 KB each)
+    const store = functionStore({ dataDir: dir.path, maxCacheBytes: 45_000 })({ logger: defaultLogger(), sanitizer: s })
+    await store.start()
+    try {
+      const evicted: string[] = []
+      store.addEventListener('function:evicted', (evt) => { evicted.push(evt.detail.cid) })
+      await store.deploy('hello', hello)
+      const fibCid = await store.putCached(fib)
+      const statsCid = await store.putCached(stats)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      store.touch(fibCid) // fib is now more recently used than sensor-stats
+      const wordsCid = await store.putCached(words)
+      expect(evicted).to.deep.equal([statsCid])
+      expect(store.has(statsCid)).to.equal(false)
+      expect(store.has(fibCid) && store.has(wordsCid)).to.equal(true)
+      const list = await store.list()
+      expect(list.find((f) => f.names.includes('hello'))).to.include({ origin: 'local', pinned: true })
+      expect(list.find((f) => f.cid === fibCid)).to.include({ origin: 'cached', pinned: false })
+      // an evicted module's files are gone, and it is served to nobody
+      expect(await store.getOriginal(statsCid)).to.equal(undefined)
+      // deploying a cached module here pins it
+      await store.deploy('fib', fib)
+      expect((await store.list()).find((f) => f.cid === fibCid)).to.include({ origin: 'local', pinned: true })
+      // origins survive a restart
+      await store.stop()
+      const reopened = functionStore({ dataDir: dir.path, maxCacheBytes: 45_000 })({ logger: defaultLogger(), sanitizer: s })
+      await reopened.start()
+      expect((await reopened.list()).find((f) => f.cid === wordsCid)).to.include({ origin: 'cached' })
+      await reopened.stop()
+    } finally {
+      await dir.cleanup()
+    }
+  })
+})

@@ -116,16 +116,27 @@ export class Resolver implements ResolverInterface {
     const trusted = this.trusted.filter((p) => p !== self)
     const others = this.components.candidates().filter((p) => p !== self && !trusted.includes(p))
     const publishers = [...trusted, ...others].slice(0, this.maxPublishers)
-    const found = await Promise.all(publishers.map(async (p) => ({ publisher: p, cid: await this.recordCid(p, name, signal) })))
-    const trustedHit = found.find((f) => f.cid != null && trusted.includes(f.publisher))
-    if (trustedHit != null) return trustedHit.cid!
-    const hits = found.filter((f) => f.cid != null)
-    const cids = new Set(hits.map((h) => h.cid))
-    if (cids.size === 1) return hits[0]!.cid!
-    if (cids.size > 1) {
-      throw new AmbiguousNameError(`"${name}" is published by several peers with different code: ${hits.map((h) => `${h.publisher}/${name}`).join(', ')}; invoke one of them as publisher/name`)
+    // every publisher is asked at once; the first trusted answer ends the others' queries
+    const done = new AbortController()
+    const querySignal = AbortSignal.any([signal, done.signal])
+    const lookups = publishers.map(async (p) => ({ publisher: p, cid: await this.recordCid(p, name, querySignal) }))
+    try {
+      for (const lookup of lookups.slice(0, trusted.length)) {
+        const { cid } = await lookup
+        if (cid != null) return cid
+      }
+      const found = await Promise.all(lookups)
+      const hits = found.filter((f) => f.cid != null)
+      const cids = new Set(hits.map((h) => h.cid))
+      if (cids.size === 1) return hits[0]!.cid!
+      if (cids.size > 1) {
+        throw new AmbiguousNameError(`"${name}" is published by several peers with different code: ${hits.map((h) => `${h.publisher}/${name}`).join(', ')}; invoke one of them as publisher/name`)
+      }
+      throw new FunctionNotFoundError(`no function named "${name}" here or among ${publishers.length} publishers in the mesh`)
+    } finally {
+      done.abort()
+      void Promise.allSettled(lookups)
     }
-    throw new FunctionNotFoundError(`no function named "${name}" here or among ${publishers.length} publishers in the mesh`)
   }
 
   /** The CID a publisher's signed record names, or undefined; records are verified again here. */
