@@ -175,6 +175,19 @@ describe('resolver', function () {
     expect((await res.resolve(`${peerIdFromPrivateKey(me).toString()}/greeter`)).cid).to.equal(deployed.cid)
   })
 
+  it('gives a caller whose deadline passed the deadline\'s error, not "not found"', async function () {
+    providers = []
+    const controller = new AbortController()
+    const reason = Object.assign(new Error('deadline'), { name: 'DeadlineExceededError' })
+    setTimeout(() => { controller.abort(reason) }, 50)
+    candidates = [peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()]
+    const slowRes = res as unknown as { components: { getRecord: unknown } }
+    slowRes.components.getRecord = async (_key: Uint8Array, options: { signal: AbortSignal }) => new Promise((resolve, reject) => {
+      options.signal.addEventListener('abort', () => { reject(options.signal.reason) })
+    })
+    await expectError(res.resolve('slow-name', { signal: controller.signal }), 'DeadlineExceededError')
+  })
+
   it('answers an unknown name with FunctionNotFoundError within the resolve timeout', async function () {
     candidates = [peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()]
     const started = Date.now()

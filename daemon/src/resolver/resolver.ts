@@ -52,7 +52,16 @@ export class Resolver implements ResolverInterface {
   }
 
   async resolve (text: string, options: AbortOptions = {}): Promise<Resolved> {
-    const target = this.parse(text)
+    try {
+      return await this.resolveTarget(this.parse(text), options)
+    } catch (err) {
+      // a caller who gave up (deadline, client gone) hears why, not "not found"
+      if (options.signal?.aborted === true) throw options.signal.reason ?? err
+      throw err
+    }
+  }
+
+  private async resolveTarget (target: Target, options: AbortOptions): Promise<Resolved> {
     const signal = this.signal(options)
     const cid = target.kind === 'cid' ? target.cid : await this.resolveName(target, signal)
     this.components.store.touch(cid)
