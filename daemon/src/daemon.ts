@@ -10,6 +10,7 @@ import { gateway, type Gateway } from './gateway/index.js'
 import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
 import { createMesh, type Mesh } from './node/index.js'
+import { codeRouting } from './node/code-routing.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { summarizePeer } from './node/peers.js'
 import { resolver, type Resolver } from './resolver/index.js'
@@ -120,18 +121,7 @@ export class Daemon implements DaemonInterface {
       privateKey: identity.privateKey,
       logger,
       registry,
-      candidates: () => node.services.adverts.peers().map((p) => p.peerId.toString()),
-      findProviders: (cid, options) => node.contentRouting.findProviders(CID.parse(cid), options),
-      fetchCode: async (provider, cid, options) => {
-        // a provider we are not connected to is dialed through the addresses the DHT gave
-        if (node.getConnections(provider.id).length === 0 && provider.multiaddrs.length > 0) {
-          await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
-        }
-        return node.services.code.fetch(provider.id, cid, options)
-      },
-      provide: async (cid, options) => { await node.contentRouting.provide(CID.parse(cid), options) },
-      putRecord: async (key, value, options) => { await node.contentRouting.put(key, value, options) },
-      getRecord: async (key, options) => node.contentRouting.get(key, options)
+      ...codeRouting(node)
     })
     node.services.code.setLookup(async (cid) => store.getOriginal(cid))
     const inv = invoker()({ resolver: res, executor: exec, peerId: identity.peerId })
