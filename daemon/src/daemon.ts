@@ -11,6 +11,7 @@ import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
 import { createMesh, type Mesh } from './node/index.js'
 import { codeRouting } from './node/code-routing.js'
+import { advertisedHttpAddrs } from './node/http-addrs.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { summarizePeer } from './node/peers.js'
 import { resolver, type Resolver } from './resolver/index.js'
@@ -168,7 +169,7 @@ export class Daemon implements DaemonInterface {
         warmCids: exec.warmCids(MAX_ADVERTISED_WARM).map((cid) => CID.parse(cid).bytes),
         tags,
         multiaddrs: node.getMultiaddrs().slice(0, 16).map((m) => m.bytes),
-        httpAddrs: url != null ? [url] : []
+        httpAddrs: url != null ? advertisedHttpAddrs(url, node.getMultiaddrs().map((m) => m.toString())) : []
       }
     })
     // significant changes go out at once: the last slot taken, or the first one freed
