@@ -2,8 +2,19 @@
  * What the resolver needs from the mesh, in libp2p terms: providers and records in the DHT,
  * code from a provider, and the candidate publishers of a name (the peers in the capacity view).
  */
+import { NotFoundError } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
+import { selectNameRecord, verifyNameRecord } from '../../../protocols/src/names/index.js'
 import type { MeshNode } from './index.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+/**
+ * After the first valid copy of a name record arrives, other copies get this long to arrive
+ * before the newest is chosen. A full kad-dht `get` waits for the whole query (60-100 ms on a
+ * 5-node loopback mesh); a redeploy reaches every closest peer together, so a short window keeps
+ * the newest record without that wait.
+ */
+const RECORD_GRACE_MS = 25
 import type { ResolverComponents } from '../resolver/index.js'
 
 export type CodeRouting = Pick<ResolverComponents, 'candidates' | 'findProviders' | 'fetchCode' | 'provide' | 'putRecord' | 'getRecord'>
@@ -21,6 +32,31 @@ export function codeRouting (node: MeshNode): CodeRouting {
     },
     provide: async (cid, options) => { await node.contentRouting.provide(CID.parse(cid), options) },
     putRecord: async (key, value, options) => { await node.contentRouting.put(key, value, options) },
-    getRecord: async (key, options) => node.contentRouting.get(key, options)
+    getRecord: async (key, options) => getNameRecord(node, key, options)
   }
+}
+
+async function getNameRecord (node: MeshNode, key: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
+  const values: Uint8Array[] = []
+  const enough = new AbortController()
+  const signal = options.signal == null ? enough.signal : AbortSignal.any([options.signal, enough.signal])
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    for await (const event of node.services.dht.get(key, { signal })) {
+      if (event.name !== 'VALUE') continue
+      try {
+        await verifyNameRecord(key, event.value)
+      } catch {
+        continue // a bad copy from one peer does not end the search
+      }
+      values.push(event.value)
+      timer ??= setTimeout(() => { enough.abort() }, RECORD_GRACE_MS)
+    }
+  } catch (err) {
+    if (values.length === 0) throw err
+  } finally {
+    clearTimeout(timer)
+  }
+  if (values.length === 0) throw new NotFoundError('no valid record for that key')
+  return values[selectNameRecord(key, values)]!
 }

@@ -63,7 +63,9 @@ export class Resolver implements ResolverInterface {
 
   private async resolveTarget (target: Target, options: AbortOptions): Promise<Resolved> {
     const signal = this.signal(options)
+    const started = performance.now()
     const cid = target.kind === 'cid' ? target.cid : await this.resolveName(target, signal)
+    this.log.trace('resolved %s to %s in %d ms', target.kind === 'cid' ? cid : target.name, cid, Math.round(performance.now() - started))
     this.components.store.touch(cid)
     if (this.components.store.has(cid)) return { cid, fetched: false }
     let fetch = this.fetching.get(cid)
@@ -172,12 +174,15 @@ export class Resolver implements ResolverInterface {
       for await (const provider of this.components.findProviders(cid, { signal })) {
         if (provider.id.equals(self) || tried.has(provider.id.toString())) continue
         tried.add(provider.id.toString())
+        this.log.trace('provider %p for %s after %d ms', provider.id, cid, Math.round(performance.now() - started))
         try {
           const bytes = await this.components.fetchCode(provider, cid, { signal })
           this.metrics?.fetches.inc({ outcome: 'ok' })
           this.metrics?.bytes.inc(bytes.byteLength)
+          const fetchedAt = performance.now()
           await this.components.store.putCached(bytes, { signal })
-          this.log('fetched %s (%d bytes) from %p', cid, bytes.byteLength, provider.id)
+          this.log('fetched %s (%d bytes) from %p in %d ms, cached in %d ms', cid, bytes.byteLength, provider.id,
+            Math.round(fetchedAt - started), Math.round(performance.now() - fetchedAt))
           return
         } catch (err: any) {
           if (signal.aborted) throw err
