@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|code` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -11,6 +11,7 @@ import { benchCode } from './code.bench.js'
 import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
 import { benchMesh } from './mesh.bench.js'
+import { benchRpc } from './rpc.bench.js'
 import { markdown, type Row } from './report.js'
 
 const quick = process.argv.includes('--quick')
@@ -33,6 +34,10 @@ if (only == null || only === 'mesh') {
   rows.push(...await benchMesh(ROOT, quick, progress))
 }
 
+if (only == null || only === 'rpc') {
+  progress('rpc: shared long-lived channel vs a stream per request')
+  rows.push(...await benchRpc(quick))
+}
 if (only == null || only === 'code') {
   progress('code: cold start from the mesh vs local cold vs warm')
   rows.push(...await benchCode(ROOT, quick, progress))

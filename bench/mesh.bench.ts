@@ -27,7 +27,7 @@ function rssMiB (pid: number): number {
 async function sleep (ms: number): Promise<void> { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 /** Raw TCP on loopback: 1-byte ping-pong over one connection, the floor any message pays. */
-async function tcpRoundTrip (n: number): Promise<Summary> {
+export async function tcpRoundTrip (n: number): Promise<Summary> {
   const server = createServer((socket) => { socket.setNoDelay(true); socket.on('data', (d) => socket.write(d)) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }

@@ -1,0 +1,133 @@
+import { lpStream } from '@libp2p/utils'
+import { RpcChannel } from './channel.js'
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX_CHANNELS_PER_CONNECTION } from './constants.js'
+import { RpcChannelClosedError } from './errors.js'
+import { RpcFrame } from './pb/rpc.js'
+import type { RpcComponents, RpcHandler, RpcInit, Rpc as RpcInterface } from './index.js'
+import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+
+/**
+ * Request/response over one long-lived stream per peer, multiplexed by request id. Mechanism
+ * only: what a request means is the protocol's that uses it (auction, invoke).
+ */
+export class Rpc implements RpcInterface, Startable {
+  readonly protocol: string
+  private readonly components: RpcComponents
+  private readonly log: Logger
+  private readonly timeoutMs: number
+  private readonly maxFrameBytes: number
+  private readonly maxInFlight: number
+  private readonly channels = new Map<string, Promise<RpcChannel>>()
+  private handler?: RpcHandler
+  private started = false
+
+  constructor (components: RpcComponents, init: RpcInit) {
+    this.components = components
+    this.protocol = init.protocol
+    this.log = components.logger.forComponent(`faasmesh:rpc:${init.protocol}`)
+    this.timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+    this.maxInFlight = init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
+  }
+
+  setHandler (handler: RpcHandler): void {
+    this.handler = handler
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    await this.components.registrar.handle(this.protocol, async (stream, connection) => {
+      await this.serve(stream, connection)
+    }, { maxInboundStreams: MAX_CHANNELS_PER_CONNECTION })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    await this.components.registrar.unhandle(this.protocol)
+    for (const channel of this.channels.values()) void channel.then((c) => { c.close() }, () => {})
+    this.channels.clear()
+  }
+
+  async request (peer: PeerId, body: Uint8Array, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    const channel = await this.channel(peer, options)
+    try {
+      return await channel.request(body, timeoutMs, options)
+    } catch (err: any) {
+      // a channel that died under us is reopened once: the peer may simply have restarted
+      if (err?.name !== 'RpcChannelClosedError' || options.signal?.aborted === true) throw err
+      return (await this.channel(peer, options)).request(body, timeoutMs, options)
+    }
+  }
+
+  private async channel (peer: PeerId, options: AbortOptions): Promise<RpcChannel> {
+    const key = peer.toString()
+    const existing = this.channels.get(key)
+    if (existing != null) {
+      const channel = await existing.catch(() => undefined)
+      if (channel != null && !channel.isClosed) return channel
+      if (this.channels.get(key) === existing) this.channels.delete(key)
+    }
+    let opening = this.channels.get(key)
+    if (opening == null) {
+      opening = (async () => {
+        const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: options.signal ?? AbortSignal.timeout(this.timeoutMs) })
+        // the channel is meant to stay open between requests
+        stream.inactivityTimeout = 0
+        return new RpcChannel(stream, this.maxFrameBytes, this.log, () => {
+          if (this.channels.get(key) === opening) this.channels.delete(key)
+        })
+      })()
+      opening.catch(() => { if (this.channels.get(key) === opening) this.channels.delete(key) })
+      this.channels.set(key, opening)
+    }
+    return opening
+  }
+
+  /** The responder's side: every request runs concurrently, bounded, each within its deadline. */
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    stream.inactivityTimeout = 0
+    const lp = lpStream(stream, { maxDataLength: this.maxFrameBytes, maxBufferSize: this.maxFrameBytes * 2 })
+    let inflight = 0
+    const reply = async (frame: RpcFrame): Promise<void> => {
+      try {
+        await lp.write(RpcFrame.encode(frame))
+      } catch (err: any) {
+        this.log('could not answer %p: %s', connection.remotePeer, err?.message ?? err)
+      }
+    }
+    while (true) {
+      let frame: RpcFrame
+      try {
+        frame = RpcFrame.decode(await lp.read())
+      } catch (err: any) {
+        // the requester closed the channel, or sent something that is not a frame: either way it ends here
+        if (err?.name !== 'UnexpectedEOFError') this.log('closing channel from %p: %s', connection.remotePeer, err?.message ?? err)
+        stream.abort(err instanceof Error ? err : new RpcChannelClosedError())
+        return
+      }
+      if (inflight >= this.maxInFlight) {
+        void reply({ id: frame.id, status: RpcFrame.Status.BUSY, body: new Uint8Array(0), deadlineMs: 0 })
+        continue
+      }
+      inflight++
+      const deadline = Math.min(frame.deadlineMs > 0 ? frame.deadlineMs : this.timeoutMs, this.timeoutMs)
+      const signal = AbortSignal.timeout(deadline)
+      void (async () => {
+        try {
+          if (this.handler == null) throw new Error('no handler')
+          const body = await this.handler(frame.body, { peer: connection.remotePeer, signal })
+          await reply({ id: frame.id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 0 })
+        } catch (err: any) {
+          const status = signal.aborted ? RpcFrame.Status.TIMEOUT : RpcFrame.Status.ERROR
+          if (status === RpcFrame.Status.ERROR) this.log('handler failed for %p: %s', connection.remotePeer, err?.message ?? err)
+          await reply({ id: frame.id, status, body: new Uint8Array(0), deadlineMs: 0 })
+        } finally {
+          inflight--
+        }
+      })()
+    }
+  }
+}
