@@ -1,0 +1,62 @@
+/**
+ * @packageDocumentation
+ *
+ * Placement auction, `/faasmesh/auction/1.0.0`: the auctioneer sends one `CallForBids`, the
+ * bidder answers one `Bid` (or DECLINED), on the multiplexed channel (`../rpc`), so a call for
+ * bids costs a frame, not a stream. Mechanism only: what to bid is the daemon's, through
+ * `setBidder` (the placement issue). Spec: docs/protocols.md.
+ *
+ * @example
+ * ```ts
+ * node.services.auction.setBidder(async (call, { peer, signal }) => ({ status: Bid.Status.BID, ... }))
+ * const bid = await node.services.auction.requestBid(peer, call, { timeoutMs: 200 })
+ * ```
+ */
+import { PROTOCOL_PREFIX } from '../constants.js'
+import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
+import { Bid, CallForBids } from './pb/auction.js'
+import type { RpcComponents } from '../rpc/index.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+
+export { Bid, CallForBids } from './pb/auction.js'
+
+export const AUCTION_PROTOCOL = `${PROTOCOL_PREFIX}/auction/1.0.0`
+/** A bid is a few dozen bytes; 4 KiB leaves room and nothing more. */
+export const MAX_AUCTION_FRAME_BYTES = 4096
+/** A call for bids is worth waiting this long, at most. */
+export const DEFAULT_BID_TIMEOUT_MS = 500
+
+export interface AuctionInit {
+  /** Longest a bidder may take, and the default wait. @default 500 */
+  bidTimeoutMs?: number
+}
+
+export type Bidder = TypedHandler<CallForBids, Bid>
+
+export interface Auction {
+  readonly protocol: string
+  requestBid(peer: PeerId, call: CallForBids, options?: AbortOptions & { timeoutMs?: number }): Promise<Bid>
+  setBidder(bidder: Bidder): void
+}
+
+class AuctionService implements Auction {
+  private readonly channel: TypedRpc<CallForBids, Bid>
+
+  constructor (components: RpcComponents, init: AuctionInit) {
+    this.channel = new TypedRpc<CallForBids, Bid>(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS }, CallForBids, Bid)
+  }
+
+  readonly [Symbol.toStringTag] = 'faasmesh:auction'
+  get protocol (): string { return this.channel.protocol }
+  async start (): Promise<void> { await this.channel.start() }
+  async stop (): Promise<void> { await this.channel.stop() }
+  setBidder (bidder: Bidder): void { this.channel.setHandler(bidder) }
+
+  async requestBid (peer: PeerId, call: CallForBids, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Bid> {
+    return this.channel.send(peer, call, options)
+  }
+}
+
+export function auction (init: AuctionInit = {}): (components: RpcComponents) => Auction {
+  return (components) => new AuctionService(components, init)
+}

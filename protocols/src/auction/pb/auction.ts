@@ -1,0 +1,425 @@
+import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface CallForBids {
+  auctionId: string
+  cid: Uint8Array<ArrayBuffer>
+  inputBytes: number
+  deadlineMs: number
+}
+
+export namespace CallForBids {
+  let _codec: Codec<CallForBids>
+
+  export const codec = (): Codec<CallForBids> => {
+    if (_codec == null) {
+      _codec = message<CallForBids>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.auctionId != null && obj.auctionId !== '')) {
+          w.uint32(10)
+          w.string(obj.auctionId)
+        }
+
+        if ((obj.cid != null && obj.cid.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.cid)
+        }
+
+        if ((obj.inputBytes != null && obj.inputBytes !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.inputBytes)
+        }
+
+        if ((obj.deadlineMs != null && obj.deadlineMs !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.deadlineMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          auctionId: '',
+          cid: uint8ArrayAlloc(0),
+          inputBytes: 0,
+          deadlineMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.auctionId = reader.string()
+              break
+            }
+            case 2: {
+              obj.cid = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.inputBytes = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.deadlineMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.auctionId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.cid`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.inputBytes`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.deadlineMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface CallForBidsAuctionIdFieldEvent {
+    field: '$.auctionId'
+    value: string
+  }
+
+  export interface CallForBidsCidFieldEvent {
+    field: '$.cid'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface CallForBidsInputBytesFieldEvent {
+    field: '$.inputBytes'
+    value: number
+  }
+
+  export interface CallForBidsDeadlineMsFieldEvent {
+    field: '$.deadlineMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<CallForBids>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, CallForBids.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): CallForBids {
+    return decodeMessage(buf, CallForBids.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent> {
+    return streamMessage(buf, CallForBids.codec(), opts)
+  }
+}
+
+export interface Bid {
+  status: Bid.Status
+  auctionId: string
+  estimatedMs: number
+  price: number
+  reservation: Uint8Array<ArrayBuffer>
+  reservationTtlMs: number
+  code: Bid.Code
+}
+
+export namespace Bid {
+  export enum Status {
+    UNKNOWN = 'UNKNOWN',
+    BID = 'BID',
+    DECLINED = 'DECLINED'
+  }
+
+  enum __StatusValues {
+    UNKNOWN = 0,
+    BID = 1,
+    DECLINED = 2
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  export enum Code {
+    ABSENT = 'ABSENT',
+    STORED = 'STORED',
+    WARM = 'WARM'
+  }
+
+  enum __CodeValues {
+    ABSENT = 0,
+    STORED = 1,
+    WARM = 2
+  }
+
+  export namespace Code {
+    export const codec = (): Codec<Code> => {
+      return enumeration<Code>(__CodeValues)
+    }
+  }
+
+  let _codec: Codec<Bid>
+
+  export const codec = (): Codec<Bid> => {
+    if (_codec == null) {
+      _codec = message<Bid>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          Bid.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.auctionId != null && obj.auctionId !== '')) {
+          w.uint32(18)
+          w.string(obj.auctionId)
+        }
+
+        if ((obj.estimatedMs != null && obj.estimatedMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.estimatedMs)
+        }
+
+        if ((obj.price != null && obj.price !== 0)) {
+          w.uint32(33)
+          w.double(obj.price)
+        }
+
+        if ((obj.reservation != null && obj.reservation.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.reservation)
+        }
+
+        if ((obj.reservationTtlMs != null && obj.reservationTtlMs !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.reservationTtlMs)
+        }
+
+        if (obj.code != null && __CodeValues[obj.code] !== 0) {
+          w.uint32(56)
+          Bid.Code.codec().encode(obj.code, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.UNKNOWN,
+          auctionId: '',
+          estimatedMs: 0,
+          price: 0,
+          reservation: uint8ArrayAlloc(0),
+          reservationTtlMs: 0,
+          code: Code.ABSENT
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Bid.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.auctionId = reader.string()
+              break
+            }
+            case 3: {
+              obj.estimatedMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.price = reader.double()
+              break
+            }
+            case 5: {
+              obj.reservation = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.reservationTtlMs = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.code = Bid.Code.codec().decode(reader)
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: Bid.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.auctionId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.estimatedMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.price`,
+                value: reader.double()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.reservation`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.reservationTtlMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.code`,
+                value: Bid.Code.codec().decode(reader)
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BidStatusFieldEvent {
+    field: '$.status'
+    value: Bid.Status
+  }
+
+  export interface BidAuctionIdFieldEvent {
+    field: '$.auctionId'
+    value: string
+  }
+
+  export interface BidEstimatedMsFieldEvent {
+    field: '$.estimatedMs'
+    value: number
+  }
+
+  export interface BidPriceFieldEvent {
+    field: '$.price'
+    value: number
+  }
+
+  export interface BidReservationFieldEvent {
+    field: '$.reservation'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BidReservationTtlMsFieldEvent {
+    field: '$.reservationTtlMs'
+    value: number
+  }
+
+  export interface BidCodeFieldEvent {
+    field: '$.code'
+    value: Bid.Code
+  }
+
+  export function encode (obj: Partial<Bid>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Bid.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Bid {
+    return decodeMessage(buf, Bid.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidStatusFieldEvent | BidAuctionIdFieldEvent | BidEstimatedMsFieldEvent | BidPriceFieldEvent | BidReservationFieldEvent | BidReservationTtlMsFieldEvent | BidCodeFieldEvent> {
+    return streamMessage(buf, Bid.codec(), opts)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * @packageDocumentation
+ *
+ * Remote invocation, `/faasmesh/invoke/1.0.0`: one `InvokeRequest` (CID, input, deadline, the
+ * winning bid's reservation) -> one `InvokeResponse` with a status enum, output, duration, fuel
+ * and cold flag, on the multiplexed channel (`../rpc`). Mechanism only: the daemon runs the
+ * function through `setHandler` and turns statuses back into its named errors. Spec:
+ * docs/protocols.md.
+ */
+import { PROTOCOL_PREFIX } from '../constants.js'
+import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
+import { InvokeRequest, InvokeResponse } from './pb/invoke.js'
+import type { RpcComponents } from '../rpc/index.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+
+export { InvokeRequest, InvokeResponse } from './pb/invoke.js'
+
+export const INVOKE_PROTOCOL = `${PROTOCOL_PREFIX}/invoke/1.0.0`
+/** Protobuf framing around the input or output bytes. */
+const FRAME_OVERHEAD_BYTES = 256
+
+export interface InvokeInit {
+  /** Largest input or output carried; frames above it are refused. @default 1048576 */
+  maxPayloadBytes?: number
+  /** Longest a remote invocation may take, and the default wait. @default 60000 */
+  timeoutMs?: number
+}
+
+export type InvokeHandler = TypedHandler<InvokeRequest, InvokeResponse>
+
+export interface Invoke {
+  readonly protocol: string
+  invoke(peer: PeerId, request: InvokeRequest, options?: AbortOptions & { timeoutMs?: number }): Promise<InvokeResponse>
+  setHandler(handler: InvokeHandler): void
+}
+
+class InvokeService implements Invoke {
+  private readonly channel: TypedRpc<InvokeRequest, InvokeResponse>
+
+  constructor (components: RpcComponents, init: InvokeInit) {
+    const maxPayloadBytes = init.maxPayloadBytes ?? 1 << 20
+    this.channel = new TypedRpc<InvokeRequest, InvokeResponse>(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: maxPayloadBytes + FRAME_OVERHEAD_BYTES, timeoutMs: init.timeoutMs ?? 60_000 }, InvokeRequest, InvokeResponse)
+  }
+
+  readonly [Symbol.toStringTag] = 'faasmesh:invoke'
+  get protocol (): string { return this.channel.protocol }
+  async start (): Promise<void> { await this.channel.start() }
+  async stop (): Promise<void> { await this.channel.stop() }
+  setHandler (handler: InvokeHandler): void { this.channel.setHandler(handler) }
+
+  async invoke (peer: PeerId, request: InvokeRequest, options: AbortOptions & { timeoutMs?: number } = {}): Promise<InvokeResponse> {
+    return this.channel.send(peer, request, options)
+  }
+}
+
+export function invokeProtocol (init: InvokeInit = {}): (components: RpcComponents) => Invoke {
+  return (components) => new InvokeService(components, init)
+}

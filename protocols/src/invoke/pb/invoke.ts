@@ -1,0 +1,379 @@
+import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface InvokeRequest {
+  cid: Uint8Array<ArrayBuffer>
+  input: Uint8Array<ArrayBuffer>
+  deadlineMs: number
+  reservation: Uint8Array<ArrayBuffer>
+}
+
+export namespace InvokeRequest {
+  let _codec: Codec<InvokeRequest>
+
+  export const codec = (): Codec<InvokeRequest> => {
+    if (_codec == null) {
+      _codec = message<InvokeRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.cid != null && obj.cid.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.cid)
+        }
+
+        if ((obj.input != null && obj.input.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.input)
+        }
+
+        if ((obj.deadlineMs != null && obj.deadlineMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.deadlineMs)
+        }
+
+        if ((obj.reservation != null && obj.reservation.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.reservation)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          cid: uint8ArrayAlloc(0),
+          input: uint8ArrayAlloc(0),
+          deadlineMs: 0,
+          reservation: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.cid = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.input = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.deadlineMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.reservation = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.cid`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.input`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.deadlineMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.reservation`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InvokeRequestCidFieldEvent {
+    field: '$.cid'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InvokeRequestInputFieldEvent {
+    field: '$.input'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InvokeRequestDeadlineMsFieldEvent {
+    field: '$.deadlineMs'
+    value: number
+  }
+
+  export interface InvokeRequestReservationFieldEvent {
+    field: '$.reservation'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InvokeRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): InvokeRequest {
+    return decodeMessage(buf, InvokeRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent> {
+    return streamMessage(buf, InvokeRequest.codec(), opts)
+  }
+}
+
+export interface InvokeResponse {
+  status: InvokeResponse.Status
+  output: Uint8Array<ArrayBuffer>
+  durationUs: number
+  fuel: number
+  cold: boolean
+}
+
+export namespace InvokeResponse {
+  export enum Status {
+    UNKNOWN = 'UNKNOWN',
+    OK = 'OK',
+    NOT_FOUND = 'NOT_FOUND',
+    REFUSED = 'REFUSED',
+    TIMEOUT = 'TIMEOUT',
+    OUT_OF_FUEL = 'OUT_OF_FUEL',
+    OUT_OF_MEMORY = 'OUT_OF_MEMORY',
+    TRAP = 'TRAP',
+    TOO_LARGE = 'TOO_LARGE',
+    DEADLINE = 'DEADLINE',
+    INVALID_MODULE = 'INVALID_MODULE',
+    ERROR = 'ERROR'
+  }
+
+  enum __StatusValues {
+    UNKNOWN = 0,
+    OK = 1,
+    NOT_FOUND = 2,
+    REFUSED = 3,
+    TIMEOUT = 4,
+    OUT_OF_FUEL = 5,
+    OUT_OF_MEMORY = 6,
+    TRAP = 7,
+    TOO_LARGE = 8,
+    DEADLINE = 9,
+    INVALID_MODULE = 10,
+    ERROR = 11
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<InvokeResponse>
+
+  export const codec = (): Codec<InvokeResponse> => {
+    if (_codec == null) {
+      _codec = message<InvokeResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          InvokeResponse.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.output != null && obj.output.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.output)
+        }
+
+        if ((obj.durationUs != null && obj.durationUs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.durationUs)
+        }
+
+        if ((obj.fuel != null && obj.fuel !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.fuel)
+        }
+
+        if ((obj.cold != null && obj.cold !== false)) {
+          w.uint32(40)
+          w.bool(obj.cold)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.UNKNOWN,
+          output: uint8ArrayAlloc(0),
+          durationUs: 0,
+          fuel: 0,
+          cold: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = InvokeResponse.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.output = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.durationUs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.fuel = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.cold = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: InvokeResponse.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.output`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.durationUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.fuel`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.cold`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InvokeResponseStatusFieldEvent {
+    field: '$.status'
+    value: InvokeResponse.Status
+  }
+
+  export interface InvokeResponseOutputFieldEvent {
+    field: '$.output'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InvokeResponseDurationUsFieldEvent {
+    field: '$.durationUs'
+    value: number
+  }
+
+  export interface InvokeResponseFuelFieldEvent {
+    field: '$.fuel'
+    value: number
+  }
+
+  export interface InvokeResponseColdFieldEvent {
+    field: '$.cold'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InvokeResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): InvokeResponse {
+    return decodeMessage(buf, InvokeResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent> {
+    return streamMessage(buf, InvokeResponse.codec(), opts)
+  }
+}

@@ -1,0 +1,46 @@
+import { Rpc as RpcClass } from './rpc.js'
+import type { RpcComponents, RpcInit } from './index.js'
+import type { AbortOptions, PeerId, Startable } from '@libp2p/interface'
+
+interface Codec<T> {
+  encode(value: T): Uint8Array
+  decode(bytes: Uint8Array): T
+}
+
+/** Answers one typed request from a peer. */
+export interface TypedHandler<Req, Res> {
+  (request: Req, context: { peer: PeerId, signal: AbortSignal }): Promise<Res>
+}
+
+/**
+ * One protobuf request type -> one protobuf response type over the multiplexed channel: what
+ * the auction and invoke protocols share. Undecodable frames fail the request (the requester
+ * sees RpcRemoteError), never the node.
+ */
+export class TypedRpc<Req, Res> implements Startable {
+  private readonly rpc: RpcClass
+
+  constructor (components: RpcComponents, init: RpcInit, private readonly request: Codec<Req>, private readonly response: Codec<Res>) {
+    this.rpc = new RpcClass(components, init)
+  }
+
+  get protocol (): string {
+    return this.rpc.protocol
+  }
+
+  async start (): Promise<void> {
+    await this.rpc.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.rpc.stop()
+  }
+
+  setHandler (handler: TypedHandler<Req, Res>): void {
+    this.rpc.setHandler(async (body, context) => this.response.encode(await handler(this.request.decode(body), context)))
+  }
+
+  async send (peer: PeerId, request: Req, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Res> {
+    return this.response.decode(await this.rpc.request(peer, this.request.encode(request), options))
+  }
+}
