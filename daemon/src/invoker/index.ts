@@ -2,8 +2,8 @@
  * @packageDocumentation
  *
  * One invocation end to end: resolve the name or CID, place it, run it, under one deadline.
- * On a node with no peers every placement policy places the invocation locally; placement
- * across the mesh plugs in here.
+ * Every placement policy runs the invocation on this node for now (its code may come from a
+ * peer); placement across the mesh plugs in here.
  *
  * @example
  * ```ts

@@ -19,7 +19,7 @@ export class Invoker implements InvokerInterface {
     try {
       const placementStarted = performance.now()
       const { cid, fetched } = await this.components.resolver.resolve(nameOrCid, { signal })
-      // a single node places everything locally, whatever the policy
+      // placement across the mesh (the auction) is not wired yet: every policy runs it here
       const placementMs = performance.now() - placementStarted
       signal?.throwIfAborted()
       const result = await this.components.executor.invoke(cid, input, { signal })
