@@ -55,7 +55,6 @@ export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
 /** A created (not started) libp2p node plus the loops that keep it connected. */
 export interface Mesh {
   node: MeshNode
-  redialer: BootstrapRedialer
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -111,7 +110,6 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
 
   return {
     node,
-    redialer,
     async start () {
       await node.start()
       await dialer.start()

@@ -43,11 +43,6 @@ export class BootstrapRedialer implements Startable {
     this.controller.abort()
   }
 
-  /** Bootstrap peers currently connected. */
-  connected (): number {
-    return this.targets.filter((t) => this.isConnected(t)).length
-  }
-
   private isConnected (target: Target): boolean {
     if (target.peer == null) return false
     return this.node.getConnections().some((c) => c.remotePeer.toString() === target.peer)

@@ -33,7 +33,7 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
   private readonly components: FunctionStoreComponents
   private readonly log: Logger
   private readonly limits: SanitizeLimits
-  readonly maxCacheBytes: number
+  private readonly maxCacheBytes: number
   private readonly modulesDir: string
   private readonly runnableDir: string
   private readonly namesFile: JsonFile<Record<string, NameRecord>>

@@ -74,7 +74,6 @@ export interface FunctionEntry {
 
 export interface FunctionStore extends ModuleSource, TypedEventTarget<FunctionStoreEvents> {
   readonly maxModuleBytes: number
-  readonly maxCacheBytes: number
   start(): Promise<void>
   stop(): Promise<void>
   /**

@@ -88,11 +88,6 @@ export class WorkerChannel<Req extends object, Res extends object> {
     return this.exited
   }
 
-  /** Number of calls waiting for an answer. */
-  get inflight (): number {
-    return this.pending.size
-  }
-
   async call (request: Req, options: CallOptions = {}): Promise<Res> {
     if (this.exited) throw new WorkerExitedError('worker already exited')
     options.signal?.throwIfAborted()

@@ -13,10 +13,6 @@ export interface PeerEntry {
 export class PeerView {
   private readonly entries = new Map<string, PeerEntry>()
 
-  get size (): number {
-    return this.entries.size
-  }
-
   get (peer: string): PeerEntry | undefined {
     return this.entries.get(peer)
   }

@@ -39,21 +39,17 @@ export interface Auction {
   setBidder(bidder: Bidder): void
 }
 
-class AuctionService implements Auction {
-  private readonly channel: TypedRpc<CallForBids, Bid>
+class AuctionService extends TypedRpc<CallForBids, Bid> implements Auction {
+  readonly [Symbol.toStringTag] = 'faasmesh:auction'
 
   constructor (components: RpcComponents, init: AuctionInit) {
-    this.channel = new TypedRpc<CallForBids, Bid>(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS }, CallForBids, Bid)
+    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS }, CallForBids, Bid)
   }
 
-  readonly [Symbol.toStringTag] = 'faasmesh:auction'
-  get protocol (): string { return this.channel.protocol }
-  async start (): Promise<void> { await this.channel.start() }
-  async stop (): Promise<void> { await this.channel.stop() }
-  setBidder (bidder: Bidder): void { this.channel.setHandler(bidder) }
+  setBidder (bidder: Bidder): void { this.setHandler(bidder) }
 
   async requestBid (peer: PeerId, call: CallForBids, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Bid> {
-    return this.channel.send(peer, call, options)
+    return this.send(peer, call, options)
   }
 }
 

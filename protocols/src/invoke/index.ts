@@ -34,22 +34,16 @@ export interface Invoke {
   setHandler(handler: InvokeHandler): void
 }
 
-class InvokeService implements Invoke {
-  private readonly channel: TypedRpc<InvokeRequest, InvokeResponse>
+class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements Invoke {
+  readonly [Symbol.toStringTag] = 'faasmesh:invoke'
 
   constructor (components: RpcComponents, init: InvokeInit) {
     const maxPayloadBytes = init.maxPayloadBytes ?? 1 << 20
-    this.channel = new TypedRpc<InvokeRequest, InvokeResponse>(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: maxPayloadBytes + FRAME_OVERHEAD_BYTES, timeoutMs: init.timeoutMs ?? 60_000 }, InvokeRequest, InvokeResponse)
+    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: maxPayloadBytes + FRAME_OVERHEAD_BYTES, timeoutMs: init.timeoutMs ?? 60_000 }, InvokeRequest, InvokeResponse)
   }
 
-  readonly [Symbol.toStringTag] = 'faasmesh:invoke'
-  get protocol (): string { return this.channel.protocol }
-  async start (): Promise<void> { await this.channel.start() }
-  async stop (): Promise<void> { await this.channel.stop() }
-  setHandler (handler: InvokeHandler): void { this.channel.setHandler(handler) }
-
   async invoke (peer: PeerId, request: InvokeRequest, options: AbortOptions & { timeoutMs?: number } = {}): Promise<InvokeResponse> {
-    return this.channel.send(peer, request, options)
+    return this.send(peer, request, options)
   }
 }
 

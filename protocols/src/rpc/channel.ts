@@ -29,10 +29,6 @@ export class RpcChannel {
     return this.closed
   }
 
-  get inflight (): number {
-    return this.pending.size
-  }
-
   async request (body: Uint8Array, timeoutMs: number, options: AbortOptions = {}): Promise<Uint8Array> {
     if (this.closed) throw new RpcChannelClosedError()
     const id = this.nextId++

@@ -20,7 +20,7 @@ export interface TypedHandler<Req, Res> {
 export class TypedRpc<Req, Res> implements Startable {
   private readonly rpc: RpcClass
 
-  constructor (components: RpcComponents, init: RpcInit, private readonly request: Codec<Req>, private readonly response: Codec<Res>) {
+  constructor (components: RpcComponents, init: RpcInit, private readonly requestCodec: Codec<Req>, private readonly responseCodec: Codec<Res>) {
     this.rpc = new RpcClass(components, init)
   }
 
@@ -37,10 +37,10 @@ export class TypedRpc<Req, Res> implements Startable {
   }
 
   setHandler (handler: TypedHandler<Req, Res>): void {
-    this.rpc.setHandler(async (body, context) => this.response.encode(await handler(this.request.decode(body), context)))
+    this.rpc.setHandler(async (body, context) => this.responseCodec.encode(await handler(this.requestCodec.decode(body), context)))
   }
 
   async send (peer: PeerId, request: Req, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Res> {
-    return this.response.decode(await this.rpc.request(peer, this.request.encode(request), options))
+    return this.responseCodec.decode(await this.rpc.request(peer, this.requestCodec.encode(request), options))
   }
 }
