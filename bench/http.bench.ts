@@ -54,7 +54,13 @@ export async function benchHttp (root: string, quick: boolean): Promise<Row[]> {
       baseline: base
     }]
   } finally {
-    for (const c of children) c.kill('SIGTERM')
+    // the data dir goes only once the daemon has stopped: it writes its store index on the way out
+    await Promise.all(children.map(async (c) => {
+      if (c.exitCode != null || c.signalCode != null) return
+      const exited = new Promise((resolve) => c.once('exit', resolve))
+      c.kill('SIGTERM')
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+    }))
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

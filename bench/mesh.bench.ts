@@ -84,9 +84,16 @@ async function processMesh (root: string, n: number, seconds: number, progress: 
 
 /** The same gossip between libp2p nodes in this process: one clock, exact delays. */
 async function inProcessMesh (n: number, rounds: number): Promise<{ toAll: Summary, rssPerNode: number, lost: number }> {
-  // heap plus buffers, after a full GC: RSS barely moves once V8 has reserved its pages
-  const used = (): number => { global.gc?.(); const m = process.memoryUsage(); return m.heapUsed + m.external }
-  const before = used()
+  // heap plus buffers after full GCs (twice, a tick apart: buffers of the previous group are
+  // released by finalizers only after the first); RSS barely moves once V8 has reserved its pages
+  const used = async (): Promise<number> => {
+    global.gc?.()
+    await sleep(100)
+    global.gc?.()
+    const m = process.memoryUsage()
+    return m.heapUsed + m.external
+  }
+  const before = await used()
   const nodes: AdvertNode[] = []
   try {
     for (let i = 0; i < n; i++) nodes.push(await advertNode({ intervalMs: 60_000 }))
@@ -126,7 +133,7 @@ async function inProcessMesh (n: number, rounds: number): Promise<{ toAll: Summa
       else samples.push(Math.max(...delays))
       await sleep(300) // publishSoon's rate limit is 250 ms per node
     }
-    const rssPerNode = (used() - before) / n / (1024 * 1024)
+    const rssPerNode = (await used() - before) / n / (1024 * 1024)
     return { toAll: summarize(samples), rssPerNode, lost }
   } finally {
     await stopAll()
