@@ -9,6 +9,7 @@ import { executor, measureSpeed, type Executor } from './executor/index.js'
 import { gateway, type Gateway } from './gateway/index.js'
 import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
+import { placement, type Placement } from './placement/index.js'
 import { createMesh, type Mesh } from './node/index.js'
 import { codeRouting } from './node/code-routing.js'
 import { advertisedHttpAddrs } from './node/http-addrs.js'
@@ -26,6 +27,9 @@ function bootstrapPeers (addrs: string[]): string[] {
   return addrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value).filter((p): p is string => p != null)
 }
 
+/** Longest deadline a caller may ask for, and longest a peer may run one of our invocations. */
+const MAX_DEADLINE_MS = 300_000
+
 /** Warm CIDs an advert lists at most (the protocol's decode limit). */
 const MAX_ADVERTISED_WARM = 64
 
@@ -38,6 +42,7 @@ interface Parts {
   sanitizer: Sanitizer
   store: FunctionStore
   executor: Executor
+  placement: Placement
   invoker: Invoker
   gateway: Gateway
 }
@@ -107,13 +112,15 @@ export class Daemon implements DaemonInterface {
     }
     const s = sanitizer()({ logger })
     const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
-    const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits })({ logger, modules: store, registry })
+    const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown })({ logger, modules: store, registry })
     const mesh = await createMesh({
       listen: config.libp2p.listen,
       bootstrap: config.libp2p.bootstrap,
       mdns: config.libp2p.mdns,
       advertIntervalMs: config.adverts.intervalMs,
-      maxModuleBytes: config.store.maxModuleBytes
+      maxModuleBytes: config.store.maxModuleBytes,
+      maxPayloadBytes: Math.max(limits.maxInputBytes, limits.maxOutputBytes),
+      maxInvokeMs: MAX_DEADLINE_MS
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
     const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
@@ -125,7 +132,26 @@ export class Daemon implements DaemonInterface {
       ...codeRouting(node)
     })
     node.services.code.setLookup(async (cid) => store.getOriginal(cid))
-    const inv = invoker()({ resolver: res, executor: exec, peerId: identity.peerId })
+    // a testbed's slowdown makes the node look as slow as it behaves
+    const speed = measureSpeed() / config.executor.slowdown
+    const place = placement({
+      ...config.placement,
+      tags: config.tags,
+      speed,
+      // a peer may queue it, fetch its code and run it to its timeout
+      attemptTimeoutMs: 2 * limits.timeoutMs + 5_000
+    })({
+      peerId: identity.peerId,
+      executor: exec,
+      store,
+      resolver: res,
+      auction: node.services.auction,
+      invoke: node.services.invoke,
+      peers: () => node.services.adverts.peers(),
+      logger,
+      registry
+    })
+    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS })({ resolver: res, placement: place })
     const gw = gateway({ host: api.host, port: api.port, maxInputBytes: limits.maxInputBytes })({
       logger,
       store,
@@ -135,16 +161,17 @@ export class Daemon implements DaemonInterface {
       version: VERSION,
       addrs: () => node.getMultiaddrs().map((m) => m.toString()),
       peers: () => node.services.adverts.peers().map((entry) => summarizePeer(entry, Date.now())),
-      isWarm: (cid) => exec.isWarm(cid)
+      isWarm: (cid) => exec.isWarm(cid),
+      placements: place
     })
-    const speed = measureSpeed()
-    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, invoker: inv, gateway: gw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, placement: place, invoker: inv, gateway: gw }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
     await store.start()
     await exec.start()
-    this.advertise(exec, mesh, speed, () => apiUrl)
+    this.advertise(exec, place, mesh, speed, () => apiUrl)
+    await place.start()
     await mesh.start()
     await res.start()
     await gw.start()
@@ -153,17 +180,17 @@ export class Daemon implements DaemonInterface {
   }
 
   /** What this node tells the mesh about itself, and when to tell it promptly. */
-  private advertise (exec: Executor, mesh: Mesh, speed: number, apiUrl: () => string | undefined): void {
+  private advertise (exec: Executor, place: Placement, mesh: Mesh, speed: number, apiUrl: () => string | undefined): void {
     const { node } = mesh
     const adverts = node.services.adverts
     const tags = Object.entries(this.config.tags).map(([key, value]) => ({ key, value }))
     adverts.setSource(() => {
-      const stats = exec.stats()
       const url = apiUrl()
+      // what bids see: a slot promised to an auction is not free
       return {
-        slotsTotal: stats.slots,
-        slotsFree: stats.idle,
-        queueLength: stats.queued,
+        slotsTotal: exec.stats().slots,
+        slotsFree: place.freeSlots(),
+        queueLength: place.queued(),
         speed,
         memoryFreeBytes: freemem(),
         warmCids: exec.warmCids(MAX_ADVERTISED_WARM).map((cid) => CID.parse(cid).bytes),
@@ -174,8 +201,8 @@ export class Daemon implements DaemonInterface {
     })
     // significant changes go out at once: the last slot taken, or the first one freed
     let wasFull = false
-    exec.addEventListener('capacity', (evt) => {
-      const full = evt.detail.idle === 0
+    place.addEventListener('capacity', (evt) => {
+      const full = evt.detail.free === 0
       if (full !== wasFull) adverts.publishSoon()
       wasFull = full
     })
@@ -185,6 +212,7 @@ export class Daemon implements DaemonInterface {
     const parts = this.parts
     if (parts == null) return
     await parts.gateway.stop()
+    await parts.placement.stop()
     await parts.executor.stop()
     await parts.resolver.stop()
     await parts.mesh.stop()

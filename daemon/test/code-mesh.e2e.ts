@@ -24,8 +24,9 @@ import { waitFor } from './support/wait.js'
 
 const ENV = { FAASMESH_ADVERTS_INTERVAL_MS: '500' }
 
+/** Runs on the node asked (policy local): these tests are about where the code comes from. */
 async function invoke (d: DaemonProcess, target: string, body: string): Promise<{ status: number, text: string, cold: string | null, fetched: string | null }> {
-  const res = await fetch(`${d.url}/v1/invoke/${target}`, { method: 'POST', body, signal: AbortSignal.timeout(15_000) })
+  const res = await fetch(`${d.url}/v1/invoke/${target}`, { method: 'POST', body, headers: { 'x-faasmesh-policy': 'local' }, signal: AbortSignal.timeout(15_000) })
   return { status: res.status, text: await res.text(), cold: res.headers.get('x-faasmesh-cold'), fetched: res.headers.get('x-faasmesh-fetched') }
 }
 

@@ -40,13 +40,13 @@ describe('auction and invoke protocols', function () {
     bidder.services.auction.setBidder(async (call, { peer }) => {
       expect(peer.equals(auctioneer.peerId)).to.equal(true)
       return call.deadlineMs < 10
-        ? { status: Bid.Status.DECLINED, auctionId: call.auctionId, estimatedMs: 0, price: 0, reservation: new Uint8Array(0), reservationTtlMs: 0, code: Bid.Code.ABSENT }
-        : { status: Bid.Status.BID, auctionId: call.auctionId, estimatedMs: 12, price: 1.5, reservation: new Uint8Array([7]), reservationTtlMs: 250, code: Bid.Code.WARM }
+        ? { status: Bid.Status.DECLINED, auctionId: call.auctionId, estimatedMs: 0, price: 0, reservation: new Uint8Array(0), reservationTtlMs: 0, code: Bid.Code.ABSENT, reason: Bid.Reason.DEADLINE }
+        : { status: Bid.Status.BID, auctionId: call.auctionId, estimatedMs: 12, price: 1.5, reservation: new Uint8Array([7]), reservationTtlMs: 250, code: Bid.Code.WARM, reason: Bid.Reason.NONE }
     })
-    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000 })
+    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000, release: new Uint8Array(0) })
     expect(bid).to.deep.include({ status: Bid.Status.BID, auctionId: 'a1', estimatedMs: 12, price: 1.5, reservationTtlMs: 250, code: Bid.Code.WARM })
     expect([...bid.reservation]).to.deep.equal([7])
-    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5 })
+    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5, release: new Uint8Array(0) })
     expect(declined.status).to.equal(Bid.Status.DECLINED)
   })
 
@@ -54,7 +54,7 @@ describe('auction and invoke protocols', function () {
     bidder.services.auction.setBidder(async () => new Promise<Bid>(() => {}))
     const started = Date.now()
     try {
-      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000 }, { timeoutMs: 150 })
+      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000, release: new Uint8Array(0) }, { timeoutMs: 150 })
       expect.fail('expected a timeout')
     } catch (err: any) {
       expect(err.name).to.equal('RpcTimeoutError')
@@ -68,7 +68,9 @@ describe('auction and invoke protocols', function () {
       output: new TextEncoder().encode(`ran ${new TextDecoder().decode(request.input)}`) as Uint8Array<ArrayBuffer>,
       durationUs: 850,
       fuel: 4512,
-      cold: true
+      cold: true,
+      fetched: false,
+      message: ''
     }))
     const response = await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new TextEncoder().encode('x') as Uint8Array<ArrayBuffer>, deadlineMs: 1000, reservation: new Uint8Array(0) })
     expect(response).to.deep.include({ status: InvokeResponse.Status.OK, durationUs: 850, fuel: 4512, cold: true })
@@ -76,7 +78,7 @@ describe('auction and invoke protocols', function () {
   })
 
   it('refuses an input above the payload cap before sending it', async function () {
-    bidder.services.invoke.setHandler(async () => ({ status: InvokeResponse.Status.OK, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false }))
+    bidder.services.invoke.setHandler(async () => ({ status: InvokeResponse.Status.OK, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message: '' }))
     try {
       await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new Uint8Array(5000), deadlineMs: 1000, reservation: new Uint8Array(0) })
       expect.fail('expected a refusal')

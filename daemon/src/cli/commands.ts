@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { resolveApiUrl } from '../config/index.js'
 import { ApiClient } from './client.js'
 import { runDaemon } from './daemon-command.js'
+import { describePlacement } from './placement-report.js'
 import { bytes, shortAddr, shortPeer, table } from './format.js'
 import { print, UsageError, type CliIo } from './io.js'
 import type { PeerSummary } from '../gateway/index.js'
@@ -72,7 +73,9 @@ export const COMMANDS: readonly Command[] = [
       listen: { type: 'string', multiple: true, arg: '<multiaddr>', help: 'libp2p listen address, repeatable (default: /ip4/0.0.0.0/tcp/0)' },
       bootstrap: { type: 'string', multiple: true, arg: '<multiaddr>', help: 'Peer to join through (…/p2p/<peer id>), repeatable; re-dialled until it answers' },
       'no-mdns': { type: 'boolean', help: 'Do not discover peers on the local network with mDNS' },
-      tag: { type: 'string', multiple: true, arg: '<key=value>', help: 'Label advertised to the mesh, repeatable (region=eu, tier=edge, power=battery)' }
+      tag: { type: 'string', multiple: true, arg: '<key=value>', help: 'Label advertised to the mesh, repeatable (region=eu, tier=edge, power=battery)' },
+      policy: { type: 'string', arg: '<name>', help: 'Placement policy for requests that name none (default: auction)' },
+      slowdown: { type: 'string', arg: '<factor>', help: 'Testbeds only: behave as a machine this many times slower' }
     },
     run: runDaemon
   },
@@ -128,7 +131,9 @@ export const COMMANDS: readonly Command[] = [
         placementMs: Number(res.headers.get('x-faasmesh-placement-ms')),
         cold: res.headers.get('x-faasmesh-cold') === 'true',
         fetched: res.headers.get('x-faasmesh-fetched') === 'true',
-        fuel: Number(res.headers.get('x-faasmesh-fuel'))
+        fuel: Number(res.headers.get('x-faasmesh-fuel')),
+        bids: res.headers.get('x-faasmesh-bids'),
+        placementId: res.headers.get('x-faasmesh-placement-id')
       }
       if (args.values.json === true) {
         print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta }))
@@ -136,7 +141,8 @@ export const COMMANDS: readonly Command[] = [
       }
       if (verbose === true) {
         print(io.stderr, `${target} -> ${meta.cid}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
-          `  placement  ${meta.placementMs.toFixed(2)} ms\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.fetched ? 'cold, code fetched from a peer' : meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
+          `  placement  ${meta.placementMs.toFixed(2)} ms, bids ${meta.bids ?? '-'} (received/asked)\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.fetched ? 'cold, code fetched from a peer' : meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
+        if (meta.placementId != null) print(io.stderr, await describePlacement(client(args, io), meta.placementId, meta.executor))
       }
       io.stdout.write(res.body)
       // keep the shell prompt on its own line when the output has no final newline

@@ -22,7 +22,9 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
       'libp2p.listen': list.listen,
       'libp2p.bootstrap': list.bootstrap,
       'libp2p.mdns': args.values['no-mdns'] === true ? false : undefined,
-      tags: list.tag
+      tags: list.tag,
+      'placement.policy': v.policy,
+      'executor.slowdown': v.slowdown
     }
   })
   // listen for signals before anything starts, so a Ctrl-C during start-up still stops cleanly
@@ -45,6 +47,7 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     ...daemon.multiaddrs.map((addr, i) => `  ${i === 0 ? 'libp2p   ' : '         '} ${addr}`),
     `  data dir  ${config.dataDir}`,
     `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel, speed ${daemon.speed}`,
+    `  placement ${config.placement.policy}${config.placement.policy === 'auction' ? ` (k=${config.placement.candidates}, window ${config.placement.bidWindowMs} ms)` : ''}${e.slowdown > 1 ? `, slowdown x${e.slowdown}` : ''}`,
     `  mesh      ${config.libp2p.bootstrap.length} bootstrap peer(s), mDNS ${config.libp2p.mdns ? 'on' : 'off'}${Object.keys(config.tags).length > 0 ? `, tags ${Object.entries(config.tags).map(([k, t]) => `${k}=${t}`).join(' ')}` : ''}`,
     'ready (Ctrl-C to stop)'
   ].join('\n'))

@@ -11,7 +11,10 @@
  * ```
  */
 export { loadConfig, parseHostPort, type ConfigSources } from './load.js'
-export { SETTINGS, envName, type Setting } from './schema.js'
+export { SETTINGS, envName, type PriceFactor, type Setting } from './schema.js'
+import type { PriceFactor } from './schema.js'
+import type { PolicyName } from '../placement/policy-names.js'
+
 export { resolveApiUrl, DEFAULT_API_URL } from './client.js'
 
 export interface DaemonConfig {
@@ -43,6 +46,18 @@ export interface DaemonConfig {
     fuel: number
     maxInputBytes: number
     maxOutputBytes: number
+    /** Testbeds only: emulates a machine this many times slower. */
+    slowdown: number
+  }
+  placement: {
+    policy: PolicyName
+    candidates: number
+    bidWindowMs: number
+    reservationTtlMs: number
+    queuePerSlot: number
+    basePrice: number
+    priceWeight: number
+    priceFactors: PriceFactor[]
   }
   store: {
     maxModuleBytes: number

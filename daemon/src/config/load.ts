@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
-import { SETTINGS, envName, type Setting } from './schema.js'
+import { SETTINGS, envName, type PriceFactor, type Setting } from './schema.js'
 import type { DaemonConfig } from './index.js'
 
 export interface ConfigSources {
@@ -85,6 +85,37 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
         errors.push(`${setting.path}: expected an integer from ${type.min} to ${type.max}, got ${shown} (${source})`)
       }
       return n
+    }
+    case 'number': {
+      const n = typeof value === 'number' ? value : (typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN)
+      if (!Number.isFinite(n) || n < type.min || n > type.max) {
+        errors.push(`${setting.path}: expected a number from ${type.min} to ${type.max}, got ${shown} (${source})`)
+      }
+      return n
+    }
+    case 'enum':
+      if (typeof value !== 'string' || !type.values.includes(value.trim())) {
+        errors.push(`${setting.path}: expected one of ${type.values.join(', ')}, got ${shown} (${source})`)
+        return value
+      }
+      return value.trim()
+    case 'priceFactors': {
+      const list = Array.isArray(value) && value.every((v) => typeof v === 'object' && v != null) ? value.map((v) => `${v.key}=${v.value}:${v.factor}`) : listOf(value)
+      if (list == null || list.length > type.max) {
+        errors.push(`${setting.path}: expected at most ${type.max} key=value:factor rules, got ${shown} (${source})`)
+        return value
+      }
+      const rules: PriceFactor[] = []
+      for (const item of list) {
+        const match = typeof item === 'string' ? /^([a-z0-9][a-z0-9._-]{0,63})=([^:]{0,64}):(\d+(?:\.\d+)?)$/.exec(item) : null
+        const factor = Number(match?.[3])
+        if (match == null || !(factor > 0 && factor <= 1e6)) {
+          errors.push(`${setting.path}: ${JSON.stringify(item)} is not a rule such as power=battery:4 (factor above 0) (${source})`)
+          continue
+        }
+        rules.push({ key: match[1] ?? '', value: match[2] ?? '', factor })
+      }
+      return rules
     }
     case 'path':
       if (typeof value !== 'string' || value.trim() === '') {

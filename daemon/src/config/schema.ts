@@ -4,10 +4,14 @@
  * follow this table.
  */
 import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_MODULE_BYTES } from '../store/constants.js'
+import { POLICIES } from '../placement/policy-names.js'
+import { PLACEMENT_DEFAULTS } from '../placement/defaults.js'
 import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
 
 export type SettingType =
   | { kind: 'int', min: number, max: number }
+  | { kind: 'number', min: number, max: number }
+  | { kind: 'enum', values: readonly string[] }
   | { kind: 'path' }
   | { kind: 'hostport' }
   | { kind: 'bool' }
@@ -17,13 +21,22 @@ export type SettingType =
   | { kind: 'peerIds', max: number }
   /** `key=value` labels; in the environment and on the command line, comma-separated or repeated. */
   | { kind: 'tags', max: number }
+  /** `key=value:factor` price rules; in the environment, comma-separated. */
+  | { kind: 'priceFactors', max: number }
+
+/** A tag that scales a node's bid price: `power=battery:4` quadruples it on battery nodes. */
+export interface PriceFactor {
+  key: string
+  value: string
+  factor: number
+}
 
 export interface Setting {
   /** Dotted path in the config file, e.g. `executor.timeoutMs`. */
   path: string
   type: SettingType
   /** The default, or a function of the environment (the home directory). */
-  default: number | string | boolean | string[] | Record<string, string> | ((home: string) => string)
+  default: number | string | boolean | string[] | Record<string, string> | PriceFactor[] | ((home: string) => string)
   description: string
 }
 
@@ -45,6 +58,15 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'executor.maxOutputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxOutputBytes }, default: DEFAULT_LIMITS.maxOutputBytes, description: 'Largest invocation output' },
   { path: 'store.maxCacheBytes', type: { kind: 'int', min: 0, max: 2 ** 40 }, default: DEFAULT_MAX_CACHE_BYTES, description: 'Disk budget for modules fetched from peers; least recently used go first (deployed ones are pinned)' },
   { path: 'names.trusted', type: { kind: 'peerIds', max: 64 }, default: [], description: 'Publishers (peer ids) whose name records win for plain names, after this node and its bootstrap peers' },
+  { path: 'executor.slowdown', type: { kind: 'number', min: 1, max: 100 }, default: 1, description: 'Testbeds only: every invocation holds its slot this many times as long, emulating a slower machine (the advertised speed is divided by it)' },
+  { path: 'placement.policy', type: { kind: 'enum', values: POLICIES }, default: PLACEMENT_DEFAULTS.policy, description: `Placement policy for requests that name none: ${POLICIES.join(', ')}` },
+  { path: 'placement.candidates', type: { kind: 'int', min: 1, max: 32 }, default: PLACEMENT_DEFAULTS.candidates, description: 'k: peers asked to bid in an auction, this node included when it can run the call' },
+  { path: 'placement.bidWindowMs', type: { kind: 'int', min: 1, max: 5000 }, default: PLACEMENT_DEFAULTS.bidWindowMs, description: 'Longest wait for bids; the window closes earlier when every candidate has answered' },
+  { path: 'placement.reservationTtlMs', type: { kind: 'int', min: 10, max: 60_000 }, default: PLACEMENT_DEFAULTS.reservationTtlMs, description: 'How long a slot reserved by a bid is held for the auctioneer to claim' },
+  { path: 'placement.queuePerSlot', type: { kind: 'int', min: 0, max: 1000 }, default: PLACEMENT_DEFAULTS.queuePerSlot, description: 'Invocations per slot this node accepts to queue when bidding; beyond it, it declines' },
+  { path: 'placement.basePrice', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.basePrice, description: 'Price of one invocation on an idle node; it grows with load' },
+  { path: 'placement.priceWeight', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.priceWeight, description: 'Milliseconds of estimated completion one unit of price is worth when scoring bids' },
+  { path: 'placement.priceFactors', type: { kind: 'priceFactors', max: 16 }, default: PLACEMENT_DEFAULTS.priceFactors, description: 'Tags that scale this node\'s price, as key=value:factor (a battery node bids dearer)' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]
 

@@ -33,6 +33,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   // CIDs whose compile has finished: a call that waits for a pending compile is cold too
   private readonly ready = new Set<string>()
   private readonly cacheSize: number
+  private readonly slowdown: number
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private started = false
 
@@ -42,6 +43,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     this.log = components.logger.forComponent('faasmesh:executor')
     this.limits = { ...DEFAULT_LIMITS, ...init.limits }
     this.cacheSize = init.moduleCacheSize ?? DEFAULT_MODULE_CACHE_SIZE
+    this.slowdown = init.slowdown ?? 1
     this.pool = new WorkerPool({
       channel: { url: WORKER_URL, resourceLimits: WORKER_RESOURCE_LIMITS },
       slots: init.slots ?? DEFAULT_SLOTS,
@@ -102,7 +104,8 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         input: new Uint8Array(input),
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
-        context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() }
+        context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() },
+        slowdown: this.slowdown
       }
       const response = await this.run(request, limits.timeoutMs, options)
       for (const line of response.logs) this.log('[%s] %s', cid, line)
@@ -110,6 +113,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
       return {
         output: response.output,
         durationMs: performance.now() - started,
+        runMs: response.runMs,
         fuelUsed: response.fuelUsed,
         cold,
         logs: response.logs

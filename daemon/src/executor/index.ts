@@ -48,6 +48,11 @@ export interface ExecutorInit {
   moduleCacheSize?: number
   /** The node's limits per invocation. @default DEFAULT_LIMITS */
   limits?: Partial<ExecutionLimits>
+  /**
+   * Testbeds only: a worker stays busy this many times as long as the call took, emulating a
+   * slower machine. @default 1
+   */
+  slowdown?: number
 }
 
 export interface ExecutorComponents {
@@ -68,6 +73,8 @@ export interface InvokeResult {
   output: Uint8Array
   /** Wall-clock time in the executor, queueing and compiling included. */
   durationMs: number
+  /** Time the call held its worker (instantiate and run, a testbed's slowdown included). */
+  runMs: number
   fuelUsed: number
   /** True when the module had to be compiled for this invocation. */
   cold: boolean

@@ -14,10 +14,12 @@ export interface RunRequest {
   fuel: number
   maxOutputBytes: number
   context: InvocationContext
+  /** Testbeds only: the worker stays busy this many times the run time (1 = no slowdown). */
+  slowdown: number
 }
 
 export interface WireError { name: string, message: string }
 
 export type RunResponse =
-  | { ok: true, output: Uint8Array, fuelUsed: number, logs: string[] }
-  | { ok: false, error: WireError, fuelUsed: number, logs: string[] }
+  | { ok: true, output: Uint8Array, fuelUsed: number, runMs: number, logs: string[] }
+  | { ok: false, error: WireError, fuelUsed: number, runMs: number, logs: string[] }

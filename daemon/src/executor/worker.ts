@@ -33,7 +33,20 @@ function classify (err: any, fuelLeft: bigint | undefined, oom: boolean): WireEr
   return { name: GuestTrapError.name, message: `guest failed: ${String(err?.message ?? err)}` }
 }
 
+type Outcome = { ok: true, output: Uint8Array, fuelUsed: number, logs: string[] } | { ok: false, error: WireError, fuelUsed: number, logs: string[] }
+
+// a testbed's slowdown holds the worker the way a slower CPU would: the slot stays busy
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
 function run (request: RunRequest): RunResponse {
+  const started = performance.now()
+  const outcome = execute(request)
+  const ranMs = performance.now() - started
+  if (request.slowdown > 1) Atomics.wait(pause, 0, 0, ranMs * (request.slowdown - 1))
+  return { ...outcome, runMs: performance.now() - started }
+}
+
+function execute (request: RunRequest): Outcome {
   const logs: string[] = []
   const memory = new WebAssembly.Memory({ initial: request.memory.initialPages, maximum: request.memory.maximumPages })
   let fuel: WebAssembly.Global | undefined

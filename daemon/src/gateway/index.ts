@@ -14,6 +14,7 @@
  */
 import { Gateway as GatewayClass } from './gateway.js'
 import type { Invoker } from '../invoker/index.js'
+import type { Placement } from '../placement/index.js'
 import type { FunctionStore } from '../store/index.js'
 import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
@@ -63,6 +64,8 @@ export interface GatewayComponents {
   peers(): PeerSummary[]
   /** Whether a CID is compiled and cached. */
   isWarm(cid: string): boolean
+  /** Recent placement decisions and peer reputations. */
+  placements: Pick<Placement, 'recent' | 'get' | 'reputations'>
 }
 
 export interface Gateway {

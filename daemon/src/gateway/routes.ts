@@ -2,7 +2,7 @@
  * The HTTP API of DESIGN.md section 6, as a table of routes. Handlers see only the store, the
  * invoker and the registry: the gateway never touches libp2p or the executor directly.
  */
-import { InvalidParametersError } from '../errors.js'
+import { InvalidParametersError, RouteNotFoundError } from '../errors.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import { readBody } from './body.js'
 import type { GatewayComponents } from './index.js'
@@ -113,7 +113,9 @@ export const ROUTES: readonly Route[] = [
         'x-faasmesh-placement-ms': result.placementMs.toFixed(3),
         'x-faasmesh-cold': String(result.cold),
         'x-faasmesh-fetched': String(result.fetched),
-        'x-faasmesh-fuel': String(result.fuelUsed)
+        'x-faasmesh-fuel': String(result.fuelUsed),
+        'x-faasmesh-bids': `${result.bids.received}/${result.bids.asked}`,
+        'x-faasmesh-placement-id': result.placementId
       })
       res.end(result.output)
     }
@@ -125,6 +127,24 @@ export const ROUTES: readonly Route[] = [
     async handle ({ res, components }) {
       const peers = components.peers().sort((a, b) => a.peerId.localeCompare(b.peerId))
       sendJson(res, 200, { peers })
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/placements$/,
+    name: 'placements',
+    async handle ({ res, components }) {
+      sendJson(res, 200, { placements: components.placements.recent(), reputations: components.placements.reputations() })
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/placements\/([0-9a-f]{1,32})$/,
+    name: 'placement',
+    async handle ({ res, params, components }) {
+      const record = components.placements.get(segment(params, 0))
+      if (record == null) throw new RouteNotFoundError(`no recent placement ${segment(params, 0)}; this node keeps its latest 128`)
+      sendJson(res, 200, record)
     }
   },
   {

@@ -1,36 +1,30 @@
 /**
  * @packageDocumentation
  *
- * One invocation end to end: resolve the name or CID, place it, run it, under one deadline.
- * Every placement policy runs the invocation on this node for now (its code may come from a
- * peer); placement across the mesh plugs in here.
+ * One invocation end to end: the name or CID to a CID, then placement (`../placement`) under
+ * one deadline, from the caller's first byte to its answer.
  *
  * @example
  * ```ts
- * const inv = invoker()({ store, executor, peerId })
- * const result = await inv.invoke('hello', input, { deadlineMs: 1000 })
+ * const inv = invoker()({ resolver, placement })
+ * const result = await inv.invoke('hello', input, { policy: 'auction', deadlineMs: 1000 })
  * ```
  */
 import { Invoker as InvokerClass } from './invoker.js'
-import type { Executor } from '../executor/index.js'
+import type { Placement, PolicyName } from '../placement/index.js'
 import type { Resolver } from '../resolver/index.js'
-import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { AbortOptions } from '@libp2p/interface'
 
-/** Placement policies (DESIGN.md section 5), selectable per request. */
-export const POLICIES = ['auction', 'local', 'random', 'round-robin', 'least-loaded', 'power-of-two'] as const
-export type PolicyName = typeof POLICIES[number]
+export { POLICIES, type PolicyName } from '../placement/index.js'
 
 export interface InvokerInit {
-  /** Used when a request names none. @default 'auction' */
-  defaultPolicy?: PolicyName
   /** Longest deadline a caller may ask for. @default 300000 */
   maxDeadlineMs?: number
 }
 
 export interface InvokerComponents {
-  resolver: Pick<Resolver, 'resolve'>
-  executor: Pick<Executor, 'invoke'>
-  peerId: PeerId
+  resolver: Pick<Resolver, 'lookup'>
+  placement: Pick<Placement, 'place' | 'defaultPolicy'>
 }
 
 export interface InvocationOptions extends AbortOptions {
@@ -47,8 +41,12 @@ export interface InvocationResult {
   policy: PolicyName
   /** Time in the executor (queueing, compiling and running). */
   durationMs: number
-  /** Time spent resolving the function (fetching it when cold) and choosing where to run it. */
+  /** Time from the request to the start of the attempt that answered: name lookup, bids, failed attempts. */
   placementMs: number
+  /** Bids received and candidates asked (0/0 for policies that ask none). */
+  bids: { received: number, asked: number }
+  /** Id of the placement record (`GET /v1/placements/:id`). */
+  placementId: string
   /** True when the code had to be fetched or compiled for this call. */
   cold: boolean
   /** True when the code was fetched from a peer for this call. */

@@ -3,44 +3,51 @@ import { POLICIES, type InvocationOptions, type InvocationResult, type InvokerCo
 
 export class Invoker implements InvokerInterface {
   private readonly components: InvokerComponents
-  private readonly defaultPolicy: PolicyName
   private readonly maxDeadlineMs: number
 
   constructor (components: InvokerComponents, init: InvokerInit) {
     this.components = components
-    this.defaultPolicy = init.defaultPolicy ?? 'auction'
     this.maxDeadlineMs = init.maxDeadlineMs ?? 300_000
   }
 
   async invoke (nameOrCid: string, input: Uint8Array, options: InvocationOptions = {}): Promise<InvocationResult> {
     const policy = this.policyOf(options.policy)
+    const started = performance.now()
     const deadline = this.deadlineSignal(options.deadlineMs)
     const signal = deadline == null ? options.signal : (options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal]))
     try {
-      const placementStarted = performance.now()
-      const { cid, fetched } = await this.components.resolver.resolve(nameOrCid, { signal })
-      // placement across the mesh (the auction) is not wired yet: every policy runs it here
-      const placementMs = performance.now() - placementStarted
+      const cid = await this.components.resolver.lookup(nameOrCid, { signal })
       signal?.throwIfAborted()
-      const result = await this.components.executor.invoke(cid, input, { signal })
-      return {
-        output: result.output,
-        cid,
-        executor: this.components.peerId.toString(),
+      const lookupMs = performance.now() - started
+      const placed = await this.components.placement.place(cid, input, {
         policy,
-        durationMs: result.durationMs,
-        placementMs,
-        cold: fetched || result.cold,
-        fetched,
-        fuelUsed: result.fuelUsed
+        signal,
+        deadlineAt: options.deadlineMs == null ? undefined : started + options.deadlineMs
+      })
+      return {
+        output: placed.output,
+        cid,
+        executor: placed.executor,
+        policy,
+        durationMs: placed.durationMs,
+        placementMs: lookupMs + placed.placementMs,
+        cold: placed.cold,
+        fetched: placed.fetched,
+        fuelUsed: placed.fuelUsed,
+        bids: placed.bids,
+        placementId: placed.id
       }
+    } catch (err) {
+      // whatever was in flight when the deadline passed, the caller hears about the deadline
+      if (deadline?.signal.aborted === true) throw deadline.signal.reason
+      throw err
     } finally {
       deadline?.clear()
     }
   }
 
   private policyOf (name: string | undefined): PolicyName {
-    if (name == null || name === '') return this.defaultPolicy
+    if (name == null || name === '') return this.components.placement.defaultPolicy
     if (!(POLICIES as readonly string[]).includes(name)) {
       throw new InvalidParametersError(`unknown placement policy "${name.slice(0, 40)}"; use one of ${POLICIES.join(', ')}`)
     }

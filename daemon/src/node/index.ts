@@ -2,8 +2,8 @@
  * @packageDocumentation
  *
  * The daemon's libp2p node: TCP + noise + yamux, identify, ping, a private Kademlia DHT, gossipsub
- * (StrictSign) and the capacity adverts, with bootstrap re-dialing and mDNS discovery that
- * actually dials what it finds. Settings that a loopback or LAN mesh needs are explained where
+ * (StrictSign), the capacity adverts, code transfer, the auction and remote invocation, with
+ * bootstrap re-dialing and mDNS discovery that actually dials what it finds. Settings that a loopback or LAN mesh needs are explained where
  * they are made (shared/research/libp2p-v3.md).
  */
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -16,7 +16,9 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { capacityAdverts, gossipScoreParams, type CapacityAdverts } from '../../../protocols/src/adverts/index.js'
+import { auction, type Auction } from '../../../protocols/src/auction/index.js'
 import { codeTransfer, type CodeTransfer } from '../../../protocols/src/code/index.js'
+import { invokeProtocol, type Invoke } from '../../../protocols/src/invoke/index.js'
 import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
@@ -30,6 +32,10 @@ export interface MeshNodeInit {
   advertIntervalMs: number
   /** Largest module the code transfer sends or accepts. */
   maxModuleBytes: number
+  /** Largest invocation input or output carried by the invoke protocol. */
+  maxPayloadBytes: number
+  /** Longest a peer may keep a remote invocation of ours running. */
+  maxInvokeMs: number
 }
 
 export interface MeshNodeComponents {
@@ -45,6 +51,8 @@ export type MeshServices = {
   pubsub: GossipSub
   adverts: CapacityAdverts
   code: CodeTransfer
+  auction: Auction
+  invoke: Invoke
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -102,7 +110,10 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
-      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes })
+      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes }),
+      // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
+      auction: auction(),
+      invoke: invokeProtocol({ maxPayloadBytes: init.maxPayloadBytes, timeoutMs: init.maxInvokeMs })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

@@ -59,6 +59,11 @@ export interface Resolver {
    * needed. Throws `FunctionNotFoundError` (within the resolve timeout) or `AmbiguousNameError`.
    */
   resolve(target: string, options?: AbortOptions): Promise<Resolved>
+  /**
+   * The CID `target` names, without fetching its code (placement decides who needs it). Throws
+   * like `resolve`, and `InvalidParametersError` for text that is no name, publisher/name or CID.
+   */
+  lookup(target: string, options?: AbortOptions): Promise<string>
 }
 
 export function resolver (init: ResolverInit = {}): (components: ResolverComponents) => Resolver {

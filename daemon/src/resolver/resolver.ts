@@ -61,11 +61,26 @@ export class Resolver implements ResolverInterface {
     }
   }
 
+  async lookup (text: string, options: AbortOptions = {}): Promise<string> {
+    try {
+      return await this.lookupTarget(this.parse(text), this.signal(options))
+    } catch (err) {
+      if (options.signal?.aborted === true) throw options.signal.reason ?? err
+      throw err
+    }
+  }
+
+  private async lookupTarget (target: Target, signal: AbortSignal): Promise<string> {
+    if (target.kind === 'cid') return target.cid
+    const started = performance.now()
+    const cid = await this.resolveName(target, signal)
+    this.log.trace('resolved %s to %s in %d ms', target.name, cid, Math.round(performance.now() - started))
+    return cid
+  }
+
   private async resolveTarget (target: Target, options: AbortOptions): Promise<Resolved> {
     const signal = this.signal(options)
-    const started = performance.now()
-    const cid = target.kind === 'cid' ? target.cid : await this.resolveName(target, signal)
-    this.log.trace('resolved %s to %s in %d ms', target.kind === 'cid' ? cid : target.name, cid, Math.round(performance.now() - started))
+    const cid = await this.lookupTarget(target, signal)
     this.components.store.touch(cid)
     if (this.components.store.has(cid)) return { cid, fetched: false }
     let fetch = this.fetching.get(cid)

@@ -8,6 +8,7 @@ export interface CallForBids {
   cid: Uint8Array<ArrayBuffer>
   inputBytes: number
   deadlineMs: number
+  release: Uint8Array<ArrayBuffer>
 }
 
 export namespace CallForBids {
@@ -40,6 +41,11 @@ export namespace CallForBids {
           w.uint32(obj.deadlineMs)
         }
 
+        if ((obj.release != null && obj.release.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.release)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -48,7 +54,8 @@ export namespace CallForBids {
           auctionId: '',
           cid: uint8ArrayAlloc(0),
           inputBytes: 0,
-          deadlineMs: 0
+          deadlineMs: 0,
+          release: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -71,6 +78,10 @@ export namespace CallForBids {
             }
             case 4: {
               obj.deadlineMs = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.release = reader.bytes()
               break
             }
             default: {
@@ -116,6 +127,13 @@ export namespace CallForBids {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.release`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -148,6 +166,11 @@ export namespace CallForBids {
     value: number
   }
 
+  export interface CallForBidsReleaseFieldEvent {
+    field: '$.release'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<CallForBids>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CallForBids.codec())
   }
@@ -156,7 +179,7 @@ export namespace CallForBids {
     return decodeMessage(buf, CallForBids.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent | CallForBidsReleaseFieldEvent> {
     return streamMessage(buf, CallForBids.codec(), opts)
   }
 }
@@ -169,6 +192,7 @@ export interface Bid {
   reservation: Uint8Array<ArrayBuffer>
   reservationTtlMs: number
   code: Bid.Code
+  reason: Bid.Reason
 }
 
 export namespace Bid {
@@ -205,6 +229,26 @@ export namespace Bid {
   export namespace Code {
     export const codec = (): Codec<Code> => {
       return enumeration<Code>(__CodeValues)
+    }
+  }
+
+  export enum Reason {
+    NONE = 'NONE',
+    FULL = 'FULL',
+    DEADLINE = 'DEADLINE',
+    RELEASED = 'RELEASED'
+  }
+
+  enum __ReasonValues {
+    NONE = 0,
+    FULL = 1,
+    DEADLINE = 2,
+    RELEASED = 3
+  }
+
+  export namespace Reason {
+    export const codec = (): Codec<Reason> => {
+      return enumeration<Reason>(__ReasonValues)
     }
   }
 
@@ -252,6 +296,11 @@ export namespace Bid {
           Bid.Code.codec().encode(obj.code, w)
         }
 
+        if (obj.reason != null && __ReasonValues[obj.reason] !== 0) {
+          w.uint32(64)
+          Bid.Reason.codec().encode(obj.reason, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -263,7 +312,8 @@ export namespace Bid {
           price: 0,
           reservation: uint8ArrayAlloc(0),
           reservationTtlMs: 0,
-          code: Code.ABSENT
+          code: Code.ABSENT,
+          reason: Reason.NONE
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -298,6 +348,10 @@ export namespace Bid {
             }
             case 7: {
               obj.code = Bid.Code.codec().decode(reader)
+              break
+            }
+            case 8: {
+              obj.reason = Bid.Reason.codec().decode(reader)
               break
             }
             default: {
@@ -364,6 +418,13 @@ export namespace Bid {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.reason`,
+                value: Bid.Reason.codec().decode(reader)
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -411,6 +472,11 @@ export namespace Bid {
     value: Bid.Code
   }
 
+  export interface BidReasonFieldEvent {
+    field: '$.reason'
+    value: Bid.Reason
+  }
+
   export function encode (obj: Partial<Bid>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Bid.codec())
   }
@@ -419,7 +485,7 @@ export namespace Bid {
     return decodeMessage(buf, Bid.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidStatusFieldEvent | BidAuctionIdFieldEvent | BidEstimatedMsFieldEvent | BidPriceFieldEvent | BidReservationFieldEvent | BidReservationTtlMsFieldEvent | BidCodeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bid>): Generator<BidStatusFieldEvent | BidAuctionIdFieldEvent | BidEstimatedMsFieldEvent | BidPriceFieldEvent | BidReservationFieldEvent | BidReservationTtlMsFieldEvent | BidCodeFieldEvent | BidReasonFieldEvent> {
     return streamMessage(buf, Bid.codec(), opts)
   }
 }

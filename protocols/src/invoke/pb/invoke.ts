@@ -167,6 +167,8 @@ export interface InvokeResponse {
   durationUs: number
   fuel: number
   cold: boolean
+  fetched: boolean
+  message: string
 }
 
 export namespace InvokeResponse {
@@ -240,6 +242,16 @@ export namespace InvokeResponse {
           w.bool(obj.cold)
         }
 
+        if ((obj.fetched != null && obj.fetched !== false)) {
+          w.uint32(48)
+          w.bool(obj.fetched)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(58)
+          w.string(obj.message)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -249,7 +261,9 @@ export namespace InvokeResponse {
           output: uint8ArrayAlloc(0),
           durationUs: 0,
           fuel: 0,
-          cold: false
+          cold: false,
+          fetched: false,
+          message: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -276,6 +290,14 @@ export namespace InvokeResponse {
             }
             case 5: {
               obj.cold = reader.bool()
+              break
+            }
+            case 6: {
+              obj.fetched = reader.bool()
+              break
+            }
+            case 7: {
+              obj.message = reader.string()
               break
             }
             default: {
@@ -328,6 +350,20 @@ export namespace InvokeResponse {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.fetched`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -365,6 +401,16 @@ export namespace InvokeResponse {
     value: boolean
   }
 
+  export interface InvokeResponseFetchedFieldEvent {
+    field: '$.fetched'
+    value: boolean
+  }
+
+  export interface InvokeResponseMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
   export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeResponse.codec())
   }
@@ -373,7 +419,7 @@ export namespace InvokeResponse {
     return decodeMessage(buf, InvokeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent> {
     return streamMessage(buf, InvokeResponse.codec(), opts)
   }
 }

@@ -1,0 +1,155 @@
+/**
+ * @packageDocumentation
+ *
+ * Where each invocation runs (docs/placement.md). The node that receives an invocation is its
+ * auctioneer: it samples `k` candidates from its capacity view, biased to free capacity, itself
+ * included; asks them for sealed bids in parallel over `/faasmesh/auction/1.0.0`; ranks the bids
+ * by estimated completion plus weighted price (over reputation); and invokes the winner over
+ * `/faasmesh/invoke/1.0.0`, then the runner-up, then itself, then fails with `NoCapacityError`,
+ * all within the caller's deadline. It is also every other auction's bidder, and runs what its
+ * peers place on it. The other policies (local, random, round-robin, least-loaded,
+ * power-of-two) share the same attempt path.
+ *
+ * @example
+ * ```ts
+ * const p = placement({ ...config.placement, tags, speed })({ peerId, executor, store, resolver, auction, invoke, peers, logger })
+ * await p.start()
+ * const placed = await p.place(cid, input, { policy: 'auction', deadlineAt: performance.now() + 1000 })
+ * ```
+ */
+import { Placement as PlacementClass } from './placement.js'
+import type { BidRecord } from './candidates.js'
+import type { PolicyName } from './policy-names.js'
+import type { Auction } from '../../../protocols/src/auction/index.js'
+import type { PeerEntry } from '../../../protocols/src/adverts/index.js'
+import type { Invoke } from '../../../protocols/src/invoke/index.js'
+import type { PriceFactor } from '../config/index.js'
+import type { Executor } from '../executor/index.js'
+import type { Resolver } from '../resolver/index.js'
+import type { FunctionStore } from '../store/index.js'
+import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export { POLICIES, type PolicyName } from './policy-names.js'
+export { PLACEMENT_DEFAULTS } from './defaults.js'
+export type { BidRecord } from './candidates.js'
+
+export interface PlacementInit {
+  /** Used when a request names none. @default 'auction' */
+  policy?: PolicyName
+  /** k: candidates asked per auction, this node included. @default 3 */
+  candidates?: number
+  /** @default 100 */
+  bidWindowMs?: number
+  /** @default 500 */
+  reservationTtlMs?: number
+  /** @default 2 */
+  queuePerSlot?: number
+  /** @default 1 */
+  basePrice?: number
+  /** Ms of estimated completion one unit of price is worth. @default 2 */
+  priceWeight?: number
+  priceFactors?: PriceFactor[]
+  /** This node's labels (for the price rules). */
+  tags?: Record<string, string>
+  /** This node's relative speed, a testbed's slowdown applied. @default 1 */
+  speed?: number
+  /** Longest wait for a remote invocation when the caller set no deadline. @default 15000 */
+  attemptTimeoutMs?: number
+}
+
+export interface PlacementComponents {
+  peerId: PeerId
+  executor: Pick<Executor, 'invoke' | 'isWarm' | 'stats'>
+  store: Pick<FunctionStore, 'has'>
+  resolver: Pick<Resolver, 'resolve'>
+  auction: Auction
+  invoke: Invoke
+  /** The capacity view (gossiped adverts). */
+  peers(): PeerEntry[]
+  logger: ComponentLogger
+  registry?: Registry
+}
+
+export interface PlaceOptions extends AbortOptions {
+  policy: PolicyName
+  /** `performance.now()` by which the answer must be back. */
+  deadlineAt?: number
+}
+
+/** One attempt to run the invocation somewhere. */
+export interface AttemptRecord {
+  peer: string
+  self: boolean
+  /** `ok`, or why it passed the invocation on (an error name, `skipped: deadline`). */
+  outcome: string
+  ms: number
+}
+
+/** What placement decided and what came of it: the dashboard's and the testbed's event. */
+export interface PlacementRecord {
+  id: string
+  /** Function CID. */
+  cid: string
+  policy: PolicyName
+  /** Wall-clock start, ms since the epoch. */
+  at: number
+  asked: number
+  bids: BidRecord[]
+  windowMs?: number
+  secondPrice?: number
+  attempts: AttemptRecord[]
+  /** Peer id of the node that answered. */
+  executor?: string
+  placementMs?: number
+  totalMs?: number
+  /** `ok`, or the name of the error the caller got. */
+  outcome?: string
+}
+
+export interface Placed {
+  id: string
+  output: Uint8Array
+  executor: string
+  /** Time in the executor that ran it. */
+  durationMs: number
+  /** From the start of placement to the start of the attempt that answered. */
+  placementMs: number
+  cold: boolean
+  fetched: boolean
+  fuelUsed: number
+  /** Bids received, and candidates asked (0 for policies that ask none). */
+  bids: { received: number, asked: number }
+}
+
+export interface PlacementEvents {
+  /** Slots were taken, promised or freed. */
+  capacity: CustomEvent<{ free: number, queued: number }>
+  /** Bids are in and the order of attempts is decided. */
+  'placement:planned': CustomEvent<PlacementRecord>
+  /** An attempt finished (answered or passed the invocation on). */
+  'placement:attempt': CustomEvent<{ id: string, attempt: AttemptRecord }>
+  /** The caller has its answer or its error. */
+  'placement:done': CustomEvent<PlacementRecord>
+}
+
+export interface Placement extends TypedEventTarget<PlacementEvents> {
+  readonly defaultPolicy: PolicyName
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Runs `cid` where the policy says; throws the named error of the attempt that settled it. */
+  place(cid: string, input: Uint8Array, options: PlaceOptions): Promise<Placed>
+  /** Slots neither running, queued, nor promised to a bid. */
+  freeSlots(): number
+  /** Invocations admitted and promised beyond the slots. */
+  queued(): number
+  /** Latest placements, newest first. */
+  recent(limit?: number): PlacementRecord[]
+  get(id: string): PlacementRecord | undefined
+  /** Peers whose reputation is below full. */
+  reputations(): Array<{ peer: string, score: number, offences: number }>
+}
+
+export function placement (init: PlacementInit = {}): (components: PlacementComponents) => Placement {
+  return (components) => new PlacementClass(components, init)
+}

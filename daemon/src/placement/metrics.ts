@@ -1,0 +1,57 @@
+import { Counter, Histogram, type Registry } from 'prom-client'
+
+export type PlacementMetrics = ReturnType<typeof placementMetrics>
+
+/** Auction and placement metrics (docs/placement.md, "Watching it"). */
+export function placementMetrics (registry: Registry) {
+  return {
+    bids: new Counter({
+      name: 'faasmesh_auction_bids_total',
+      help: 'Answers to this node\'s calls for bids, by outcome: bid, declined, timeout, invalid or error',
+      labelNames: ['outcome'],
+      registers: [registry]
+    }),
+    asked: new Counter({
+      name: 'faasmesh_auction_bids_asked_total',
+      help: 'Calls for bids this node sent (itself included)',
+      registers: [registry]
+    }),
+    window: new Histogram({
+      name: 'faasmesh_auction_window_seconds',
+      help: 'Time from the calls for bids to the close of the window',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry]
+    }),
+    spread: new Histogram({
+      name: 'faasmesh_auction_second_price_spread',
+      help: 'Runner-up price minus winner price (second-price accounting)',
+      buckets: [0, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
+      registers: [registry]
+    }),
+    placements: new Counter({
+      name: 'faasmesh_placements_total',
+      help: 'Invocations this node placed, by policy and where they ran (self or remote)',
+      labelNames: ['policy', 'executor'],
+      registers: [registry]
+    }),
+    retries: new Counter({
+      name: 'faasmesh_placement_retries_total',
+      help: 'Attempts that failed and passed the invocation on, by reason',
+      labelNames: ['reason'],
+      registers: [registry]
+    }),
+    overhead: new Histogram({
+      name: 'faasmesh_placement_seconds',
+      help: 'Time from the placement decision\'s start to the attempt that answered, by policy',
+      labelNames: ['policy'],
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry]
+    }),
+    served: new Counter({
+      name: 'faasmesh_remote_invocations_total',
+      help: 'Invocations peers placed on this node, by status',
+      labelNames: ['status'],
+      registers: [registry]
+    })
+  }
+}

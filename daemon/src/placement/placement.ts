@@ -1,0 +1,346 @@
+import { randomBytes } from 'node:crypto'
+import { TypedEventEmitter } from 'main-event'
+import { CID } from 'multiformats/cid'
+import { Bid } from '../../../protocols/src/auction/index.js'
+import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
+import { DeadlineExceededError, NoCapacityError, NotStartedError } from '../errors.js'
+import { Auctioneer } from './auctioneer.js'
+import { Bidder } from './bidder.js'
+import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
+import { RunTimeEstimates } from './estimates.js'
+import { invokeHandler } from './invoke-handler.js'
+import { errorOf, isFunctionOutcome } from './invoke-status.js'
+import { LocalRunner } from './local-runner.js'
+import { placementMetrics, type PlacementMetrics } from './metrics.js'
+import { planners, type Planner } from './policies.js'
+import { pricing } from './pricing.js'
+import { Reputation } from './reputation.js'
+import { Reservations } from './reservations.js'
+import type { Candidate, Plan, Target } from './candidates.js'
+import type {
+  AttemptRecord, PlaceOptions, Placed, PlacementComponents, PlacementEvents, PlacementInit, PlacementRecord, Placement as PlacementInterface
+} from './index.js'
+import type { PolicyName } from './policy-names.js'
+import type { Logger } from '@libp2p/interface'
+
+/** Placements remembered for `recent` and `get` (the dashboard, `faasmesh invoke --verbose`). */
+const RECENT = 128
+
+/** An attempt that failed in a way worth trying elsewhere, with why. */
+class PassOn extends Error {
+  constructor (readonly reason: string, readonly offence?: 'dishonoured' | 'garbage' | 'unreachable') {
+    super(reason)
+  }
+}
+
+export class Placement extends TypedEventEmitter<PlacementEvents> implements PlacementInterface {
+  readonly defaultPolicy: PolicyName
+  private readonly components: PlacementComponents
+  private readonly init: Required<Omit<PlacementInit, 'tags' | 'priceFactors'>>
+  private readonly log: Logger
+  private readonly self: string
+  private readonly estimates = new RunTimeEstimates()
+  private readonly reservations: Reservations
+  private readonly reputation = new Reputation()
+  private readonly runner: LocalRunner
+  private readonly bidder: Bidder
+  private readonly planners: Record<PolicyName, Planner>
+  private readonly auctioneer: Auctioneer
+  private readonly metrics?: PlacementMetrics
+  private readonly records = new Map<string, PlacementRecord>()
+  private started = false
+
+  constructor (components: PlacementComponents, init: PlacementInit) {
+    super()
+    this.components = components
+    this.init = {
+      policy: init.policy ?? PLACEMENT_DEFAULTS.policy,
+      candidates: init.candidates ?? PLACEMENT_DEFAULTS.candidates,
+      bidWindowMs: init.bidWindowMs ?? PLACEMENT_DEFAULTS.bidWindowMs,
+      reservationTtlMs: init.reservationTtlMs ?? PLACEMENT_DEFAULTS.reservationTtlMs,
+      queuePerSlot: init.queuePerSlot ?? PLACEMENT_DEFAULTS.queuePerSlot,
+      basePrice: init.basePrice ?? PLACEMENT_DEFAULTS.basePrice,
+      priceWeight: init.priceWeight ?? PLACEMENT_DEFAULTS.priceWeight,
+      speed: init.speed ?? 1,
+      attemptTimeoutMs: init.attemptTimeoutMs ?? 15_000
+    }
+    this.defaultPolicy = this.init.policy
+    this.log = components.logger.forComponent('faasmesh:placement')
+    this.self = components.peerId.toString()
+    if (components.registry != null) this.metrics = placementMetrics(components.registry)
+    const changed = (): void => { this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } }) }
+    this.reservations = new Reservations(this.init.reservationTtlMs, changed)
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, changed)
+    this.bidder = new Bidder({
+      running: () => this.runner.running,
+      slots: () => components.executor.stats().slots,
+      codeState: (cid) => components.executor.isWarm(cid) ? Bid.Code.WARM : components.store.has(cid) ? Bid.Code.STORED : Bid.Code.ABSENT,
+      estimates: this.estimates,
+      reservations: this.reservations,
+      price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {} })
+    }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed })
+    this.auctioneer = new Auctioneer({ auction: components.auction, bidder: this.bidder, reputation: this.reputation, metrics: this.metrics, log: this.log })
+    this.planners = planners(this.auctioneer)
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    const { auction, invoke } = this.components
+    auction.setBidder(async (call) => this.bidder.bid(call))
+    const serve = invokeHandler({ runner: this.runner, reservations: this.reservations, hasRoom: () => this.hasRoom(), log: this.log })
+    invoke.setHandler(async (request, context) => {
+      const response = await serve(request, context)
+      this.metrics?.served.inc({ status: response.status })
+      return response
+    })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    this.reservations.clear()
+  }
+
+  freeSlots (): number {
+    return Math.max(0, this.components.executor.stats().slots - this.load())
+  }
+
+  queued (): number {
+    return Math.max(0, this.load() - this.components.executor.stats().slots)
+  }
+
+  recent (limit = 50): PlacementRecord[] {
+    return [...this.records.values()].reverse().slice(0, limit)
+  }
+
+  get (id: string): PlacementRecord | undefined {
+    return this.records.get(id)
+  }
+
+  reputations (): Array<{ peer: string, score: number, offences: number }> {
+    return this.reputation.list()
+  }
+
+  async place (cid: string, input: Uint8Array, options: PlaceOptions): Promise<Placed> {
+    if (!this.started) throw new NotStartedError('placement is not started')
+    const started = performance.now()
+    const record: PlacementRecord = { id: randomBytes(6).toString('hex'), cid, policy: options.policy, at: Date.now(), asked: 0, bids: [], attempts: [] }
+    this.remember(record)
+    try {
+      const plan = await this.plan(cid, input, options)
+      Object.assign(record, { asked: plan.asked, bids: plan.bids, windowMs: plan.windowMs, secondPrice: plan.secondPrice })
+      this.metrics?.asked.inc(plan.asked)
+      this.safeDispatchEvent('placement:planned', { detail: record })
+      const placed = await this.attempt(record, plan, input, options, started)
+      Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
+      this.metrics?.placements.inc({ policy: options.policy, executor: placed.executor === this.self ? 'self' : 'remote' })
+      this.metrics?.overhead.observe({ policy: options.policy }, placed.placementMs / 1000)
+      return placed
+    } catch (err: any) {
+      record.outcome = String(err?.name ?? 'Error')
+      throw err
+    } finally {
+      record.totalMs = performance.now() - started
+      this.safeDispatchEvent('placement:done', { detail: record })
+    }
+  }
+
+  private async plan (cid: string, input: Uint8Array, options: PlaceOptions): Promise<Plan> {
+    const remaining = this.remaining(options)
+    const windowMs = remaining == null ? this.init.bidWindowMs : Math.max(1, Math.min(this.init.bidWindowMs, remaining / 4))
+    return this.planners[options.policy]({
+      self: this.selfCandidate(),
+      peers: this.peerCandidates(cid),
+      candidates: this.init.candidates,
+      call: { cid: CID.parse(cid).bytes, inputBytes: input.byteLength, deadlineMs: remaining ?? 0, windowMs, priceWeight: this.init.priceWeight, signal: options.signal }
+    })
+  }
+
+  /**
+   * Tries the plan's targets in order, then this node, under the deadline: a target whose
+   * estimate does not fit in the time left is skipped, an attempt that fails for reasons of
+   * the node (refused, unreachable, silent) passes the invocation on, and one that fails for
+   * reasons of the function ends it.
+   */
+  private async attempt (record: PlacementRecord, plan: Plan, input: Uint8Array, options: PlaceOptions, started: number): Promise<Placed> {
+    const targets = [...plan.targets]
+    if (!targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
+    const reasons: string[] = []
+    let deadlineSkipped = false
+    try {
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[i]!
+        const remaining = this.remaining(options)
+        if (remaining != null && remaining <= 0) break
+        const attemptStarted = performance.now()
+        const note = (outcome: string): void => {
+          const attempt: AttemptRecord = { peer: target.candidate.peer, self: target.candidate.self, outcome, ms: performance.now() - attemptStarted }
+          record.attempts.push(attempt)
+          this.safeDispatchEvent('placement:attempt', { detail: { id: record.id, attempt } })
+        }
+        const estimate = target.estimatedMs ?? (target.candidate.self ? this.bidder.estimate(record.cid, 0).estimatedMs : undefined)
+        if (remaining != null && estimate != null && estimate > remaining) {
+          deadlineSkipped = true
+          note('skipped: deadline')
+          this.releaseTarget(target)
+          continue
+        }
+        try {
+          const placed = target.candidate.self
+            ? await this.runHere(record, target, input, options)
+            : await this.runThere(record, target, input, options, this.attemptTimeout(remaining, targets[i + 1]))
+          note('ok')
+          return { ...placed, placementMs: attemptStarted - started }
+        } catch (err: any) {
+          if (!(err instanceof PassOn)) {
+            note(String(err?.name ?? 'Error'))
+            throw err
+          }
+          if (err.offence != null) this.reputation.penalise(target.candidate.peer, err.offence)
+          this.metrics?.retries.inc({ reason: err.reason })
+          note(err.reason)
+          reasons.push(`${target.candidate.self ? 'this node' : target.candidate.peer}: ${err.reason}`)
+        }
+      }
+      if (options.signal?.aborted === true) throw options.signal.reason
+      if (deadlineSkipped || this.remaining(options) != null && this.remaining(options)! <= 0) {
+        throw new DeadlineExceededError(`no node could finish within the deadline (${reasons.join('; ') || 'every estimate was too long'})`)
+      }
+      throw new NoCapacityError(`no node could take the invocation: ${reasons.join('; ')}`)
+    } finally {
+      for (const held of plan.held) this.releaseTarget(held)
+    }
+  }
+
+  private async runHere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions): Promise<Omit<Placed, 'placementMs'>> {
+    if (target.reservation != null) this.reservations.claim(target.reservation)
+    target.reservation = undefined
+    try {
+      const run = await this.runner.run(record.cid, input, { signal: options.signal })
+      return { id: record.id, output: run.output, executor: this.self, durationMs: run.durationMs, cold: run.cold, fetched: run.fetched, fuelUsed: run.fuelUsed, bids: this.bidCount(record) }
+    } catch (err: any) {
+      if (err?.name === NoCapacityError.name) throw new PassOn('no capacity')
+      throw this.deadlineOr(err, options)
+    }
+  }
+
+  private async runThere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions, timeoutMs: number): Promise<Omit<Placed, 'placementMs'>> {
+    const peerId = target.candidate.peerId!
+    const reservation = target.reservation ?? new Uint8Array(0)
+    const reserved = target.reservation != null && (target.reservedUntil ?? 0) > performance.now()
+    target.reservation = undefined
+    let response: InvokeResponse
+    try {
+      response = await this.components.invoke.invoke(peerId, {
+        cid: CID.parse(record.cid).bytes,
+        input: input as Uint8Array<ArrayBuffer>,
+        deadlineMs: Math.max(1, Math.floor(timeoutMs)),
+        reservation: reservation as Uint8Array<ArrayBuffer>
+      }, { timeoutMs, signal: options.signal })
+    } catch (err: any) {
+      if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
+      if (err?.name === 'RpcTimeoutError') throw new PassOn('no answer in time', 'dishonoured')
+      if (err?.name === 'RpcBusyError') throw new PassOn('busy')
+      if (err?.name === 'RpcRemoteError') throw new PassOn('remote failure', 'garbage')
+      if (err?.name === 'RpcChannelClosedError' || err?.code === 'ERR_UNREACHABLE' || /dial|connect/i.test(String(err?.message))) {
+        throw new PassOn('unreachable', 'unreachable')
+      }
+      throw new PassOn(`garbled answer (${String(err?.name ?? 'Error')})`, 'garbage')
+    }
+    const Status = InvokeResponse.Status
+    if (response.status === Status.OK) {
+      this.reputation.reward(target.candidate.peer)
+      return {
+        id: record.id,
+        output: response.output,
+        executor: target.candidate.peer,
+        durationMs: response.durationUs / 1000,
+        cold: response.cold,
+        fetched: response.fetched,
+        fuelUsed: response.fuel,
+        bids: this.bidCount(record)
+      }
+    }
+    if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
+    if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
+    if (response.status === Status.NOT_FOUND) throw new PassOn('could not get the code')
+    if (response.status === Status.ERROR) throw new PassOn('failed')
+    throw new PassOn(`status ${response.status}`, 'garbage')
+  }
+
+  /**
+   * How long a remote attempt may take: the time left, less what the next target would need
+   * (twice its estimate, at least 100 ms, at most half the time left), so a silent winner
+   * still leaves room for a retry.
+   */
+  private attemptTimeout (remaining: number | undefined, next: Target | undefined): number {
+    if (remaining == null) return this.init.attemptTimeoutMs
+    const nextMs = next == null ? 0 : Math.min(remaining / 2, Math.max(100, 2 * (next.estimatedMs ?? DEFAULT_RUN_MS) + 25))
+    return Math.max(1, Math.min(this.init.attemptTimeoutMs, remaining - nextMs))
+  }
+
+  private releaseTarget (target: Target): void {
+    if (target.reservation == null) return
+    this.auctioneer.release(target)
+    target.reservation = undefined
+  }
+
+  private selfCandidate (): Candidate {
+    const slots = this.components.executor.stats().slots
+    return {
+      peer: this.self,
+      self: true,
+      slotsTotal: slots,
+      slotsFree: this.freeSlots(),
+      queueLength: this.queued(),
+      speed: this.init.speed,
+      warm: false
+    }
+  }
+
+  private peerCandidates (cid: string): Candidate[] {
+    const binary = CID.parse(cid).bytes
+    return this.components.peers()
+      .filter(({ peerId, advert }) => advert.slotsTotal > 0 && peerId.toString() !== this.self && !this.reputation.isExcluded(peerId.toString()))
+      .map(({ peerId, advert }) => ({
+        peer: peerId.toString(),
+        peerId,
+        self: false,
+        slotsTotal: advert.slotsTotal,
+        slotsFree: advert.slotsFree,
+        queueLength: advert.queueLength,
+        speed: advert.speed > 0 && Number.isFinite(advert.speed) ? advert.speed : 1,
+        warm: advert.warmCids.some((w) => equalBytes(w, binary))
+      }))
+  }
+
+  private load (): number {
+    return this.runner.running + this.reservations.active
+  }
+
+  private hasRoom (): boolean {
+    return this.load() < this.components.executor.stats().slots * (1 + this.init.queuePerSlot)
+  }
+
+  private remaining (options: PlaceOptions): number | undefined {
+    return options.deadlineAt == null ? undefined : options.deadlineAt - performance.now()
+  }
+
+  private deadlineOr (err: any, options: PlaceOptions): Error {
+    if (options.signal?.aborted === true && options.signal.reason instanceof Error) return options.signal.reason
+    return err instanceof Error ? err : new Error(String(err))
+  }
+
+  private bidCount (record: PlacementRecord): { received: number, asked: number } {
+    return { received: record.bids.filter((b) => b.outcome === 'bid').length, asked: record.asked }
+  }
+
+  private remember (record: PlacementRecord): void {
+    this.records.set(record.id, record)
+    if (this.records.size > RECENT) this.records.delete(this.records.keys().next().value as string)
+  }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
+}

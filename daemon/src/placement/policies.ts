@@ -1,0 +1,56 @@
+import { loadOf, type BidRecord, type Candidate, type Plan } from './candidates.js'
+import { uniformSample, weightedSample } from './sampling.js'
+import type { AuctionCall, Auctioneer } from './auctioneer.js'
+import type { PolicyName } from './policy-names.js'
+
+export interface PlanContext {
+  /** This node, from its live state. */
+  self: Candidate
+  /** Peers from the capacity view, those with a bad reputation left out. */
+  peers: Candidate[]
+  call: AuctionCall
+  /** k: candidates an auction asks, this node included. */
+  candidates: number
+}
+
+/** Chooses where one invocation goes: an ordered list of targets, with the bids behind it. */
+export type Planner = (context: PlanContext) => Promise<Plan>
+
+const single = (candidate: Candidate): Plan => ({ targets: [{ candidate }], bids: [], asked: 0, held: [] })
+
+/**
+ * Auction weight, Sparrow style: free slots first (a full node still gets a small chance, its
+ * advert may be stale), faster and warm nodes more often, queueing ones less.
+ */
+function auctionWeight (c: Candidate): number {
+  return (c.slotsFree + 0.25) * c.speed * (c.warm ? 2 : 1) / (1 + c.queueLength)
+}
+
+/** Score of a bid: estimated completion (bid round trip included) plus the weighted price. */
+const byScore = (priceWeight: number) => (r: BidRecord): number => (r.estimatedMs ?? 0) + (r.rttMs ?? 0) + priceWeight * (r.price ?? 0)
+/** Power of two choices compares completion alone. */
+const byCompletion = (r: BidRecord): number => (r.estimatedMs ?? 0) + (r.rttMs ?? 0)
+
+/** The six policies behind one interface; they share the attempt path, so comparisons are fair. */
+export function planners (auctioneer: Auctioneer, random: () => number = Math.random): Record<PolicyName, Planner> {
+  let next = 0
+  return {
+    local: async ({ self }) => single(self),
+    random: async ({ self, peers }) => single(uniformSample([self, ...peers], 1, random)[0] ?? self),
+    'round-robin': async ({ self, peers }) => {
+      const ring = [self, ...peers].sort((a, b) => a.peer < b.peer ? -1 : 1)
+      return single(ring[next++ % ring.length] ?? self)
+    },
+    'least-loaded': async ({ self, peers }) => {
+      // from gossip only: lowest busy+queued per slot, then the faster, then at random
+      const all = uniformSample([self, ...peers], peers.length + 1, random)
+      all.sort((a, b) => loadOf(a) - loadOf(b) || b.speed - a.speed)
+      return single(all[0] ?? self)
+    },
+    'power-of-two': async ({ self, peers, call }) => auctioneer.run(uniformSample([self, ...peers], 2, random), call, byCompletion),
+    auction: async ({ self, peers, call, candidates }) => {
+      const sampled = weightedSample(peers, candidates - 1, auctionWeight, random)
+      return auctioneer.run([self, ...sampled], call, byScore(call.priceWeight))
+    }
+  }
+}
