@@ -117,7 +117,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     return this.records.get(id)
   }
 
-  reputations (): Array<{ peer: string, score: number, offences: number }> {
+  reputations (): Array<{ peer: string, score: number, offences: number, excluded: boolean }> {
     return this.reputation.list()
   }
 

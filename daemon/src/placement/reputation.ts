@@ -10,70 +10,76 @@ export type Offence =
   | 'unreachable'
 
 const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25 }
+/** Offences that keep a peer out of placement for a while, not just lower its rank. */
+const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable'])
 
 export interface ReputationInit {
-  /** Below this a peer is not asked at all. @default 0.3 */
-  threshold?: number
-  /** Time for a first offender's reputation to climb from 0 back to 1; doubled per repeat. @default 30000 */
+  /** How long a first serious offence keeps a peer out; doubled per repeat. @default 30000 */
+  banMs?: number
+  /** The longest ban, however often a peer offended. @default 3600000 */
+  maxBanMs?: number
+  /** After a ban (or a slow bid), time for the score to climb back to 1. @default 30000 */
   recoveryMs?: number
-  /** The slowest recovery, however often a peer offended. @default 3600000 */
-  maxRecoveryMs?: number
   now?(): number
 }
 
 interface Entry {
   value: number
-  at: number
+  /** The score climbs back from `value` from this time on. */
+  from: number
+  bannedUntil: number
   offences: number
 }
 
 /**
- * A local score in [0, 1] per peer that placement trusts: 1 to start, cut by each offence,
- * recovering linearly with time, more slowly for repeat offenders. Placement skips peers below
- * the threshold and ranks the rest by it, so a peer that bids best but never delivers stops
- * winning after its first failure.
+ * A local score in [0, 1] per peer that placement trusts: 1 to start, cut by each offence and
+ * climbing back linearly with time. A serious offence (a bid not honoured, garbage, a peer that
+ * vanished under an invocation) also bans the peer from placement for a while, twice as long for
+ * each repeat: a peer that bids best but never delivers stops winning after its first failure.
  */
 export class Reputation {
   private readonly entries = new Map<string, Entry>()
-  private readonly threshold: number
+  private readonly banMs: number
+  private readonly maxBanMs: number
   private readonly recoveryMs: number
-  private readonly maxRecoveryMs: number
   private readonly now: () => number
 
   constructor (init: ReputationInit = {}) {
-    this.threshold = init.threshold ?? 0.3
+    this.banMs = init.banMs ?? 30_000
+    this.maxBanMs = init.maxBanMs ?? 3_600_000
     this.recoveryMs = init.recoveryMs ?? 30_000
-    this.maxRecoveryMs = init.maxRecoveryMs ?? 3_600_000
     this.now = init.now ?? Date.now
   }
 
   score (peer: string): number {
     const entry = this.entries.get(peer)
     if (entry == null) return 1
-    const recovery = Math.min(this.maxRecoveryMs, this.recoveryMs * 2 ** (entry.offences - 1))
-    return Math.min(1, entry.value + (this.now() - entry.at) / recovery)
+    return Math.min(1, entry.value + Math.max(0, this.now() - entry.from) / this.recoveryMs)
   }
 
-  /** True when placement should leave the peer out. */
+  /** True while the peer is banned: placement leaves it out. */
   isExcluded (peer: string): boolean {
-    return this.score(peer) < this.threshold
+    const entry = this.entries.get(peer)
+    return entry != null && this.now() < entry.bannedUntil
   }
 
   penalise (peer: string, offence: Offence): void {
-    const entry = this.entries.get(peer)
-    this.entries.set(peer, { value: this.score(peer) * PENALTY[offence], at: this.now(), offences: (entry?.offences ?? 0) + 1 })
+    const now = this.now()
+    const offences = (this.entries.get(peer)?.offences ?? 0) + (BANNED.has(offence) ? 1 : 0)
+    const bannedUntil = BANNED.has(offence) ? now + Math.min(this.maxBanMs, this.banMs * 2 ** (offences - 1)) : now
+    this.entries.set(peer, { value: this.score(peer) * PENALTY[offence], from: bannedUntil, bannedUntil, offences })
   }
 
   /** A delivered invocation: a little trust back. */
   reward (peer: string): void {
     const entry = this.entries.get(peer)
-    if (entry == null) return
+    if (entry == null || this.isExcluded(peer)) return
     entry.value = Math.min(1, this.score(peer) + 0.1)
-    entry.at = this.now()
+    entry.from = this.now()
   }
 
-  /** Every peer with a score below 1, for the status page and tests. */
-  list (): Array<{ peer: string, score: number, offences: number }> {
-    return [...this.entries.entries()].map(([peer, entry]) => ({ peer, score: this.score(peer), offences: entry.offences }))
+  /** Every peer that ever offended, for the status page and tests. */
+  list (): Array<{ peer: string, score: number, offences: number, excluded: boolean }> {
+    return [...this.entries.keys()].map((peer) => ({ peer, score: this.score(peer), offences: this.entries.get(peer)!.offences, excluded: this.isExcluded(peer) }))
   }
 }
