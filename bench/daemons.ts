@@ -24,11 +24,11 @@ export async function startDaemon (root: string, dataDir: string, args: string[]
   }
 }
 
-/** `n` daemons bootstrapped to the first, once every one sees the other n - 1. */
-export async function startMesh (root: string, dir: string, n: number): Promise<Daemon[]> {
-  const daemons: Daemon[] = [await startDaemon(root, join(dir, '0'), [])]
+/** `n` daemons bootstrapped to the first, once every one sees the other n - 1; `args(i)` adds flags per node. */
+export async function startMesh (root: string, dir: string, n: number, args: (i: number) => string[] = () => []): Promise<Daemon[]> {
+  const daemons: Daemon[] = [await startDaemon(root, join(dir, '0'), args(0))]
   try {
-    daemons.push(...await Promise.all(Array.from({ length: n - 1 }, async (_, i) => startDaemon(root, join(dir, String(i + 1)), ['--bootstrap', daemons[0]!.multiaddr]))))
+    daemons.push(...await Promise.all(Array.from({ length: n - 1 }, async (_, i) => startDaemon(root, join(dir, String(i + 1)), ['--bootstrap', daemons[0]!.multiaddr, ...args(i + 1)]))))
     const deadline = Date.now() + 30_000
     while (true) {
       const sizes = await Promise.all(daemons.map(async (d) => ((await (await fetch(`${d.url}/v1/peers`)).json()).peers as unknown[]).length))

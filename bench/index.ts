@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -11,12 +11,14 @@ import { benchCode } from './code.bench.js'
 import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
 import { benchMesh } from './mesh.bench.js'
+import { benchPlacement } from './placement.bench.js'
 import { benchRpc } from './rpc.bench.js'
 import { markdown, type Row } from './report.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 const rows: Row[] = []
+const sections: string[] = []
 const started = Date.now()
 const progress = (msg: string): void => { process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${msg}\n`) }
 
@@ -43,8 +45,15 @@ if (only == null || only === 'code') {
   rows.push(...await benchCode(ROOT, quick, progress))
 }
 
+if (only == null || only === 'placement') {
+  progress('placement: auction overhead, throughput, policies on a heterogeneous mesh')
+  const placement = await benchPlacement(ROOT, quick, progress)
+  rows.push(...placement.rows)
+  sections.push(placement.section)
+}
+
 const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`
-const table = markdown(rows)
+const table = [markdown(rows), ...sections].join('\n\n')
 process.stdout.write(`\n${header}\n\n${table}\n`)
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
 writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${header}\n\n${table}\n`)

@@ -3,39 +3,80 @@
  * against opening a new stream per request, between two libp2p nodes (TCP + noise + yamux on
  * 127.0.0.1, one process), next to a raw loopback TCP round trip, all in the same run.
  */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { rpc, type Rpc } from '../protocols/src/rpc/index.js'
 import { tcpRoundTrip } from './mesh.bench.js'
-import { sample, summarize } from './stats.js'
+import { sample, summarize, type Summary } from './stats.js'
 import type { Row } from './report.js'
 import type { Libp2p } from '@libp2p/interface'
 
-const PROTOCOL = '/faasmesh/bench-rpc/1.0.0'
+const POLYFILLS = fileURLToPath(new URL('../daemon/src/polyfills.js', import.meta.url))
+const ECHO_PEER = fileURLToPath(new URL('./echo-peer.js', import.meta.url))
+
+export const ECHO_PROTOCOL = '/faasmesh/bench-rpc/1.0.0'
 const ONE_SHOT = '/faasmesh/bench-oneshot/1.0.0'
 
-export async function benchRpc (quick: boolean): Promise<Row[]> {
-  const n = quick ? 300 : 2000
-  const make = async (): Promise<Libp2p<{ rpc: Rpc }>> => createLibp2p({
+export type RpcNode = Libp2p<{ rpc: Rpc }>
+
+/** A libp2p node on 127.0.0.1 with just the rpc channel (TCP + noise + yamux, as the daemon). */
+export async function rpcNode (): Promise<RpcNode> {
+  return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify(), rpc: rpc({ protocol: PROTOCOL }) }
-  }) as unknown as Promise<Libp2p<{ rpc: Rpc }>>
-  const [server, client] = await Promise.all([make(), make()])
+    services: { identify: identify(), rpc: rpc({ protocol: ECHO_PROTOCOL }) }
+  }) as unknown as Promise<RpcNode>
+}
+
+/** Two libp2p nodes in this process, connected, the server echoing on the rpc channel. */
+async function echoPair (): Promise<{ server: RpcNode, client: RpcNode }> {
+  const [server, client] = await Promise.all([rpcNode(), rpcNode()])
+  server.services.rpc.setHandler(async (body) => body)
+  await client.dial(server.getMultiaddrs())
+  return { server, client }
+}
+
+/**
+ * Round trips of a 100 B request on a long-lived libp2p stream to an echo node in another
+ * process: the floor under a bid between two daemons.
+ */
+export async function crossProcessRoundTrip (n: number): Promise<Summary> {
+  const peer = spawn(process.execPath, ['--import', POLYFILLS, ECHO_PEER], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const client = await rpcNode()
   try {
-    server.services.rpc.setHandler(async (body) => body)
+    const addr = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      const timer = setTimeout(() => { reject(new Error('echo peer did not start')) }, 15_000)
+      peer.stdout!.on('data', (d) => { out += String(d); if (out.includes('\n')) { clearTimeout(timer); resolve(out.trim()) } })
+      peer.once('exit', (code) => { clearTimeout(timer); reject(new Error(`echo peer exited ${code}`)) })
+    })
+    const connection = await client.dial(multiaddr(addr))
+    const body = new Uint8Array(100)
+    return summarize(await sample(n, async () => { await client.services.rpc.request(connection.remotePeer, body) }))
+  } finally {
+    peer.kill('SIGKILL')
+    await client.stop()
+  }
+}
+
+export async function benchRpc (quick: boolean): Promise<Row[]> {
+  const n = quick ? 300 : 2000
+  const { server, client } = await echoPair()
+  try {
     await server.handle(ONE_SHOT, async (stream) => {
       const lp = lpStream(stream)
       await lp.write(await lp.read())
       await stream.close()
     })
-    await client.dial(server.getMultiaddrs())
     const body = new Uint8Array(100)
     const channel = summarize(await sample(n, async () => { await client.services.rpc.request(server.peerId, body) }))
     const perStream = summarize(await sample(n, async () => {

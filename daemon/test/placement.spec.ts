@@ -17,7 +17,7 @@ const CID_TEXT = 'bafkreigo4p64ub4xtcr4lfifea4su4n4lbqijavygp6soaalwhab6jwgti'
 const CID_BYTES = CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>
 
 function call (deadlineMs = 0, auctionId = 'a'): CallForBids {
-  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs, release: new Uint8Array(0) }
+  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs, release: [] }
 }
 
 /** A seeded generator, so the sampling test cannot flake. */
@@ -71,8 +71,13 @@ describe('placement: bids', function () {
     expect(n.reservations.claim(claimed.reservation)).to.equal(true)
     expect(n.reservations.claim(claimed.reservation), 'a reservation is claimed once').to.equal(false)
     const released = n.bidder.bid(call())
-    expect(n.bidder.bid({ ...call(), release: released.reservation }).reason).to.equal(Bid.Reason.RELEASED)
+    expect(n.bidder.bid({ ...call(), cid: new Uint8Array(0), release: [released.reservation] }).reason).to.equal(Bid.Reason.RELEASED)
     expect(n.reservations.active).to.equal(0)
+    // a release riding on the next call frees the slot that call then gets
+    const held = n.bidder.bid(call())
+    const next = n.bidder.bid({ ...call(), release: [held.reservation] })
+    expect(next.status).to.equal(Bid.Status.BID)
+    expect(n.reservations.claim(next.reservation)).to.equal(true)
     n.bidder.bid(call())
     expect(n.bidder.bid(call()).status).to.equal(Bid.Status.DECLINED)
     await waitFor(async () => n.reservations.active === 0, 2000, 'reservation to lapse')

@@ -43,10 +43,10 @@ describe('auction and invoke protocols', function () {
         ? { status: Bid.Status.DECLINED, auctionId: call.auctionId, estimatedMs: 0, price: 0, reservation: new Uint8Array(0), reservationTtlMs: 0, code: Bid.Code.ABSENT, reason: Bid.Reason.DEADLINE }
         : { status: Bid.Status.BID, auctionId: call.auctionId, estimatedMs: 12, price: 1.5, reservation: new Uint8Array([7]), reservationTtlMs: 250, code: Bid.Code.WARM, reason: Bid.Reason.NONE }
     })
-    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000, release: new Uint8Array(0) })
+    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000, release: [] })
     expect(bid).to.deep.include({ status: Bid.Status.BID, auctionId: 'a1', estimatedMs: 12, price: 1.5, reservationTtlMs: 250, code: Bid.Code.WARM })
     expect([...bid.reservation]).to.deep.equal([7])
-    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5, release: new Uint8Array(0) })
+    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5, release: [] })
     expect(declined.status).to.equal(Bid.Status.DECLINED)
   })
 
@@ -54,7 +54,7 @@ describe('auction and invoke protocols', function () {
     bidder.services.auction.setBidder(async () => new Promise<Bid>(() => {}))
     const started = Date.now()
     try {
-      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000, release: new Uint8Array(0) }, { timeoutMs: 150 })
+      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000, release: [] }, { timeoutMs: 150 })
       expect.fail('expected a timeout')
     } catch (err: any) {
       expect(err.name).to.equal('RpcTimeoutError')

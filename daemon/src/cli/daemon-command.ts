@@ -27,6 +27,9 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
       'executor.slowdown': v.slowdown
     }
   })
+  // a daemon outlives whoever reads its output (`faasmesh daemon | head`, a parent that went away):
+  // a closed pipe must not kill the node
+  for (const stream of [io.stdout, io.stderr]) stream.on('error', () => {})
   // listen for signals before anything starts, so a Ctrl-C during start-up still stops cleanly
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => { resolve('SIGINT') })

@@ -58,7 +58,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'executor.maxOutputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxOutputBytes }, default: DEFAULT_LIMITS.maxOutputBytes, description: 'Largest invocation output' },
   { path: 'store.maxCacheBytes', type: { kind: 'int', min: 0, max: 2 ** 40 }, default: DEFAULT_MAX_CACHE_BYTES, description: 'Disk budget for modules fetched from peers; least recently used go first (deployed ones are pinned)' },
   { path: 'names.trusted', type: { kind: 'peerIds', max: 64 }, default: [], description: 'Publishers (peer ids) whose name records win for plain names, after this node and its bootstrap peers' },
-  { path: 'executor.slowdown', type: { kind: 'number', min: 1, max: 100 }, default: 1, description: 'Testbeds only: every invocation holds its slot this many times as long, emulating a slower machine (the advertised speed is divided by it)' },
+  { path: 'executor.slowdown', type: { kind: 'number', min: 1, max: 1000 }, default: 1, description: 'Testbeds only: every invocation holds its slot this many times as long, emulating a slower machine (the advertised speed is divided by it)' },
   { path: 'placement.policy', type: { kind: 'enum', values: POLICIES }, default: PLACEMENT_DEFAULTS.policy, description: `Placement policy for requests that name none: ${POLICIES.join(', ')}` },
   { path: 'placement.candidates', type: { kind: 'int', min: 1, max: 32 }, default: PLACEMENT_DEFAULTS.candidates, description: 'k: peers asked to bid in an auction, this node included when it can run the call' },
   { path: 'placement.bidWindowMs', type: { kind: 'int', min: 1, max: 5000 }, default: PLACEMENT_DEFAULTS.bidWindowMs, description: 'Longest wait for bids; the window closes earlier when every candidate has answered' },

@@ -4,7 +4,7 @@ import type { Bidder } from './bidder.js'
 import type { BidRecord, Candidate, Plan, Target } from './candidates.js'
 import type { PlacementMetrics } from './metrics.js'
 import type { Reputation } from './reputation.js'
-import type { Logger } from '@libp2p/interface'
+import type { Logger, PeerId } from '@libp2p/interface'
 
 export interface AuctioneerComponents {
   auction: Pick<Auction, 'requestBid'>
@@ -31,23 +31,61 @@ interface Received {
   bid?: Bid
 }
 
+/** A candidate is waited for this many times its usual bid round trip, once other bids are in... */
+const PATIENCE_RTTS = 3
+/** ...and at least this long. */
+const MIN_PATIENCE_MS = 3
+/** Released reservations wait this long for a call to ride on before they are sent on their own. */
+const RELEASE_FLUSH_MS = 10
+/** The protocol's limit of releases per call. */
+const MAX_RELEASES = 64
+
 /**
  * Runs one sealed-bid round: a call for bids to every candidate at once (this node answers
- * itself without the network), a window that closes when all have answered or at
- * `windowMs`, and the bids ranked by score. Peers that answer late or with nonsense lose
- * reputation. Losing reservations are handed back at once, except the runner-up's, which the
- * caller holds for a retry.
+ * itself without the network), a window that closes when all have answered, or with the bids in
+ * hand once the slowest candidate has had three of its usual round trips (at least 3 ms), or at
+ * `windowMs` whatever happens, and the bids ranked by score. Peers that miss the whole window or answer nonsense lose reputation. Reservations that
+ * lose are handed back, riding on the next call to the same peer when one comes soon (a late
+ * bid's too), except the runner-up's, which the caller holds for a retry.
  */
 export class Auctioneer {
+  private readonly releases = new Map<string, { peerId: PeerId, tokens: Uint8Array[] }>()
+  /** Usual bid round trip per peer (EWMA), for the patience of the window. */
+  private readonly rtts = new Map<string, number>()
+  private flushTimer?: ReturnType<typeof setTimeout>
+
   constructor (private readonly components: AuctioneerComponents) {}
 
   async run (candidates: Candidate[], call: AuctionCall, rank: (r: BidRecord) => number): Promise<Plan> {
     const auctionId = randomBytes(8).toString('hex')
-    const request: CallForBids = { auctionId, cid: call.cid as Uint8Array<ArrayBuffer>, inputBytes: call.inputBytes, deadlineMs: Math.max(0, Math.floor(call.deadlineMs)), release: new Uint8Array(0) }
     const opened = performance.now()
-    const received = await Promise.all(candidates.map(async (candidate) => this.ask(candidate, request, call)))
+    const records: BidRecord[] = candidates.map((c) => ({ peer: c.peer, self: c.self, outcome: 'late' }))
+    const received: Received[] = []
+    let closed = false
+    await new Promise<void>((resolve) => {
+      let waiting = candidates.length
+      const close = (): void => {
+        if (closed) return
+        closed = true
+        clearTimeout(window)
+        clearTimeout(patience)
+        resolve()
+      }
+      // stragglers: once bids are in hand, nobody is waited for much longer than its usual round trip
+      const patience = setTimeout(() => { if (received.some((r) => r.bid != null)) close() }, this.patienceMs(candidates, call.windowMs))
+      const window = setTimeout(close, call.windowMs)
+      if (waiting === 0) close()
+      candidates.forEach((candidate, i) => {
+        void this.ask(candidate, auctionId, call, records[i]!, () => closed).then((r) => {
+          if (closed) return
+          received.push(r)
+          if (--waiting === 0) close()
+        })
+      })
+    })
     const windowMs = performance.now() - opened
     this.components.metrics?.window.observe(windowMs / 1000)
+    this.components.metrics?.asked.inc(candidates.length)
 
     const bids = received.filter((r): r is Received & { bid: Bid } => r.bid != null)
     for (const r of bids) {
@@ -61,39 +99,101 @@ export class Auctioneer {
       reservedUntil: opened + (r.record.rttMs ?? 0) + r.bid.reservationTtlMs,
       estimatedMs: r.record.estimatedMs! + (r.record.rttMs ?? 0)
     }))
-    for (const loser of targets.slice(2)) {
-      this.release(loser)
-      loser.reservation = undefined
-    }
+    for (const loser of targets.slice(2)) this.release(loser)
     const secondPrice = bids[1]?.record.price
     const winnerPrice = bids[0]?.record.price
     if (secondPrice != null && winnerPrice != null) this.components.metrics?.spread.observe(secondPrice - winnerPrice)
-    return { targets, bids: received.map((r) => r.record), asked: candidates.length, held: targets.slice(1, 2), windowMs, secondPrice }
+    return { targets, bids: records, asked: candidates.length, held: targets.slice(1, 2), windowMs, secondPrice }
   }
 
-  /** Hands a reservation back (fire and forget: it lapses at its TTL anyway). */
+  /**
+   * How long to wait before closing with the bids in hand: a few usual round trips of the
+   * slowest candidate asked, at least MIN_PATIENCE_MS; the whole window for a peer never asked
+   * before.
+   */
+  private patienceMs (candidates: Candidate[], windowMs: number): number {
+    let slowest = 0
+    for (const c of candidates) {
+      if (c.self) continue
+      const rtt = this.rtts.get(c.peer)
+      if (rtt == null) return windowMs
+      slowest = Math.max(slowest, rtt)
+    }
+    return Math.min(windowMs, Math.max(MIN_PATIENCE_MS, PATIENCE_RTTS * slowest))
+  }
+
+  private learnRtt (peer: string, rttMs: number): void {
+    const previous = this.rtts.get(peer)
+    this.rtts.delete(peer)
+    this.rtts.set(peer, previous == null ? rttMs : previous + 0.2 * (rttMs - previous))
+    if (this.rtts.size > 4096) this.rtts.delete(this.rtts.keys().next().value as string)
+  }
+
+  /** Hands a target's reservation back (this node's at once; a peer's with its next call, or soon). */
   release (target: Target): void {
     const token = target.reservation
+    target.reservation = undefined
     if (token == null || token.byteLength === 0) return
-    const call: CallForBids = { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: token as Uint8Array<ArrayBuffer> }
     if (target.candidate.self || target.candidate.peerId == null) {
-      this.components.bidder.bid(call)
+      this.components.bidder.bid(releaseCall([token]))
       return
     }
-    this.components.auction.requestBid(target.candidate.peerId, call, { timeoutMs: 1000 }).catch(() => {})
+    this.queueRelease(target.candidate.peerId, token)
   }
 
-  private async ask (candidate: Candidate, request: CallForBids, call: AuctionCall): Promise<Received> {
+  /** Sends what is still queued and stops the flush timer. */
+  stop (): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    this.flush()
+  }
+
+  private queueRelease (peerId: PeerId, token: Uint8Array): void {
+    const key = peerId.toString()
+    const queued = this.releases.get(key) ?? { peerId, tokens: [] }
+    queued.tokens.push(token)
+    this.releases.set(key, queued)
+    this.flushTimer ??= setTimeout(() => { this.flushTimer = undefined; this.flush() }, RELEASE_FLUSH_MS)
+    this.flushTimer.unref?.()
+  }
+
+  private flush (): void {
+    for (const [key, { peerId, tokens }] of this.releases) {
+      this.releases.delete(key)
+      for (let i = 0; i < tokens.length; i += MAX_RELEASES) {
+        this.components.auction.requestBid(peerId, releaseCall(tokens.slice(i, i + MAX_RELEASES)), { timeoutMs: 1000 }).catch(() => {})
+      }
+    }
+  }
+
+  /** Releases queued for `peer`, taken off the queue to ride on a call. */
+  private takeReleases (peer: string): Uint8Array[] {
+    const queued = this.releases.get(peer)
+    if (queued == null) return []
+    const tokens = queued.tokens.splice(0, MAX_RELEASES)
+    if (queued.tokens.length === 0) this.releases.delete(peer)
+    return tokens
+  }
+
+  private async ask (candidate: Candidate, auctionId: string, call: AuctionCall, record: BidRecord, isClosed: () => boolean): Promise<Received> {
     const { metrics, reputation } = this.components
-    const record: BidRecord = { peer: candidate.peer, self: candidate.self, outcome: 'error' }
+    const request: CallForBids = {
+      auctionId,
+      cid: call.cid as Uint8Array<ArrayBuffer>,
+      inputBytes: call.inputBytes,
+      deadlineMs: Math.max(0, Math.floor(call.deadlineMs)),
+      release: (candidate.self ? [] : this.takeReleases(candidate.peer)) as Array<Uint8Array<ArrayBuffer>>
+    }
     const started = performance.now()
     try {
       const bid = candidate.self || candidate.peerId == null
         ? this.components.bidder.bid(request)
         : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs, signal: call.signal })
       record.rttMs = candidate.self ? 0 : performance.now() - started
-      const problem = invalid(bid, request.auctionId)
+      if (!candidate.self) this.learnRtt(candidate.peer, record.rttMs)
+      const problem = invalid(bid, auctionId)
       if (problem != null) {
+        record.outcome = 'error'
         record.reason = problem
         reputation.penalise(candidate.peer, 'garbage')
         metrics?.bids.inc({ outcome: 'invalid' })
@@ -105,15 +205,23 @@ export class Auctioneer {
         metrics?.bids.inc({ outcome: 'declined' })
         return { candidate, record }
       }
-      record.outcome = 'bid'
       record.estimatedMs = bid.estimatedMs
       record.price = bid.price
       record.code = bid.code
+      if (isClosed()) {
+        // in time for the window, not for the auction: the slot goes back
+        record.outcome = 'late'
+        this.release({ candidate, reservation: bid.reservation })
+        metrics?.bids.inc({ outcome: 'late' })
+        return { candidate, record }
+      }
+      record.outcome = 'bid'
       metrics?.bids.inc({ outcome: 'bid' })
       return { candidate, record, bid }
     } catch (err: any) {
       record.rttMs = performance.now() - started
       record.reason = String(err?.name ?? 'Error')
+      record.outcome = 'error'
       if (call.signal?.aborted === true) return { candidate, record }
       if (err?.name === 'RpcTimeoutError') {
         record.outcome = 'timeout'
@@ -126,6 +234,10 @@ export class Auctioneer {
       return { candidate, record }
     }
   }
+}
+
+function releaseCall (tokens: Uint8Array[]): CallForBids {
+  return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>> }
 }
 
 /** Why a bid cannot be used, or undefined when it can. */

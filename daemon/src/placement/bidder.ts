@@ -60,13 +60,11 @@ export class Bidder {
     return { estimatedMs, code, load, slots, declined }
   }
 
-  /** Answers a call for bids (reserving a slot) or a release. */
+  /** Takes back the reservations the call releases, then answers it (reserving a slot) unless it only releases. */
   bid (call: CallForBids): Bid {
     const { reservations } = this.components
-    if (call.release.byteLength > 0) {
-      reservations.release(call.release)
-      return decline(call.auctionId, Bid.Reason.RELEASED)
-    }
+    for (const token of call.release) reservations.release(token)
+    if (call.cid.byteLength === 0) return decline(call.auctionId, Bid.Reason.RELEASED)
     const estimate = this.estimate(cidOf(call.cid), call.deadlineMs)
     if (estimate.declined != null) return decline(call.auctionId, estimate.declined)
     const { token, ttlMs } = reservations.reserve()

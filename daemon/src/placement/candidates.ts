@@ -20,7 +20,8 @@ export interface Candidate {
 export interface BidRecord {
   peer: string
   self: boolean
-  outcome: 'bid' | 'declined' | 'timeout' | 'error'
+  /** `late`: not in before the window closed (its reservation is handed back). */
+  outcome: 'bid' | 'declined' | 'late' | 'timeout' | 'error'
   estimatedMs?: number
   price?: number
   /** Estimated completion + bid round trip + weighted price, over reputation: lower wins. */

@@ -7,7 +7,7 @@ export function placementMetrics (registry: Registry) {
   return {
     bids: new Counter({
       name: 'faasmesh_auction_bids_total',
-      help: 'Answers to this node\'s calls for bids, by outcome: bid, declined, timeout, invalid or error',
+      help: 'Answers to this node\'s calls for bids, by outcome: bid, declined, late (after the window closed), timeout, invalid or error',
       labelNames: ['outcome'],
       registers: [registry]
     }),

@@ -98,6 +98,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
 
   async stop (): Promise<void> {
     this.started = false
+    this.auctioneer.stop()
     this.reservations.clear()
   }
 
@@ -129,7 +130,6 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     try {
       const plan = await this.plan(cid, input, options)
       Object.assign(record, { asked: plan.asked, bids: plan.bids, windowMs: plan.windowMs, secondPrice: plan.secondPrice })
-      this.metrics?.asked.inc(plan.asked)
       this.safeDispatchEvent('placement:planned', { detail: record })
       const placed = await this.attempt(record, plan, input, options, started)
       Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
@@ -280,9 +280,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   }
 
   private releaseTarget (target: Target): void {
-    if (target.reservation == null) return
     this.auctioneer.release(target)
-    target.reservation = undefined
   }
 
   private selfCandidate (): Candidate {

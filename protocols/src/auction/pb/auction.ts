@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -8,7 +8,7 @@ export interface CallForBids {
   cid: Uint8Array<ArrayBuffer>
   inputBytes: number
   deadlineMs: number
-  release: Uint8Array<ArrayBuffer>
+  release: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace CallForBids {
@@ -41,9 +41,11 @@ export namespace CallForBids {
           w.uint32(obj.deadlineMs)
         }
 
-        if ((obj.release != null && obj.release.byteLength > 0)) {
-          w.uint32(42)
-          w.bytes(obj.release)
+        if (obj.release != null && obj.release.length > 0) {
+          for (const value of obj.release) {
+            w.uint32(42)
+            w.bytes(value)
+          }
         }
 
         if (opts.lengthDelimited !== false) {
@@ -55,7 +57,7 @@ export namespace CallForBids {
           cid: uint8ArrayAlloc(0),
           inputBytes: 0,
           deadlineMs: 0,
-          release: uint8ArrayAlloc(0)
+          release: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -81,7 +83,15 @@ export namespace CallForBids {
               break
             }
             case 5: {
-              obj.release = reader.bytes()
+              if (opts.limits?.release != null && obj.release.length === opts.limits.release) {
+                throw new MaxLengthError('Decode error - repeated field "release" had too many elements')
+              }
+
+              if (obj.release.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "release" had too many elements')
+              }
+
+              obj.release.push(reader.bytes())
               break
             }
             default: {
@@ -93,6 +103,10 @@ export namespace CallForBids {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          release: 64
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -128,10 +142,22 @@ export namespace CallForBids {
               break
             }
             case 5: {
+              if (opts.limits?.release != null && obj.release === opts.limits.release) {
+                throw new MaxLengthError('Streaming decode error - repeated field "release" had too many elements')
+              }
+
+              if (obj.release === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "release" had too many elements')
+              }
+
               yield {
-                field: `${prefix}.release`,
+                field: `${prefix}.release[]`,
+                index: obj.release,
                 value: reader.bytes()
               }
+
+              obj.release++
+
               break
             }
             default: {
@@ -167,7 +193,8 @@ export namespace CallForBids {
   }
 
   export interface CallForBidsReleaseFieldEvent {
-    field: '$.release'
+    field: '$.release[]'
+    index: number
     value: Uint8Array<ArrayBuffer>
   }
 

@@ -1,0 +1,188 @@
+/**
+ * Placement on 5-daemon loopback meshes:
+ *  - overhead: what an auction adds (name lookup, bids, scoring: the `x-faasmesh-placement-ms` the
+ *    node reports) against a 100 B round trip on a long-lived libp2p stream, and end to end over
+ *    HTTP against a direct invoke of a known peer (no bids) and a local run, all in the same run;
+ *  - throughput: concurrent clients on every gateway, auction against local;
+ *  - heterogeneity: nodes with different slots and slowdowns under seeded open-loop Poisson load,
+ *    every policy in turn, latency mean / p50 / p99 side by side.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startMesh, type Daemon } from './daemons.js'
+import { crossProcessRoundTrip } from './rpc.bench.js'
+import { sample, summarize, fmt, type Summary } from './stats.js'
+import type { Row } from './report.js'
+
+interface Answer { ok: boolean, ms: number, executor: string, placementMs: number, durationMs: number }
+
+async function invoke (d: Daemon, name: string, body: string, policy?: string): Promise<Answer> {
+  const started = performance.now()
+  const res = await fetch(`${d.url}/v1/invoke/${name}`, { method: 'POST', body, headers: policy == null ? {} : { 'x-faasmesh-policy': policy }, signal: AbortSignal.timeout(60_000) })
+  await res.arrayBuffer()
+  return {
+    ok: res.status === 200,
+    ms: performance.now() - started,
+    executor: res.headers.get('x-faasmesh-executor') ?? '',
+    placementMs: Number(res.headers.get('x-faasmesh-placement-ms')),
+    durationMs: Number(res.headers.get('x-faasmesh-duration-ms'))
+  }
+}
+
+async function deploy (d: Daemon, name: string, file: string): Promise<void> {
+  const res = await fetch(`${d.url}/v1/functions/${name}`, { method: 'POST', body: readFileSync(file) })
+  if (res.status !== 201) throw new Error(`deploy ${name}: ${await res.text()}`)
+}
+
+/**
+ * Every node fetches the code and learns its run time: round robin from node 0 visits each.
+ * Returns each node's warm duration (ms, the last one measured), by peer id.
+ */
+async function warmUp (daemons: Daemon[], name: string, body: string): Promise<Map<string, number>> {
+  const durations = new Map<string, number>()
+  for (let i = 0; i < daemons.length * 4; i++) {
+    const answer = await invoke(daemons[0]!, name, body, 'round-robin')
+    if (!answer.ok) throw new Error(`warm-up invoke of ${name} failed`)
+    durations.set(answer.executor, answer.durationMs)
+  }
+  return durations
+}
+
+async function withMesh<T> (root: string, args: (i: number) => string[], fn: (daemons: Daemon[]) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'faasmesh-placement-bench-'))
+  const daemons = await startMesh(root, dir, 5, args)
+  try {
+    return await fn(daemons)
+  } finally {
+    for (const d of daemons) d.proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** `clients` concurrent closed loops spread over the gateways for `ms`; answers per second. */
+async function throughput (daemons: Daemon[], clients: number, ms: number, policy: string): Promise<Summary & { throughput: number }> {
+  const samples: number[] = []
+  const until = performance.now() + ms
+  let failed = 0
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const d = daemons[c % daemons.length]!
+    while (performance.now() < until) {
+      const answer = await invoke(d, 'fib', '22', policy)
+      if (answer.ok) samples.push(answer.ms)
+      else failed++
+    }
+  }))
+  if (failed > 0) throw new Error(`${failed} invocations failed under ${policy}`)
+  return { ...summarize(samples), throughput: samples.length / (ms / 1000) }
+}
+
+/** A seeded generator: the same arrivals for every policy. */
+function seeded (seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return (s + 1) / (2 ** 32 + 1)
+  }
+}
+
+interface PolicyRun { policy: string, latency: Summary, success: number, perNode: number[] }
+
+/** Open loop: arrivals on a Poisson schedule, never waiting for answers, entry nodes in turn. */
+async function openLoop (daemons: Daemon[], policy: string, count: number, ratePerS: number): Promise<PolicyRun> {
+  const random = seeded(7)
+  const pending: Array<Promise<Answer>> = []
+  const started = performance.now()
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    at += -Math.log(random()) * 1000 / ratePerS
+    const wait = started + at - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    pending.push(invoke(daemons[i % daemons.length]!, 'fib', '25', policy).catch(() => ({ ok: false, ms: NaN, executor: '', placementMs: NaN, durationMs: NaN })))
+  }
+  const answers = await Promise.all(pending)
+  const ok = answers.filter((a) => a.ok)
+  return {
+    policy,
+    latency: summarize(ok.map((a) => a.ms)),
+    success: ok.length / answers.length,
+    perNode: daemons.map((d) => ok.filter((a) => a.executor === d.peerId).length)
+  }
+}
+
+// heterogeneous mesh: two fast nodes with 2 slots, three 4x slower ones with 1. The slowdowns
+// hold the slot, not the CPU: the five daemons share this machine's cores, and the load stays
+// well below what they can carry, so the slots (not the CPU) are what placement has to manage.
+const HETERO = [
+  { slots: 2, slowdown: 40 },
+  { slots: 2, slowdown: 40 },
+  { slots: 1, slowdown: 160 },
+  { slots: 1, slowdown: 160 },
+  { slots: 1, slowdown: 160 }
+]
+const LOAD = 0.75
+const POLICY_ORDER = ['random', 'round-robin', 'least-loaded', 'power-of-two', 'auction', 'local']
+
+export async function benchPlacement (root: string, quick: boolean, progress: (m: string) => void): Promise<{ rows: Row[], section: string }> {
+  const n = quick ? 100 : 500
+  const rows: Row[] = []
+  const stream = await crossProcessRoundTrip(n)
+
+  progress('placement: overhead and throughput on a 5-node mesh')
+  await withMesh(root, () => ['--slots', '2'], async (daemons) => {
+    const entry = daemons[0]!
+    await deploy(entry, 'hello', join(root, 'build', 'hello.wasm'))
+    await deploy(entry, 'fib', join(root, 'build', 'fib.wasm'))
+    await warmUp(daemons, 'hello', 'x')
+    await warmUp(daemons, 'fib', '22')
+    const auction: Answer[] = []
+    const auctionMs = summarize(await sample(n, async (i) => { const a = await invoke(entry, 'hello', 'x', 'auction'); if (i >= 0) auction.push(a) }))
+    const overhead = summarize(auction.map((a) => a.placementMs))
+    const local = summarize(await sample(n, async () => invoke(entry, 'hello', 'x', 'local')))
+    // round robin from node 0 sends 4 calls in 5 to a known peer without asking for bids
+    const direct: number[] = []
+    await sample(Math.ceil(n * 5 / 4), async (i) => { const a = await invoke(entry, 'hello', 'x', 'round-robin'); if (i >= 0 && a.executor !== '' && a.ok && a.executor !== entryId(daemons)) direct.push(a.ms) })
+    const directMs = summarize(direct)
+    rows.push(
+      { group: 'placement', name: 'auction overhead: lookup + bids from 3 candidates + scoring (x-faasmesh-placement-ms)', result: overhead, baselineName: '100 B round trip on a long-lived libp2p stream to another process', baseline: stream },
+      { group: 'placement', name: 'invoke hello via auction (HTTP, end to end)', result: auctionMs, baselineName: 'direct invoke of a known peer, no bids (HTTP)', baseline: directMs },
+      { group: 'placement', name: 'invoke hello via auction (HTTP, end to end)', result: auctionMs, baselineName: 'policy local (HTTP)', baseline: local }
+    )
+    progress('placement: throughput, 16 clients over 5 gateways')
+    const seconds = quick ? 2000 : 6000
+    const auctioned = await throughput(daemons, 16, seconds, 'auction')
+    const localRun = await throughput(daemons, 16, seconds, 'local')
+    rows.push({ group: 'placement', name: 'fib(22), 16 concurrent clients on 5 gateways, auction', result: auctioned, baselineName: 'same load, policy local', baseline: localRun })
+  })
+
+  progress('placement: heterogeneous mesh, every policy under Poisson load')
+  const runs = await withMesh(root, (i) => ['--slots', String(HETERO[i]!.slots), '--slowdown', String(HETERO[i]!.slowdown)], async (daemons) => {
+    await deploy(daemons[0]!, 'fib', join(root, 'build', 'fib.wasm'))
+    const durations = await warmUp(daemons, 'fib', '25')
+    // capacity: each node's slots over its measured warm duration
+    const capacity = daemons.reduce((sum, d, i) => sum + HETERO[i]!.slots * 1000 / (durations.get(d.peerId) ?? Infinity), 0)
+    const rate = Math.round(capacity * LOAD)
+    const count = quick ? 200 : 800
+    const out: PolicyRun[] = []
+    for (const policy of POLICY_ORDER) {
+      progress(`placement: ${policy}, ${count} invocations at ${rate}/s`)
+      out.push(await openLoop(daemons, policy, count, rate))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    return { out, rate, count }
+  })
+  const random = runs.out.find((r) => r.policy === 'random')!
+  const section = [
+    `Heterogeneous 5-node mesh (slots ${HETERO.map((h) => h.slots).join('/')}, slowdown ${HETERO.map((h) => h.slowdown).join('/')}), fib(25), ` +
+      `${runs.count} open-loop Poisson arrivals at ${runs.rate}/s (${LOAD * 100} % of the slots' measured capacity) spread over the 5 gateways, same seed for every policy:`,
+    '',
+    '| policy | success | mean | p50 | p99 | p99 vs random | executions per node (fast, fast, slow, slow, slow) |',
+    '|---|---|---|---|---|---|---|',
+    ...runs.out.map((r) => `| ${r.policy} | ${(r.success * 100).toFixed(1)} % | ${fmt(r.latency.mean)} | ${fmt(r.latency.median)} | ${fmt(r.latency.p99)} | ${(r.latency.p99 / random.latency.p99).toFixed(2)}x | ${r.perNode.join(' / ')} |`)
+  ].join('\n')
+  return { rows, section }
+}
+
+function entryId (daemons: Daemon[]): string {
+  return daemons[0]!.peerId
+}
