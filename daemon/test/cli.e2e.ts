@@ -76,6 +76,8 @@ describe('faasmesh CLI against a daemon process', function () {
     const fromStdin = await runCli(['invoke', 'stats', '--file', '-', '--verbose', '--api', daemon.url], { stdin: '[2, 4, 4, 4, 5, 5, 7, 9]' })
     expect(JSON.parse(fromStdin.stdout)).to.include({ count: 8, mean: 5, stddev: 2 })
     expect(fromStdin.stderr).to.include(`executor   ${daemon.peerId}`).and.match(/fuel\s+\d+/)
+    // a lone node auctions among itself: one bid asked, one received, and it won
+    expect(fromStdin.stderr).to.match(/bids 1\/1 \(received\/asked\)/).and.match(/\*\s+12D3KooW\S+ \(self\)\s+bid\s/).and.match(/attempts:\n\s+12D3KooW\S+ \(self\)\s+ok/)
     const fromFile = await cli('invoke', 'hello', '--file', HELLO.replace('hello.wasm', '../package.json'))
     expect(fromFile.code).to.equal(0)
   })

@@ -24,6 +24,9 @@ export const DASHBOARD_HTML = `<!doctype html>
 <table><thead><tr><th>name</th><th>cid</th><th>size</th><th>warm</th></tr></thead><tbody id="functions"></tbody></table>
 <h2>Peers</h2>
 <table><thead><tr><th>peer</th><th>tags</th><th>free/total</th><th>queue</th><th>speed</th><th>warm</th><th>age</th></tr></thead><tbody id="peers"></tbody></table>
+<h2>Placements</h2>
+<div class="muted">the latest invocations this node placed: who bid, who ran it</div>
+<table><thead><tr><th>when</th><th>cid</th><th>policy</th><th>bids</th><th>executor</th><th>placement</th><th>total</th><th>outcome</th></tr></thead><tbody id="placements"></tbody></table>
 <h2>Invoke</h2>
 <form id="invoke">
   <select id="fn"></select> <button>invoke</button>
@@ -53,13 +56,22 @@ async function refresh () {
       peerRows.appendChild(row([p.peerId, tags, p.slots.free + '/' + p.slots.total, p.queueLength, p.speed.toFixed(2), p.warm.length, (p.ageMs / 1000).toFixed(1) + ' s']))
     }
     if (peers.length === 0) peerRows.appendChild(row(['no peers yet', '', '', '', '', '', '']))
+    const { placements } = await (await fetch('/v1/placements')).json()
+    const placementRows = $('placements'); placementRows.replaceChildren()
+    const short = (id) => id ? id.slice(0, 8) + '…' + id.slice(-6) : '-'
+    for (const p of placements.slice(0, 15)) {
+      const bids = p.asked > 0 ? p.bids.filter((b) => b.outcome === 'bid').length + '/' + p.asked : '-'
+      const ms = (v) => v == null ? '-' : v.toFixed(1) + ' ms'
+      placementRows.appendChild(row([new Date(p.at).toLocaleTimeString(), short(p.cid), p.policy, bids, short(p.executor) + (p.executor === health.peerId ? ' (here)' : ''), ms(p.placementMs), ms(p.totalMs), p.outcome ?? 'running']))
+    }
+    if (placements.length === 0) placementRows.appendChild(row(['no invocations yet', '', '', '', '', '', '', '']))
   } catch (err) { $('node').textContent = 'cannot reach the node: ' + err.message }
 }
 $('invoke').addEventListener('submit', async (event) => {
   event.preventDefault()
   const res = await fetch('/v1/invoke/' + encodeURIComponent($('fn').value), { method: 'POST', body: $('input').value })
   const body = await res.text()
-  const meta = ['executor', 'duration-ms', 'cold', 'fuel'].map((h) => h + ': ' + (res.headers.get('x-faasmesh-' + h) ?? '-')).join('  ')
+  const meta = ['executor', 'bids', 'placement-ms', 'duration-ms', 'cold', 'fuel'].map((h) => h + ': ' + (res.headers.get('x-faasmesh-' + h) ?? '-')).join('  ')
   $('result').className = res.ok ? '' : 'err'
   $('result').textContent = res.status + '  ' + meta + '\\n\\n' + body
   refresh()
