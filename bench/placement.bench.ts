@@ -37,16 +37,30 @@ async function deploy (d: Daemon, name: string, file: string): Promise<void> {
 
 /**
  * Every node fetches the code and learns its run time: round robin from node 0 visits each.
- * Returns each node's warm duration (ms, the last one measured), by peer id.
+ * Returns each node's median warm duration (ms), by peer id.
  */
 async function warmUp (daemons: Daemon[], name: string, body: string): Promise<Map<string, number>> {
-  const durations = new Map<string, number>()
-  for (let i = 0; i < daemons.length * 4; i++) {
+  const durations = new Map<string, number[]>()
+  for (let i = 0; i < daemons.length * 5; i++) {
     const answer = await invoke(daemons[0]!, name, body, 'round-robin')
     if (!answer.ok) throw new Error(`warm-up invoke of ${name} failed`)
-    durations.set(answer.executor, answer.durationMs)
+    durations.set(answer.executor, [...(durations.get(answer.executor) ?? []), answer.durationMs])
   }
-  return durations
+  return new Map([...durations].map(([peer, ms]) => [peer, summarize(ms).median]))
+}
+
+/** Waits (bounded) until no node runs or queues anything, so one policy's backlog never reaches the next. */
+async function drain (daemons: Daemon[]): Promise<void> {
+  const until = Date.now() + 60_000
+  while (Date.now() < until) {
+    const busy = await Promise.all(daemons.map(async (d) => {
+      const text = await (await fetch(`${d.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
+      return Number(/faasmesh_executor_pool_workers\{state="busy"\} (\d+)/.exec(text)?.[1] ?? 0) + Number(/faasmesh_executor_queue_length (\d+)/.exec(text)?.[1] ?? 0)
+    }))
+    if (busy.every((b) => b === 0)) return
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error('the mesh did not drain within 60 s')
 }
 
 async function withMesh<T> (root: string, args: (i: number) => string[], fn: (daemons: Daemon[]) => Promise<T>): Promise<T> {
@@ -120,7 +134,8 @@ const HETERO = [
   { slots: 1, slowdown: 160 },
   { slots: 1, slowdown: 160 }
 ]
-const LOAD = 0.75
+// the daemons share this machine's two cores with the load generator: stay clear of saturating them
+const LOAD = 0.6
 const POLICY_ORDER = ['random', 'round-robin', 'least-loaded', 'power-of-two', 'auction', 'local']
 
 export async function benchPlacement (root: string, quick: boolean, progress: (m: string) => void): Promise<{ rows: Row[], section: string }> {
@@ -166,8 +181,8 @@ export async function benchPlacement (root: string, quick: boolean, progress: (m
     const out: PolicyRun[] = []
     for (const policy of POLICY_ORDER) {
       progress(`placement: ${policy}, ${count} invocations at ${rate}/s`)
+      await drain(daemons)
       out.push(await openLoop(daemons, policy, count, rate))
-      await new Promise((resolve) => setTimeout(resolve, 1000))
     }
     return { out, rate, count }
   })

@@ -65,6 +65,15 @@ describe('placement: bids', function () {
     expect(second).to.deep.include({ status: Bid.Status.DECLINED, auctionId: 'two', reason: Bid.Reason.FULL })
   })
 
+  it('never lets one auctioneer hold more reservations than the node has slots', function () {
+    const n = make({ slots: 2, queuePerSlot: 5 })
+    const bids = [0, 1, 2].map(() => n.bidder.bid(call(), 'greedy-peer'))
+    expect(bids.map((b) => b.status)).to.deep.equal([Bid.Status.BID, Bid.Status.BID, Bid.Status.DECLINED])
+    expect(n.bidder.bid(call(), 'another-peer').status, 'others still get bids').to.equal(Bid.Status.BID)
+    n.reservations.release(bids[0]!.reservation)
+    expect(n.bidder.bid(call(), 'greedy-peer').status).to.equal(Bid.Status.BID)
+  })
+
   it('frees a reserved slot when the reservation is claimed and run, released, or left to lapse', async function () {
     const n = make({ slots: 1, ttlMs: 100 })
     const claimed = n.bidder.bid(call())

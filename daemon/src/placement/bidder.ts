@@ -5,6 +5,9 @@ import { COMPILE_MS, DEFAULT_RUN_MS, FETCH_MS } from './defaults.js'
 import type { RunTimeEstimates } from './estimates.js'
 import type { Reservations } from './reservations.js'
 
+/** The owner of reservations this node makes for its own auctions. */
+const SELF = 'self'
+
 export interface BidderInit {
   /** Invocations per slot this node accepts to queue; beyond them it declines. */
   queuePerSlot: number
@@ -60,14 +63,20 @@ export class Bidder {
     return { estimatedMs, code, load, slots, declined }
   }
 
-  /** Takes back the reservations the call releases, then answers it (reserving a slot) unless it only releases. */
-  bid (call: CallForBids): Bid {
+  /**
+   * Takes back the reservations the call releases, then answers it (reserving a slot for
+   * `auctioneer`) unless it only releases. One auctioneer never holds more reservations than
+   * this node has slots: a peer cannot make the node look full by calling for bids it never
+   * means to claim.
+   */
+  bid (call: CallForBids, auctioneer: string = SELF): Bid {
     const { reservations } = this.components
     for (const token of call.release) reservations.release(token)
     if (call.cid.byteLength === 0) return decline(call.auctionId, Bid.Reason.RELEASED)
     const estimate = this.estimate(cidOf(call.cid), call.deadlineMs)
     if (estimate.declined != null) return decline(call.auctionId, estimate.declined)
-    const { token, ttlMs } = reservations.reserve()
+    if (auctioneer !== SELF && reservations.heldBy(auctioneer) >= estimate.slots) return decline(call.auctionId, Bid.Reason.FULL)
+    const { token, ttlMs } = reservations.reserve(auctioneer)
     return {
       status: Bid.Status.BID,
       auctionId: call.auctionId,

@@ -86,7 +86,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   async start (): Promise<void> {
     if (this.started) return
     const { auction, invoke } = this.components
-    auction.setBidder(async (call) => this.bidder.bid(call))
+    auction.setBidder(async (call, { peer }) => this.bidder.bid(call, peer.toString()))
     const serve = invokeHandler({ runner: this.runner, reservations: this.reservations, hasRoom: () => this.hasRoom(), log: this.log })
     invoke.setHandler(async (request, context) => {
       const response = await serve(request, context)

@@ -10,6 +10,8 @@ export type Offence =
   | 'unreachable'
 
 const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25 }
+/** Peers remembered at most. */
+const MAX_ENTRIES = 4096
 /** Offences that keep a peer out of placement for a while, not just lower its rank. */
 const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable'])
 
@@ -67,7 +69,11 @@ export class Reputation {
     const now = this.now()
     const offences = (this.entries.get(peer)?.offences ?? 0) + (BANNED.has(offence) ? 1 : 0)
     const bannedUntil = BANNED.has(offence) ? now + Math.min(this.maxBanMs, this.banMs * 2 ** (offences - 1)) : now
-    this.entries.set(peer, { value: this.score(peer) * PENALTY[offence], from: bannedUntil, bannedUntil, offences })
+    const value = this.score(peer) * PENALTY[offence]
+    this.entries.delete(peer)
+    this.entries.set(peer, { value, from: bannedUntil, bannedUntil, offences })
+    // bounded: the entry that offended longest ago goes first
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string)
   }
 
   /** A delivered invocation: a little trust back. */

@@ -7,7 +7,8 @@ import { toString as toHex } from 'uint8arrays/to-string'
  * back the losers' (a release), and anything unclaimed lapses at the TTL.
  */
 export class Reservations {
-  private readonly held = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly held = new Map<string, { timer: ReturnType<typeof setTimeout>, owner: string }>()
+  private readonly byOwner = new Map<string, number>()
 
   constructor (private readonly ttlMs: number, private readonly onChange: () => void = () => {}) {}
 
@@ -16,12 +17,18 @@ export class Reservations {
     return this.held.size
   }
 
-  reserve (): { token: Uint8Array, ttlMs: number } {
+  /** Reservations `owner` (the auctioneer's peer id) holds now. */
+  heldBy (owner: string): number {
+    return this.byOwner.get(owner) ?? 0
+  }
+
+  reserve (owner: string): { token: Uint8Array, ttlMs: number } {
     const token = randomBytes(16)
     const key = toHex(token, 'base16')
     const timer = setTimeout(() => { this.drop(key) }, this.ttlMs)
     timer.unref()
-    this.held.set(key, timer)
+    this.held.set(key, { timer, owner })
+    this.byOwner.set(owner, this.heldBy(owner) + 1)
     this.onChange()
     return { token: new Uint8Array(token), ttlMs: this.ttlMs }
   }
@@ -37,15 +44,19 @@ export class Reservations {
   }
 
   clear (): void {
-    for (const timer of this.held.values()) clearTimeout(timer)
+    for (const { timer } of this.held.values()) clearTimeout(timer)
     this.held.clear()
+    this.byOwner.clear()
   }
 
   private drop (key: string): boolean {
-    const timer = this.held.get(key)
-    if (timer == null) return false
-    clearTimeout(timer)
+    const entry = this.held.get(key)
+    if (entry == null) return false
+    clearTimeout(entry.timer)
     this.held.delete(key)
+    const left = this.heldBy(entry.owner) - 1
+    if (left > 0) this.byOwner.set(entry.owner, left)
+    else this.byOwner.delete(entry.owner)
     this.onChange()
     return true
   }
