@@ -1,5 +1,6 @@
 import { freemem } from 'node:os'
 import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { Registry, collectDefaultMetrics } from 'prom-client'
@@ -9,6 +10,7 @@ import { executor, measureSpeed, type Executor } from './executor/index.js'
 import { gateway, type Gateway } from './gateway/index.js'
 import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
+import { LinkTable } from './links/index.js'
 import { placement, type Placement } from './placement/index.js'
 import { createMesh, type Mesh } from './node/index.js'
 import { codeRouting } from './node/code-routing.js'
@@ -113,6 +115,7 @@ export class Daemon implements DaemonInterface {
     const s = sanitizer()({ logger })
     const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown })({ logger, modules: store, registry })
+    const links = config.testbed.control ? new LinkTable() : undefined
     const mesh = await createMesh({
       listen: config.libp2p.listen,
       bootstrap: config.libp2p.bootstrap,
@@ -120,7 +123,8 @@ export class Daemon implements DaemonInterface {
       advertIntervalMs: config.adverts.intervalMs,
       maxModuleBytes: config.store.maxModuleBytes,
       maxPayloadBytes: Math.max(limits.maxInputBytes, limits.maxOutputBytes),
-      maxInvokeMs: MAX_DEADLINE_MS
+      maxInvokeMs: MAX_DEADLINE_MS,
+      links
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
     const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
@@ -162,7 +166,16 @@ export class Daemon implements DaemonInterface {
       addrs: () => node.getMultiaddrs().map((m) => m.toString()),
       peers: () => node.services.adverts.peers().map((entry) => summarizePeer(entry, Date.now())),
       isWarm: (cid) => exec.isWarm(cid),
-      placements: place
+      placements: place,
+      links: links == null
+        ? undefined
+        : {
+            state: () => links.state(),
+            set: async (state) => {
+              // a partition cuts what is open now; the gater refuses what comes after
+              await Promise.all(links.set(state).map(async (peer) => { await node.hangUp(peerIdFromString(peer)).catch(() => {}) }))
+            }
+          }
     })
     this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, placement: place, invoker: inv, gateway: gw }
     registerMeshMetrics(registry, node)

@@ -67,4 +67,8 @@ export interface DaemonConfig {
     /** Publishers whose records win for plain names. */
     trusted: string[]
   }
+  testbed: {
+    /** Accept link emulation and partitions from the testbed. */
+    control: boolean
+  }
 }

@@ -67,6 +67,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'placement.basePrice', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.basePrice, description: 'Price of one invocation on an idle node; it grows with load' },
   { path: 'placement.priceWeight', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.priceWeight, description: 'Milliseconds of estimated completion one unit of price is worth when scoring bids' },
   { path: 'placement.priceFactors', type: { kind: 'priceFactors', max: 16 }, default: PLACEMENT_DEFAULTS.priceFactors, description: 'Tags that scale this node\'s price, as key=value:factor (a battery node bids dearer)' },
+  { path: 'testbed.control', type: { kind: 'bool' }, default: false, description: 'Testbeds only: accept link emulation and partitions through PUT /v1/testbed/links' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]
 

@@ -14,6 +14,7 @@
  */
 import { Gateway as GatewayClass } from './gateway.js'
 import type { Invoker } from '../invoker/index.js'
+import type { LinkState } from '../links/index.js'
 import type { Placement } from '../placement/index.js'
 import type { FunctionStore } from '../store/index.js'
 import type { ComponentLogger, PeerId } from '@libp2p/interface'
@@ -66,6 +67,11 @@ export interface GatewayComponents {
   isWarm(cid: string): boolean
   /** Recent placement decisions and peer reputations. */
   placements: Pick<Placement, 'recent' | 'get' | 'reputations'>
+  /** Testbeds only (`testbed.control`): emulated links and partitions. */
+  links?: {
+    state(): LinkState
+    set(state: LinkState): Promise<void>
+  }
 }
 
 export interface Gateway {

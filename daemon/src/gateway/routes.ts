@@ -3,6 +3,7 @@
  * invoker and the registry: the gateway never touches libp2p or the executor directly.
  */
 import { InvalidParametersError, RouteNotFoundError } from '../errors.js'
+import { parseLinkState } from '../links/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import { readBody } from './body.js'
 import type { GatewayComponents } from './index.js'
@@ -19,7 +20,7 @@ export interface RouteContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT'
   /** Matched against the path; capture groups become `params`. */
   pattern: RegExp
   /** Label for metrics. */
@@ -53,6 +54,11 @@ function segment (params: string[], index: number): string {
 function headerString (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+function testbedLinks (components: GatewayComponents): NonNullable<GatewayComponents['links']> {
+  if (components.links == null) throw new RouteNotFoundError('testbed control is off on this node (set testbed.control to use /v1/testbed/links)')
+  return components.links
 }
 
 export const ROUTES: readonly Route[] = [
@@ -145,6 +151,31 @@ export const ROUTES: readonly Route[] = [
       const record = components.placements.get(segment(params, 0))
       if (record == null) throw new RouteNotFoundError(`no recent placement ${segment(params, 0)}; this node keeps its latest 128`)
       sendJson(res, 200, record)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/testbed\/links$/,
+    name: 'testbed-links',
+    async handle ({ res, components }) {
+      sendJson(res, 200, testbedLinks(components).state())
+    }
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/v1\/testbed\/links$/,
+    name: 'testbed-links-set',
+    async handle ({ req, res, signal, components }) {
+      const links = testbedLinks(components)
+      const body = await readBody(req, 1 << 20, signal)
+      let json: unknown
+      try {
+        json = JSON.parse(new TextDecoder().decode(body))
+      } catch {
+        throw new InvalidParametersError('testbed links: the body is not JSON')
+      }
+      await links.set(parseLinkState(json))
+      sendJson(res, 200, links.state())
     }
   },
   {

@@ -23,6 +23,7 @@ import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
 import { BootstrapRedialer } from './redial.js'
+import type { LinkTable } from '../links/index.js'
 import type { ComponentLogger, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 
 export interface MeshNodeInit {
@@ -36,6 +37,8 @@ export interface MeshNodeInit {
   maxPayloadBytes: number
   /** Longest a peer may keep a remote invocation of ours running. */
   maxInvokeMs: number
+  /** Testbeds only: emulated links and partitions. */
+  links?: LinkTable
 }
 
 export interface MeshNodeComponents {
@@ -72,6 +75,7 @@ const STOP_TIMEOUT_MS = 5_000
 
 export async function createMesh (init: MeshNodeInit, components: MeshNodeComponents): Promise<Mesh> {
   const log = components.logger.forComponent('faasmesh:node')
+  const links = init.links
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   // 10 s between queries keeps multicast chatter low; a new node announces itself at start
   if (init.mdns) peerDiscovery.push(mdns({ interval: 10_000 }))
@@ -85,6 +89,14 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
+    // a testbed partition: no dial to, and no connection from, a blocked peer until it is lifted
+    connectionGater: links == null
+      ? undefined
+      : {
+          denyDialPeer: async (peer) => links.isBlocked(peer.toString()),
+          denyInboundEncryptedConnection: async (peer) => links.isBlocked(peer.toString()),
+          denyOutboundEncryptedConnection: async (peer) => links.isBlocked(peer.toString())
+        },
     connectionManager: {
       // by default only 5 inbound connections per second per remote IP are accepted: several
       // nodes on one host or behind one NAT starting together would be turned away for good
@@ -110,10 +122,10 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
-      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes }),
+      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
-      auction: auction(),
-      invoke: invokeProtocol({ maxPayloadBytes: init.maxPayloadBytes, timeoutMs: init.maxInvokeMs })
+      auction: auction({ shaper: links }),
+      invoke: invokeProtocol({ maxPayloadBytes: init.maxPayloadBytes, timeoutMs: init.maxInvokeMs, shaper: links })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

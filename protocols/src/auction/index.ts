@@ -15,6 +15,7 @@
 import { PROTOCOL_PREFIX } from '../constants.js'
 import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { Bid, CallForBids } from './pb/auction.js'
+import type { LinkShaper } from '../links.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -29,6 +30,8 @@ export const DEFAULT_BID_TIMEOUT_MS = 500
 export interface AuctionInit {
   /** Longest a bidder may take, and the default wait. @default 500 */
   bidTimeoutMs?: number
+  /** Testbeds only: emulated links to peers. */
+  shaper?: LinkShaper
 }
 
 export type Bidder = TypedHandler<CallForBids, Bid>
@@ -43,7 +46,7 @@ class AuctionService extends TypedRpc<CallForBids, Bid> implements Auction {
   readonly [Symbol.toStringTag] = 'faasmesh:auction'
 
   constructor (components: RpcComponents, init: AuctionInit) {
-    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS }, CallForBids, Bid)
+    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS, shaper: init.shaper }, CallForBids, Bid)
   }
 
   setBidder (bidder: Bidder): void { this.setHandler(bidder) }

@@ -7,6 +7,7 @@ import {
 } from './constants.js'
 import { CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
 import { CodeRequest, CodeResponse } from './pb/code.js'
+import { traverse, type LinkShaper } from '../links.js'
 import type { CodeLookup, CodeTransferComponents, CodeTransferInit, CodeTransfer as CodeTransferInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -21,6 +22,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
   private readonly log: Logger
   private readonly timeoutMs: number
   private readonly maxModuleBytes: number
+  private readonly shaper?: LinkShaper
   private lookup?: CodeLookup
   private started = false
 
@@ -29,6 +31,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
     this.log = components.logger.forComponent('faasmesh:code')
     this.timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.maxModuleBytes = init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
+    this.shaper = init.shaper
   }
 
   readonly [Symbol.toStringTag] = 'faasmesh:code'
@@ -54,6 +57,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
   async fetch (peer: PeerId, cid: string, options: AbortOptions = {}): Promise<Uint8Array> {
     const wanted = CID.parse(cid)
     const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
+    await traverse(this.shaper, peer, wanted.bytes.byteLength, signal)
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
     let response: CodeResponse
     try {
@@ -92,6 +96,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
       this.log('lookup for %p failed - %e', connection.remotePeer, err)
       response = { status: CodeResponse.Status.ERROR, data: new Uint8Array(0) }
     }
+    await traverse(this.shaper, connection.remotePeer, response.data.byteLength, signal)
     await pb.write(response, CodeResponse, { signal })
     await stream.close({ signal })
   }

@@ -13,6 +13,7 @@
  * ```
  */
 import { CodeTransfer as CodeTransferClass } from './code-transfer.js'
+import type { LinkShaper } from '../links.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -30,6 +31,8 @@ export interface CodeTransferInit {
   timeoutMs?: number
   /** Larger modules are neither sent nor accepted. @default 4194304 */
   maxModuleBytes?: number
+  /** Testbeds only: emulated links to peers (see `../links.ts`). */
+  shaper?: LinkShaper
 }
 
 export interface CodeTransferComponents {

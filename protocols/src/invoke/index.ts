@@ -10,6 +10,7 @@
 import { PROTOCOL_PREFIX } from '../constants.js'
 import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { InvokeRequest, InvokeResponse } from './pb/invoke.js'
+import type { LinkShaper } from '../links.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -24,6 +25,8 @@ export interface InvokeInit {
   maxPayloadBytes?: number
   /** Longest a remote invocation may take, and the default wait. @default 60000 */
   timeoutMs?: number
+  /** Testbeds only: emulated links to peers. */
+  shaper?: LinkShaper
 }
 
 export type InvokeHandler = TypedHandler<InvokeRequest, InvokeResponse>
@@ -39,7 +42,7 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
 
   constructor (components: RpcComponents, init: InvokeInit) {
     const maxPayloadBytes = init.maxPayloadBytes ?? 1 << 20
-    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: maxPayloadBytes + FRAME_OVERHEAD_BYTES, timeoutMs: init.timeoutMs ?? 60_000 }, InvokeRequest, InvokeResponse)
+    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: maxPayloadBytes + FRAME_OVERHEAD_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper }, InvokeRequest, InvokeResponse)
   }
 
   async invoke (peer: PeerId, request: InvokeRequest, options: AbortOptions & { timeoutMs?: number } = {}): Promise<InvokeResponse> {

@@ -15,6 +15,7 @@
  * ```
  */
 import { Rpc as RpcClass } from './rpc.js'
+import type { LinkShaper } from '../links.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -34,6 +35,8 @@ export interface RpcInit {
   maxFrameBytes?: number
   /** Requests running at once per channel on the responder. @default 256 */
   maxInFlight?: number
+  /** Testbeds only: emulated links to peers (see `../links.ts`). */
+  shaper?: LinkShaper
 }
 
 export interface RpcComponents {

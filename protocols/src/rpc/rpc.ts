@@ -2,6 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { RpcChannel } from './channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX_CHANNELS_PER_CONNECTION } from './constants.js'
 import { RpcChannelClosedError } from './errors.js'
+import { traverse, type LinkShaper } from '../links.js'
 import { RpcFrame } from './pb/rpc.js'
 import type { RpcComponents, RpcHandler, RpcInit, Rpc as RpcInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -17,6 +18,7 @@ export class Rpc implements RpcInterface, Startable {
   private readonly timeoutMs: number
   private readonly maxFrameBytes: number
   private readonly maxInFlight: number
+  private readonly shaper?: LinkShaper
   private readonly channels = new Map<string, Promise<RpcChannel>>()
   private handler?: RpcHandler
   private started = false
@@ -28,6 +30,7 @@ export class Rpc implements RpcInterface, Startable {
     this.timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxInFlight = init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
+    this.shaper = init.shaper
   }
 
   setHandler (handler: RpcHandler): void {
@@ -52,6 +55,7 @@ export class Rpc implements RpcInterface, Startable {
 
   async request (peer: PeerId, body: Uint8Array, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    await traverse(this.shaper, peer, body.byteLength, options.signal)
     const channel = await this.channel(peer, options)
     try {
       return await channel.request(body, timeoutMs, options)
@@ -119,6 +123,7 @@ export class Rpc implements RpcInterface, Startable {
         try {
           if (this.handler == null) throw new Error('no handler')
           const body = await this.handler(frame.body, { peer: connection.remotePeer, signal })
+          await traverse(this.shaper, connection.remotePeer, body.byteLength, signal)
           await reply({ id: frame.id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 0 })
         } catch (err: any) {
           const status = signal.aborted ? RpcFrame.Status.TIMEOUT : RpcFrame.Status.ERROR

@@ -1,0 +1,142 @@
+/**
+ * The `local` back end: one `faasmesh daemon` child process per scenario node on 127.0.0.1,
+ * each with its own data directory and log under the results folder, testbed control on, and
+ * all bootstrapped to the first node. Every process is killed when the mesh stops, when the
+ * testbed process exits, and on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { groupOf, nodeNames, type Scenario } from './scenario.js'
+import type { LinkState } from '../../daemon/src/links/index.js'
+
+const BIN = fileURLToPath(new URL('../../../bin/faasmesh.js', import.meta.url))
+/** Adverts every 500 ms: views converge and follow load faster than the 2 s default. */
+const ADVERT_INTERVAL_MS = 500
+
+export interface MeshNode {
+  name: string
+  url: string
+  peerId: string
+  multiaddr: string
+  proc: ChildProcess
+}
+
+const everyProcess = new Set<ChildProcess>()
+process.once('exit', () => { for (const p of everyProcess) p.kill('SIGKILL') })
+
+export class LocalMesh {
+  readonly nodes = new Map<string, MeshNode>()
+  private readonly logs = new Map<string, WriteStream>()
+
+  constructor (private readonly scenario: Scenario, private readonly outDir: string) {}
+
+  /** Starts every node and waits (bounded) until each sees all the others. */
+  async start (progress: (message: string) => void, signal: AbortSignal): Promise<void> {
+    const names = nodeNames(this.scenario)
+    const [first, ...rest] = names
+    progress(`starting ${names.length} daemons`)
+    await this.spawn(first!, [])
+    await Promise.all(rest.map(async (name) => this.spawn(name, [this.nodes.get(first!)!.multiaddr])))
+    progress('waiting for every node to see the others')
+    await this.waitForViews(names.length - 1, 30_000, signal)
+  }
+
+  /** SIGKILL: the node vanishes as a crashed machine would. */
+  kill (name: string): void {
+    this.nodes.get(name)?.proc.kill('SIGKILL')
+  }
+
+  /** Starts a killed node again: same data directory, so the same peer id and functions. */
+  async restart (name: string): Promise<void> {
+    const bootstrap = [...this.nodes.values()].find((n) => n.name !== name && n.proc.exitCode == null && n.proc.signalCode == null)
+    await this.spawn(name, bootstrap == null ? [] : [bootstrap.multiaddr])
+  }
+
+  async setLinks (name: string, state: LinkState): Promise<void> {
+    const node = this.nodes.get(name)
+    if (node == null || !this.isAlive(name)) return
+    const res = await fetch(`${node.url}/v1/testbed/links`, { method: 'PUT', body: JSON.stringify(state), signal: AbortSignal.timeout(10_000) })
+    if (res.status !== 200) throw new Error(`${name}: PUT /v1/testbed/links answered ${res.status}: ${await res.text()}`)
+  }
+
+  isAlive (name: string): boolean {
+    const proc = this.nodes.get(name)?.proc
+    return proc != null && proc.exitCode == null && proc.signalCode == null
+  }
+
+  /** SIGTERM, then SIGKILL whatever is left after `graceMs`. */
+  async stop (graceMs = 5000): Promise<void> {
+    const procs = [...this.nodes.values()].map((n) => n.proc).filter((p) => p.exitCode == null && p.signalCode == null)
+    await Promise.all(procs.map(async (p) => {
+      const exited = new Promise<void>((resolve) => p.once('exit', () => { resolve() }))
+      p.kill('SIGTERM')
+      const timer = setTimeout(() => { p.kill('SIGKILL') }, graceMs)
+      await exited
+      clearTimeout(timer)
+    }))
+    for (const log of this.logs.values()) log.end()
+  }
+
+  /** Kills every process at once (Ctrl-C, failure). */
+  killAll (): void {
+    for (const n of this.nodes.values()) n.proc.kill('SIGKILL')
+  }
+
+  private async spawn (name: string, bootstrap: string[]): Promise<void> {
+    const group = groupOf(this.scenario, name)
+    const dataDir = join(this.outDir, 'nodes', name)
+    mkdirSync(dataDir, { recursive: true })
+    const args = [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns',
+      '--slots', String(group.slots), '--slowdown', String(group.slowdown),
+      ...Object.entries({ node: name, group: group.name, ...group.tags }).flatMap(([k, v]) => ['--tag', `${k}=${v}`]),
+      ...bootstrap.flatMap((b) => ['--bootstrap', b])]
+    const proc = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS) }
+    })
+    everyProcess.add(proc)
+    proc.once('exit', () => { everyProcess.delete(proc) })
+    mkdirSync(join(this.outDir, 'logs'), { recursive: true })
+    const log = this.logs.get(name) ?? createWriteStream(join(this.outDir, 'logs', `${name}.log`), { flags: 'a' })
+    this.logs.set(name, log)
+    let out = ''
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${name} did not start within 30 s:\n${out}`)) }, 30_000)
+      proc.stdout!.on('data', (d) => {
+        out += String(d)
+        if (out.includes('ready')) { clearTimeout(timer); resolve() }
+      })
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code} while starting:\n${out}`)) })
+    })
+    proc.stdout!.pipe(log, { end: false })
+    proc.stderr!.pipe(log, { end: false })
+    await ready
+    this.nodes.set(name, {
+      name,
+      proc,
+      url: /gateway\s+(\S+)/.exec(out)![1]!,
+      peerId: /peer id\s+(\S+)/.exec(out)![1]!,
+      multiaddr: /libp2p\s+(\S+)/.exec(out)![1]!
+    })
+  }
+
+  private async waitForViews (others: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const until = Date.now() + timeoutMs
+    let sizes: number[] = []
+    while (Date.now() < until) {
+      signal.throwIfAborted()
+      sizes = await Promise.all([...this.nodes.values()].map(async (n) => {
+        try {
+          return ((await (await fetch(`${n.url}/v1/peers`, { signal: AbortSignal.timeout(5000) })).json()).peers as unknown[]).length
+        } catch {
+          return 0
+        }
+      }))
+      if (sizes.every((s) => s >= others)) return
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    throw new Error(`the mesh did not converge within ${timeoutMs / 1000} s: peers seen per node ${sizes.join(' ')}`)
+  }
+}
