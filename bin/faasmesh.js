@@ -3,10 +3,17 @@
 // CLI is loaded with a dynamic import after them.
 import '../dist/daemon/src/polyfills.js'
 
-const { main } = await import('../dist/daemon/src/cli/index.js')
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env
-})
+const args = process.argv.slice(2)
+if (args[0] === 'testbed') {
+  // the testbed drives daemons; the daemon's own CLI never loads it
+  const { main } = await import('../dist/testbed/src/cli.js')
+  process.exitCode = await main(args.slice(1))
+} else {
+  const { main } = await import('../dist/daemon/src/cli/index.js')
+  process.exitCode = await main(args, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env
+  })
+}

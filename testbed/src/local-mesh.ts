@@ -9,6 +9,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { groupOf, nodeNames, type Scenario } from './scenario.js'
+import type { Mesh } from './mesh.js'
 import type { LinkState } from '../../daemon/src/links/index.js'
 
 const BIN = fileURLToPath(new URL('../../../bin/faasmesh.js', import.meta.url))
@@ -26,7 +27,7 @@ export interface MeshNode {
 const everyProcess = new Set<ChildProcess>()
 process.once('exit', () => { for (const p of everyProcess) p.kill('SIGKILL') })
 
-export class LocalMesh {
+export class LocalMesh implements Mesh {
   readonly nodes = new Map<string, MeshNode>()
   private readonly logs = new Map<string, WriteStream>()
 

@@ -1,0 +1,97 @@
+/**
+ * `faasmesh testbed ...`: the researcher's commands (docs/testbed.md). Reached from
+ * bin/faasmesh.js, so the daemon's CLI never depends on the testbed.
+ */
+import { parseArgs } from 'node:util'
+import { writeCompose } from './compose.js'
+import { Progress } from './progress.js'
+import { runScenario } from './run.js'
+import { loadScenario, nodeNames } from './scenario.js'
+
+const USAGE = `faasmesh testbed: experiments on meshes of real daemons
+
+  faasmesh testbed run <scenario.yaml> [--out DIR] [--quick] [--attach mesh.json]
+      start one daemon per node on 127.0.0.1, shape the links, run the workload for every
+      load and policy, write invocations.jsonl, summary.csv, summary.txt and SVG plots to DIR
+      (default: testbed/results/<name>-<time>); --quick runs the scenario's short variant;
+      --attach drives a mesh started by \`testbed compose\` (its run.sh does this)
+  faasmesh testbed compose <scenario.yaml> -o DIR [--quick]
+      write a Docker compose project for the same scenario (see docs/testbed.md)
+  faasmesh testbed check <scenario.yaml> [--quick]
+      validate a scenario and print it with every default filled in
+
+Ctrl-C stops a run cleanly: every daemon is killed and what was measured so far is written.`
+
+export async function main (argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command == null || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return command == null ? 2 : 0
+  }
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, attach: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+    })
+  } catch (err: any) {
+    process.stderr.write(`error: ${err?.message ?? err}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const [file] = parsed.positionals
+  if (file == null || parsed.positionals.length !== 1 || !['run', 'compose', 'check'].includes(command)) {
+    process.stderr.write(`error: expected \`faasmesh testbed run|compose|check <scenario>\`\n\n${USAGE}\n`)
+    return 2
+  }
+  const quick = parsed.values.quick === true
+  try {
+    if (command === 'check') {
+      const scenario = await loadScenario(file, { quick })
+      process.stdout.write(`${JSON.stringify({ ...scenario, nodeNames: nodeNames(scenario) }, null, 2)}\n`)
+      return 0
+    }
+    if (command === 'compose') {
+      if (parsed.values.out == null) throw new UsageError('compose needs -o DIR')
+      const written = await writeCompose(await loadScenario(file, { quick }), parsed.values.out)
+      process.stdout.write(`wrote ${written.join(', ')}\n`)
+      return 0
+    }
+    return await run(file, parsed.values.out, quick, parsed.values.attach)
+  } catch (err: any) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`)
+      return 2
+    }
+    process.stderr.write(`error: ${err?.name ?? 'Error'}: ${err?.message ?? err}\n`)
+    return 1
+  }
+}
+
+class UsageError extends Error {}
+
+async function run (file: string, out: string | undefined, quick: boolean, attach: string | undefined): Promise<number> {
+  const controller = new AbortController()
+  const progress = new Progress()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130)
+    progress.say(`${signal}: stopping the run and every daemon (again to force)`)
+    controller.abort(new Error(`interrupted by ${signal}`))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    await runScenario({ scenarioFile: file, outDir: out, quick, attach, signal: controller.signal }, progress)
+    return 0
+  } catch (err) {
+    if (controller.signal.aborted) return 130
+    throw err
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Figures next to the results, rendered headless to SVG with Vega-Lite: latency CDFs per
+ * policy (one panel per load level) and executions per node per policy.
+ */
+import { View, parse } from 'vega'
+import { compile, type TopLevelSpec } from 'vega-lite'
+import type { RunSummary } from './results.js'
+import type { InvocationRecord } from './workload.js'
+
+async function render (spec: TopLevelSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' })
+  try {
+    return await view.toSVG()
+  } finally {
+    view.finalize()
+  }
+}
+
+/** At most this many points per CDF line: plenty for the eye, small files. */
+const CDF_POINTS = 200
+
+export async function latencyCdf (records: InvocationRecord[], title: string): Promise<string> {
+  const byRun = new Map<string, number[]>()
+  for (const r of records) if (r.outcome === 'ok') byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.totalMs])
+  const values: Array<{ policy: string, load: string, ms: number, fraction: number }> = []
+  for (const [run, latencies] of byRun) {
+    const first = records.find((r) => r.run === run)!
+    const sorted = latencies.sort((a, b) => a - b)
+    const step = Math.max(1, Math.floor(sorted.length / CDF_POINTS))
+    for (let i = 0; i < sorted.length; i += step) values.push({ policy: first.policy, load: loadLabel(first), ms: Math.max(0.1, sorted[i]!), fraction: (i + 1) / sorted.length })
+    values.push({ policy: first.policy, load: loadLabel(first), ms: Math.max(0.1, sorted[sorted.length - 1]!), fraction: 1 })
+  }
+  return render({
+    title,
+    data: { values },
+    facet: { column: { field: 'load', type: 'nominal', title: 'load' } },
+    spec: {
+      width: 260,
+      height: 200,
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'latency (ms, log)' },
+        y: { field: 'fraction', type: 'quantitative', title: 'fraction of invocations' },
+        color: { field: 'policy', type: 'nominal' }
+      }
+    }
+  })
+}
+
+export async function nodeLoad (summaries: RunSummary[], nodes: string[], title: string): Promise<string> {
+  const values = summaries.flatMap((s) => nodes.map((node) => ({ policy: s.policy, load: s.load == null ? `${s.rate.toFixed(0)}/s` : `${Math.round(s.load * 100)}%`, node, executions: s.perNode[node] ?? 0 })))
+  return render({
+    title,
+    data: { values },
+    facet: { row: { field: 'load', type: 'nominal', title: 'load' } },
+    spec: {
+      width: 420,
+      height: 140,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'node', type: 'nominal', sort: nodes, title: 'node' },
+        xOffset: { field: 'policy', type: 'nominal' },
+        y: { field: 'executions', type: 'quantitative' },
+        color: { field: 'policy', type: 'nominal' }
+      }
+    }
+  })
+}
+
+function loadLabel (r: InvocationRecord): string {
+  return r.load == null ? `${r.rate.toFixed(0)}/s` : `${Math.round(r.load * 100)}%`
+}

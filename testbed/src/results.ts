@@ -1,0 +1,83 @@
+/**
+ * Results of a testbed run: the per-invocation JSONL as it happens, then a summary per run
+ * (policy x load): count, answered, lost, success %, mean / p50 / p95 / p99 latency of the
+ * successful ones, executions per node; as a terminal table and as CSV.
+ */
+import type { InvocationRecord } from './workload.js'
+
+export interface RunSummary {
+  run: string
+  policy: string
+  load?: number
+  rate: number
+  count: number
+  ok: number
+  /** Answered with a named error. */
+  failed: number
+  /** No answer at all. */
+  lost: number
+  successPct: number
+  meanMs: number
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+  /** Successful executions per node name. */
+  perNode: Record<string, number>
+  /** Failures by error name. */
+  errors: Record<string, number>
+}
+
+function quantile (sorted: number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+export function summarize (records: InvocationRecord[], nodes: string[]): RunSummary[] {
+  const runs = new Map<string, InvocationRecord[]>()
+  for (const r of records) runs.set(r.run, [...(runs.get(r.run) ?? []), r])
+  return [...runs.entries()].map(([run, rs]) => {
+    const ok = rs.filter((r) => r.outcome === 'ok')
+    const latencies = ok.map((r) => r.totalMs).sort((a, b) => a - b)
+    const errors: Record<string, number> = {}
+    for (const r of rs) if (r.outcome !== 'ok' && r.outcome !== 'lost') errors[r.outcome] = (errors[r.outcome] ?? 0) + 1
+    return {
+      run,
+      policy: rs[0]!.policy,
+      load: rs[0]!.load,
+      rate: rs[0]!.rate,
+      count: rs.length,
+      ok: ok.length,
+      failed: rs.filter((r) => r.outcome !== 'ok' && r.outcome !== 'lost').length,
+      lost: rs.filter((r) => r.outcome === 'lost').length,
+      successPct: rs.length === 0 ? 0 : 100 * ok.length / rs.length,
+      meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+      p50Ms: quantile(latencies, 0.5),
+      p95Ms: quantile(latencies, 0.95),
+      p99Ms: quantile(latencies, 0.99),
+      perNode: Object.fromEntries(nodes.map((n) => [n, ok.filter((r) => r.executor === n).length])),
+      errors
+    }
+  })
+}
+
+const ms = (v: number): string => Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0)
+
+export function summaryTable (summaries: RunSummary[], nodes: string[]): string {
+  const header = ['policy', 'load', 'rate/s', 'count', 'success', 'failed', 'lost', 'mean ms', 'p50', 'p95', 'p99', 'executions per node']
+  const rows = summaries.map((s) => [
+    s.policy, s.load == null ? '-' : `${Math.round(s.load * 100)}%`, s.rate.toFixed(1), String(s.count), `${s.successPct.toFixed(1)}%`,
+    String(s.failed), String(s.lost), ms(s.meanMs), ms(s.p50Ms), ms(s.p95Ms), ms(s.p99Ms), nodes.map((n) => s.perNode[n] ?? 0).join(' ')
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
+  return [line(header), ...rows.map(line), '', `nodes, in order: ${nodes.join(' ')}`].join('\n')
+}
+
+export function summaryCsv (summaries: RunSummary[], nodes: string[]): string {
+  const header = ['run', 'policy', 'load', 'rate', 'count', 'ok', 'failed', 'lost', 'success_pct', 'mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', ...nodes.map((n) => `exec_${n}`), 'errors']
+  const rows = summaries.map((s) => [
+    s.run, s.policy, s.load ?? '', s.rate.toFixed(3), s.count, s.ok, s.failed, s.lost, s.successPct.toFixed(2),
+    s.meanMs.toFixed(3), s.p50Ms.toFixed(3), s.p95Ms.toFixed(3), s.p99Ms.toFixed(3), ...nodes.map((n) => s.perNode[n] ?? 0),
+    `"${Object.entries(s.errors).map(([k, v]) => `${k}:${v}`).join(' ')}"`
+  ].join(','))
+  return [header.join(','), ...rows].join('\n') + '\n'
+}

@@ -1,0 +1,234 @@
+/**
+ * `faasmesh testbed run`: one scenario end to end on the local back end. Starts the mesh,
+ * deploys the functions, shapes the links, measures each node's service time to turn load
+ * fractions into rates, then for every load and every policy drains the mesh, runs the workload
+ * with the scenario's events, and writes JSONL, CSV, a table and plots. The mesh is torn down
+ * whatever happens; a cancelled run keeps what it measured so far.
+ */
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { linkState } from './links.js'
+import { AttachedMesh } from './attached-mesh.js'
+import { LocalMesh } from './local-mesh.js'
+import { latencyCdf, nodeLoad } from './plots.js'
+import { summarize, summaryCsv, summaryTable, type RunSummary } from './results.js'
+import { expand, groupOf, loadScenario, nodeNames, wasmPath, type Scenario, type ScenarioEvent } from './scenario.js'
+import { drive, type InvocationRecord } from './workload.js'
+import type { Mesh } from './mesh.js'
+import type { Progress } from './progress.js'
+
+export interface RunOptions {
+  scenarioFile: string
+  /** Default: testbed/results/<name>-<time>. */
+  outDir?: string
+  quick?: boolean
+  /** A compose project's mesh.json: drive that mesh instead of starting one. */
+  attach?: string
+  signal: AbortSignal
+}
+
+export interface RunResult {
+  outDir: string
+  summaries: RunSummary[]
+  nodes: string[]
+}
+
+export async function runScenario (options: RunOptions, progress: Progress): Promise<RunResult> {
+  const scenario = await loadScenario(options.scenarioFile, { quick: options.quick })
+  const outDir = resolve(options.outDir ?? join('testbed', 'results', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`))
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(join(outDir, 'scenario.json'), JSON.stringify({ ...scenario, quick: options.quick === true }, null, 2))
+  progress.say(`${scenario.name}: ${nodeNames(scenario).length} nodes, policies ${scenario.policies.join(', ')}; results in ${outDir}`)
+
+  const mesh: Mesh = options.attach != null ? new AttachedMesh(options.attach) : new LocalMesh(scenario, outDir)
+  const jsonl = createWriteStream(join(outDir, 'invocations.jsonl'))
+  const records: InvocationRecord[] = []
+  const names = nodeNames(scenario)
+  try {
+    await mesh.start((m) => { progress.say(m) }, options.signal)
+    const peerIds = new Map([...mesh.nodes.values()].map((n) => [n.name, n.peerId]))
+    const nameOf = new Map([...mesh.nodes.values()].map((n) => [n.peerId, n.name]))
+    writeFileSync(join(outDir, 'nodes.json'), JSON.stringify([...mesh.nodes.values()].map((n) => ({ name: n.name, group: groupOf(scenario, n.name).name, peerId: n.peerId, url: n.url })), null, 2))
+    await deploy(scenario, mesh, progress)
+    await applyLinks(scenario, mesh, peerIds)
+    const capacity = await measureCapacity(scenario, mesh, progress, options.signal)
+    progress.say(`capacity: ${capacity.toFixed(1)} invocations/s (slots over each node's measured service time)`)
+
+    const levels = scenario.workload.load.length > 0
+      ? scenario.workload.load.map((load) => ({ load, rate: load * capacity }))
+      : scenario.workload.rate.map((rate) => ({ load: undefined, rate }))
+    for (const level of levels) {
+      for (const policy of scenario.policies) {
+        options.signal.throwIfAborted()
+        await restore(scenario, mesh, peerIds, progress)
+        await drain(mesh, options.signal)
+        const run = `${policy}@${level.load != null ? `${Math.round(level.load * 100)}%` : `${level.rate.toFixed(1)}/s`}`
+        const events = schedule(scenario, mesh, peerIds, progress, options.signal)
+        let failed = 0
+        const done = await drive({
+          run,
+          policy,
+          load: level.load,
+          rate: level.rate,
+          durationS: scenario.workload.durationS,
+          arrival: scenario.workload.arrival,
+          burstSize: scenario.workload.burstSize,
+          mix: scenario.workload.mix,
+          seed: scenario.seed,
+          timeoutS: scenario.workload.timeoutS,
+          deadlineMs: scenario.workload.deadlineMs,
+          entries: () => scenario.workload.entry.flatMap((ref) => expand(scenario, ref)).filter((n) => mesh.isAlive(n)).map((n) => ({ name: n, url: mesh.nodes.get(n)!.url })),
+          nodeOf: (peerId) => nameOf.get(peerId) ?? peerId,
+          onRecord: (r) => { jsonl.write(`${JSON.stringify(r)}\n`); if (r.outcome !== 'ok') failed++ },
+          onProgress: (d, total) => { progress.bar(run.padEnd(22), d, total, failed > 0 ? `(${failed} not ok)` : '') },
+          signal: options.signal
+        }).finally(() => { events.cancel() })
+        records.push(...done)
+        await events.finished
+        progress.clear()
+        const [summary] = summarize(done, names)
+        if (summary != null) progress.say(`${run}: ${summary.count} sent, ${summary.successPct.toFixed(1)}% ok, ${summary.lost} lost, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms`)
+      }
+    }
+  } finally {
+    progress.clear()
+    if (options.signal.aborted) mesh.killAll()
+    await mesh.stop()
+    await new Promise<void>((resolve) => jsonl.end(resolve))
+  }
+  const summaries = summarize(records, names)
+  writeFileSync(join(outDir, 'summary.csv'), summaryCsv(summaries, names))
+  const table = summaryTable(summaries, names)
+  writeFileSync(join(outDir, 'summary.txt'), `${table}\n`)
+  process.stdout.write(`\n${table}\n\n`)
+  if (records.some((r) => r.outcome === 'ok')) {
+    writeFileSync(join(outDir, 'latency-cdf.svg'), await latencyCdf(records, `${scenario.name}: latency of successful invocations`))
+    writeFileSync(join(outDir, 'node-load.svg'), await nodeLoad(summaries, names, `${scenario.name}: executions per node`))
+  }
+  progress.say(`wrote ${['invocations.jsonl', 'summary.csv', 'summary.txt', 'latency-cdf.svg', 'node-load.svg'].join(', ')} to ${outDir}`)
+  return { outDir, summaries, nodes: names }
+}
+
+async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress): Promise<void> {
+  for (const fn of scenario.functions) {
+    const bytes = await readFile(wasmPath(scenario, fn))
+    for (const node of fn.deployOn.flatMap((ref) => expand(scenario, ref))) {
+      const res = await fetch(`${mesh.nodes.get(node)!.url}/v1/functions/${encodeURIComponent(fn.name)}`, { method: 'POST', body: bytes, signal: AbortSignal.timeout(30_000) })
+      if (res.status !== 201) throw new Error(`deploying ${fn.name} on ${node}: ${res.status} ${await res.text()}`)
+    }
+    progress.say(`deployed ${fn.name} on ${fn.deployOn.join(', ')}`)
+  }
+}
+
+async function applyLinks (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, partition?: [string[], string[]]): Promise<void> {
+  await Promise.all(nodeNames(scenario).map(async (n) => { await mesh.setLinks(n, linkState(scenario, n, peerIds, partition)) }))
+}
+
+/**
+ * Every node fetches the code and learns its run times (round robin from the first node visits
+ * each in turn); the mesh's capacity is the sum of each node's slots over its median service
+ * time for the workload's mix.
+ */
+async function measureCapacity (scenario: Scenario, mesh: Mesh, progress: Progress, signal: AbortSignal): Promise<number> {
+  progress.say('warming up: every node fetches the code and learns its run times')
+  const first = mesh.nodes.get(nodeNames(scenario)[0]!)!
+  const names = new Map([...mesh.nodes.values()].map((n) => [n.peerId, n.name]))
+  const samples = new Map<string, number[]>()
+  const totalWeight = scenario.workload.mix.reduce((s, m) => s + m.weight, 0)
+  for (const item of scenario.workload.mix) {
+    const until = Date.now() + 60_000
+    for (let i = 0; i < mesh.nodes.size * 4; i++) {
+      signal.throwIfAborted()
+      const res = await fetch(`${first.url}/v1/invoke/${encodeURIComponent(item.function)}`, { method: 'POST', body: item.input, headers: { 'x-faasmesh-policy': 'round-robin' }, signal: AbortSignal.timeout(30_000) })
+      const text = await res.text()
+      if (res.status !== 200) {
+        // the name's record may still be on its way through the DHT
+        if (Date.now() > until) throw new Error(`warm-up invocation of ${item.function} failed: ${res.status} ${text}`)
+        i--
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        continue
+      }
+      const node = names.get(res.headers.get('x-faasmesh-executor') ?? '') ?? ''
+      const key = `${node}\u0000${item.function}`
+      samples.set(key, [...(samples.get(key) ?? []), Number(res.headers.get('x-faasmesh-duration-ms'))])
+    }
+  }
+  let capacity = 0
+  for (const node of nodeNames(scenario)) {
+    let serviceMs = 0
+    for (const item of scenario.workload.mix) {
+      const sorted = (samples.get(`${node}\u0000${item.function}`) ?? []).sort((a, b) => a - b)
+      if (sorted.length === 0) continue
+      serviceMs += (item.weight / totalWeight) * sorted[Math.floor(sorted.length / 2)]!
+    }
+    if (serviceMs > 0) capacity += groupOf(scenario, node).slots * 1000 / serviceMs
+  }
+  return capacity
+}
+
+/** Waits (bounded) until no live node runs or queues anything. */
+async function drain (mesh: Mesh, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + 60_000
+  while (Date.now() < until) {
+    signal.throwIfAborted()
+    const busy = await Promise.all([...mesh.nodes.values()].filter((n) => mesh.isAlive(n.name)).map(async (n) => {
+      try {
+        const text = await (await fetch(`${n.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
+        return Number(/faasmesh_executor_pool_workers\{state="busy"\} (\d+)/.exec(text)?.[1] ?? 0) + Number(/faasmesh_executor_queue_length (\d+)/.exec(text)?.[1] ?? 0)
+      } catch {
+        return 0
+      }
+    }))
+    if (busy.every((b) => b === 0)) return
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** Brings back killed nodes and heals partitions between runs, so every run starts alike. */
+async function restore (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress): Promise<void> {
+  const dead = nodeNames(scenario).filter((n) => !mesh.isAlive(n))
+  for (const n of dead) {
+    progress.say(`restarting ${n} before the next run`)
+    await mesh.restart(n)
+  }
+  await applyLinks(scenario, mesh, peerIds)
+  if (dead.length > 0) await new Promise((resolve) => setTimeout(resolve, 2000))
+}
+
+/** Applies the scenario's events at their times; `cancel` stops the ones not yet due. */
+function schedule (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress, signal: AbortSignal): { cancel(): void, finished: Promise<void> } {
+  const timers: Array<ReturnType<typeof setTimeout>> = []
+  const applied: Array<Promise<void>> = []
+  for (const event of scenario.events) {
+    timers.push(setTimeout(() => {
+      if (signal.aborted) return
+      applied.push(apply(event).catch((err: any) => { progress.say(`event at ${event.at} s failed: ${err?.message ?? err}`) }))
+    }, event.at * 1000))
+  }
+  async function apply (event: ScenarioEvent): Promise<void> {
+    if ('kill' in event) {
+      for (const n of expand(scenario, event.kill)) mesh.kill(n)
+      progress.say(`t=${event.at}s: killed ${event.kill}`)
+    } else if ('restart' in event) {
+      for (const n of expand(scenario, event.restart)) if (!mesh.isAlive(n)) await mesh.restart(n)
+      await applyLinks(scenario, mesh, peerIds)
+      progress.say(`t=${event.at}s: restarted ${event.restart}`)
+    } else if ('partition' in event) {
+      await applyLinks(scenario, mesh, peerIds, event.partition)
+      progress.say(`t=${event.at}s: partitioned ${event.partition[0].join(',')} | ${event.partition[1].join(',')}`)
+    } else {
+      await applyLinks(scenario, mesh, peerIds)
+      progress.say(`t=${event.at}s: healed`)
+    }
+  }
+  let cancelled = false
+  return {
+    cancel () {
+      if (cancelled) return
+      cancelled = true
+      for (const t of timers) clearTimeout(t)
+    },
+    get finished () { return Promise.all(applied).then(() => {}) }
+  }
+}
