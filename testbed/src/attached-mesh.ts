@@ -73,6 +73,11 @@ export class AttachedMesh implements Mesh {
   killAll (): void {}
 
   private async compose (command: 'kill' | 'start', service: string): Promise<void> {
-    await exec('docker', ['compose', '--project-directory', this.dir, command, service], { timeout: 60_000 })
+    // Compose v2 (a docker plugin) where there is one, else the standalone docker-compose
+    try {
+      await exec('docker', ['compose', '--project-directory', this.dir, '-p', this.project, command, service], { timeout: 60_000 })
+    } catch {
+      await exec('docker-compose', ['--project-directory', this.dir, '-p', this.project, command, service], { timeout: 60_000 })
+    }
   }
 }

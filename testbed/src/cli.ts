@@ -10,10 +10,11 @@ import { loadScenario, nodeNames } from './scenario.js'
 
 const USAGE = `faasmesh testbed: experiments on meshes of real daemons
 
-  faasmesh testbed run <scenario.yaml> [--out DIR] [--quick] [--attach mesh.json]
+  faasmesh testbed run <scenario.yaml> [--out DIR] [--quick] [--netns] [--attach mesh.json]
       start one daemon per node on 127.0.0.1, shape the links, run the workload for every
       load and policy, write invocations.jsonl, summary.csv, summary.txt and SVG plots to DIR
       (default: testbed/results/<name>-<time>); --quick runs the scenario's short variant;
+      --netns (root) puts every node in its own network namespace with its own address;
       --attach drives a mesh started by \`testbed compose\` (its run.sh does this)
   faasmesh testbed compose <scenario.yaml> -o DIR [--quick]
       write a Docker compose project for the same scenario (see docs/testbed.md)
@@ -33,7 +34,7 @@ export async function main (argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, attach: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+      options: { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, attach: { type: 'string' }, netns: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }
     })
   } catch (err: any) {
     process.stderr.write(`error: ${err?.message ?? err}\n\n${USAGE}\n`)
@@ -61,7 +62,7 @@ export async function main (argv: string[]): Promise<number> {
       process.stdout.write(`wrote ${written.join(', ')}\n`)
       return 0
     }
-    return await run(file, parsed.values.out, quick, parsed.values.attach)
+    return await run(file, parsed.values.out, quick, parsed.values.attach, parsed.values.netns === true)
   } catch (err: any) {
     if (err instanceof UsageError) {
       process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`)
@@ -74,7 +75,7 @@ export async function main (argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
-async function run (file: string, out: string | undefined, quick: boolean, attach: string | undefined): Promise<number> {
+async function run (file: string, out: string | undefined, quick: boolean, attach: string | undefined, netns: boolean): Promise<number> {
   const controller = new AbortController()
   const progress = new Progress()
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -85,7 +86,7 @@ async function run (file: string, out: string | undefined, quick: boolean, attac
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    await runScenario({ scenarioFile: file, outDir: out, quick, attach, signal: controller.signal }, progress)
+    await runScenario({ scenarioFile: file, outDir: out, quick, attach, netns, signal: controller.signal }, progress)
     return 0
   } catch (err) {
     if (controller.signal.aborted) return 130

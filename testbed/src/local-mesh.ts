@@ -1,13 +1,15 @@
 /**
- * The `local` back end: one `faasmesh daemon` child process per scenario node on 127.0.0.1,
- * each with its own data directory and log under the results folder, testbed control on, and
- * all bootstrapped to the first node. Every process is killed when the mesh stops, when the
+ * The `local` back end: one `faasmesh daemon` child process per scenario node on 127.0.0.1 (or,
+ * with `--netns`, each in its own network namespace with its own address), each with its own
+ * data directory and log under the results folder, testbed control on, and all bootstrapped to
+ * the first node. Every process is killed when the mesh stops, when the
  * testbed process exits, and on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createTopology, netnsUnavailable, type NetnsTopology } from './netns.js'
 import { groupOf, nodeNames, type Scenario } from './scenario.js'
 import type { Mesh } from './mesh.js'
 import type { LinkState } from '../../daemon/src/links/index.js'
@@ -31,11 +33,19 @@ export class LocalMesh implements Mesh {
   readonly nodes = new Map<string, MeshNode>()
   private readonly logs = new Map<string, WriteStream>()
 
-  constructor (private readonly scenario: Scenario, private readonly outDir: string) {}
+  private topology?: NetnsTopology
+
+  constructor (private readonly scenario: Scenario, private readonly outDir: string, private readonly options: { netns?: boolean } = {}) {}
 
   /** Starts every node and waits (bounded) until each sees all the others. */
   async start (progress: (message: string) => void, signal: AbortSignal): Promise<void> {
     const names = nodeNames(this.scenario)
+    if (this.options.netns === true) {
+      const why = netnsUnavailable()
+      if (why != null) throw new Error(why)
+      progress(`creating ${names.length} network namespaces joined by a bridge`)
+      this.topology = createTopology(names.length)
+    }
     const [first, ...rest] = names
     progress(`starting ${names.length} daemons`)
     await this.spawn(first!, [])
@@ -78,6 +88,7 @@ export class LocalMesh implements Mesh {
       clearTimeout(timer)
     }))
     for (const log of this.logs.values()) log.end()
+    this.topology?.remove()
   }
 
   /** Kills every process at once (Ctrl-C, failure). */
@@ -89,11 +100,14 @@ export class LocalMesh implements Mesh {
     const group = groupOf(this.scenario, name)
     const dataDir = join(this.outDir, 'nodes', name)
     mkdirSync(dataDir, { recursive: true })
-    const args = [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns',
+    const index = nodeNames(this.scenario).indexOf(name)
+    const host = this.topology?.address(index) ?? '127.0.0.1'
+    const args = [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', `${host}:${this.topology == null ? 0 : 8787}`, '--listen', `/ip4/${host}/tcp/${this.topology == null ? 0 : 4001}`, '--no-mdns',
       '--slots', String(group.slots), '--slowdown', String(group.slowdown),
       ...Object.entries({ node: name, group: group.name, ...group.tags }).flatMap(([k, v]) => ['--tag', `${k}=${v}`]),
       ...bootstrap.flatMap((b) => ['--bootstrap', b])]
-    const proc = spawn(process.execPath, args, {
+    const command = [...(this.topology?.prefix(index) ?? []), process.execPath, ...args]
+    const proc = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS) }
     })

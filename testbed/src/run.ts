@@ -25,6 +25,8 @@ export interface RunOptions {
   quick?: boolean
   /** A compose project's mesh.json: drive that mesh instead of starting one. */
   attach?: string
+  /** Each node in its own network namespace (root only). */
+  netns?: boolean
   signal: AbortSignal
 }
 
@@ -41,10 +43,11 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
   writeFileSync(join(outDir, 'scenario.json'), JSON.stringify({ ...scenario, quick: options.quick === true }, null, 2))
   progress.say(`${scenario.name}: ${nodeNames(scenario).length} nodes, policies ${scenario.policies.join(', ')}; results in ${outDir}`)
 
-  const mesh: Mesh = options.attach != null ? new AttachedMesh(options.attach) : new LocalMesh(scenario, outDir)
+  const mesh: Mesh = options.attach != null ? new AttachedMesh(options.attach) : new LocalMesh(scenario, outDir, { netns: options.netns })
   const jsonl = createWriteStream(join(outDir, 'invocations.jsonl'))
   const records: InvocationRecord[] = []
   const names = nodeNames(scenario)
+  let failure: unknown
   try {
     await mesh.start((m) => { progress.say(m) }, options.signal)
     const peerIds = new Map([...mesh.nodes.values()].map((n) => [n.name, n.peerId]))
@@ -91,6 +94,9 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
         if (summary != null) progress.say(`${run}: ${summary.count} sent, ${summary.successPct.toFixed(1)}% ok, ${summary.lost} lost, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms`)
       }
     }
+  } catch (err) {
+    // what was measured before a failure or a Ctrl-C is still written below
+    failure = err
   } finally {
     progress.clear()
     if (options.signal.aborted) mesh.killAll()
@@ -107,6 +113,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
     writeFileSync(join(outDir, 'node-load.svg'), await nodeLoad(summaries, names, `${scenario.name}: executions per node`))
   }
   progress.say(`wrote ${['invocations.jsonl', 'summary.csv', 'summary.txt', 'latency-cdf.svg', 'node-load.svg'].join(', ')} to ${outDir}`)
+  if (failure != null) throw failure
   return { outDir, summaries, nodes: names }
 }
 

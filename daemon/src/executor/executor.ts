@@ -105,7 +105,8 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
         context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() },
-        slowdown: this.slowdown
+        slowdown: this.slowdown,
+        cid
       }
       const response = await this.run(request, limits.timeoutMs, options)
       for (const line of response.logs) this.log('[%s] %s', cid, line)

@@ -16,6 +16,8 @@ export interface RunRequest {
   context: InvocationContext
   /** Testbeds only: the worker stays busy this many times the run time (1 = no slowdown). */
   slowdown: number
+  /** The function's CID: what the slowdown's cost model is learned per. */
+  cid: string
 }
 
 export interface WireError { name: string, message: string }

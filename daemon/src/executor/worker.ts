@@ -37,13 +37,25 @@ type Outcome = { ok: true, output: Uint8Array, fuelUsed: number, logs: string[] 
 
 // a testbed's slowdown holds the worker the way a slower CPU would: the slot stays busy
 const pause = new Int32Array(new SharedArrayBuffer(4))
+// fastest observed ms per unit of fuel, per function: multiplying the wall time of each run
+// instead would turn every GC pause or scheduler hiccup into a slowdown-times-longer outlier
+const msPerFuel = new Map<string, number>()
 
 function run (request: RunRequest): RunResponse {
   const started = performance.now()
   const outcome = execute(request)
   const ranMs = performance.now() - started
-  if (request.slowdown > 1) Atomics.wait(pause, 0, 0, ranMs * (request.slowdown - 1))
+  if (request.slowdown > 1) Atomics.wait(pause, 0, 0, emulatedMs(request.cid, ranMs, outcome.fuelUsed) * (request.slowdown - 1))
   return { ...outcome, runMs: performance.now() - started }
+}
+
+/** The run's cost on this machine without interference: its fuel at the fastest rate seen. */
+function emulatedMs (cid: string, ranMs: number, fuel: number): number {
+  if (fuel <= 0) return ranMs
+  const rate = Math.min(msPerFuel.get(cid) ?? Infinity, ranMs / fuel)
+  msPerFuel.set(cid, rate)
+  if (msPerFuel.size > 1024) msPerFuel.delete(msPerFuel.keys().next().value as string)
+  return rate * fuel
 }
 
 function execute (request: RunRequest): Outcome {
