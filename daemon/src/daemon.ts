@@ -114,6 +114,7 @@ export class Daemon implements DaemonInterface {
     }
     const s = sanitizer()({ logger })
     const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
+    const measuredSpeed = measureSpeed()
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown })({ logger, modules: store, registry })
     const links = config.testbed.control ? new LinkTable() : undefined
     const mesh = await createMesh({
@@ -136,8 +137,10 @@ export class Daemon implements DaemonInterface {
       ...codeRouting(node)
     })
     node.services.code.setLookup(async (cid) => store.getOriginal(cid))
-    // a testbed's slowdown makes the node look as slow as it behaves
-    const speed = measureSpeed() / config.executor.slowdown
+    // a testbed's slowdown emulates a machine that many times slower than the reference (the
+    // executor charges reference time): advertise that, not this machine's start-up probe,
+    // which varies with whatever else is starting on the same host
+    const speed = config.executor.slowdown > 1 ? 1 / config.executor.slowdown : measuredSpeed
     const place = placement({
       ...config.placement,
       tags: config.tags,

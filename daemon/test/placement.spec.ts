@@ -114,13 +114,15 @@ describe('placement: bids', function () {
     expect(absent.estimatedMs).to.be.greaterThan(stored.estimatedMs)
   })
 
-  it('learns run time per function (EWMA) and scales unknown ones by its speed', function () {
+  it('learns run time per function (median of the latest runs) and scales unknown ones by its speed', function () {
     const slow = make({ slots: 4, speed: 0.25 })
     const fast = make({ slots: 4, speed: 2 })
     expect(slow.bidder.bid(call()).estimatedMs).to.be.greaterThan(fast.bidder.bid(call()).estimatedMs * 4)
-    fast.estimates.record(CID_TEXT, 100)
-    fast.estimates.record(CID_TEXT, 0)
-    expect(fast.estimates.get(CID_TEXT)).to.equal(70)
+    // one slow first run does not stick
+    for (const ms of [900, 40, 44, 42]) fast.estimates.record(CID_TEXT, ms)
+    expect(fast.estimates.get(CID_TEXT)).to.equal(43)
+    for (let i = 0; i < 8; i++) fast.estimates.record(CID_TEXT, 10)
+    expect(fast.estimates.get(CID_TEXT), 'only the latest eight count').to.equal(10)
   })
 
   it('declines when it cannot finish within the deadline', function () {

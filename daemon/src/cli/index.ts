@@ -20,6 +20,8 @@ function globalHelp (): string {
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    // the testbed has its own entry (bin/faasmesh.js): the daemon does not depend on it
+    `  ${'testbed'.padEnd(width)}  Run experiments on meshes of daemons (faasmesh testbed --help)`,
     '',
     'Run `faasmesh <command> --help` for its options. Docs: README.md and docs/.'
   ].join('\n')

@@ -9,6 +9,7 @@ import {
   type ExecutionLimits
 } from './limits.js'
 import { WorkerPool, type PoolStats } from './pool.js'
+import { REFERENCE_MS_PER_FUEL } from './speed.js'
 import type {
   ExecutorComponents, ExecutorEvents, ExecutorInit, Executor as ExecutorInterface, InvokeOptions, InvokeResult, RunnableModule
 } from './index.js'
@@ -33,7 +34,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   // CIDs whose compile has finished: a call that waits for a pending compile is cold too
   private readonly ready = new Set<string>()
   private readonly cacheSize: number
-  private readonly slowdown: number
+  private readonly extraMsPerFuel: number
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private started = false
 
@@ -43,7 +44,10 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     this.log = components.logger.forComponent('faasmesh:executor')
     this.limits = { ...DEFAULT_LIMITS, ...init.limits }
     this.cacheSize = init.moduleCacheSize ?? DEFAULT_MODULE_CACHE_SIZE
-    this.slowdown = init.slowdown ?? 1
+    // a machine `slowdown` times slower than the reference spends (slowdown - 1) reference times
+    // per fuel unit more; the reference, not this machine's probe, so that testbed nodes sharing
+    // one machine (whose probes vary with the load at start-up) all follow the same cost model
+    this.extraMsPerFuel = Math.max(0, (init.slowdown ?? 1) - 1) * REFERENCE_MS_PER_FUEL
     this.pool = new WorkerPool({
       channel: { url: WORKER_URL, resourceLimits: WORKER_RESOURCE_LIMITS },
       slots: init.slots ?? DEFAULT_SLOTS,
@@ -105,8 +109,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
         context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() },
-        slowdown: this.slowdown,
-        cid
+        extraMsPerFuel: this.extraMsPerFuel
       }
       const response = await this.run(request, limits.timeoutMs, options)
       for (const line of response.logs) this.log('[%s] %s', cid, line)

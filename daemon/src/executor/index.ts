@@ -49,8 +49,9 @@ export interface ExecutorInit {
   /** The node's limits per invocation. @default DEFAULT_LIMITS */
   limits?: Partial<ExecutionLimits>
   /**
-   * Testbeds only: a worker stays busy this many times as long as the call took, emulating a
-   * slower machine. @default 1
+   * Testbeds only: emulate a machine this many times slower than the reference. After each call
+   * the worker stays busy for (slowdown - 1) x the call's fuel x the reference machine's time
+   * per fuel unit. @default 1
    */
   slowdown?: number
 }

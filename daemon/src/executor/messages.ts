@@ -14,10 +14,8 @@ export interface RunRequest {
   fuel: number
   maxOutputBytes: number
   context: InvocationContext
-  /** Testbeds only: the worker stays busy this many times the run time (1 = no slowdown). */
-  slowdown: number
-  /** The function's CID: what the slowdown's cost model is learned per. */
-  cid: string
+  /** Testbeds only: the worker stays busy this many extra ms per unit of fuel used (0 = none). */
+  extraMsPerFuel: number
 }
 
 export interface WireError { name: string, message: string }

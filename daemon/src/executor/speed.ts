@@ -14,6 +14,12 @@ const RUNS = 7
 /** Median time of one run on the reference machine (2.5 GHz Xeon, Node 20): speed 1.0. */
 const REFERENCE_MS = 3.5
 
+/**
+ * Time per unit of fuel on the reference machine: fib(25) uses 3.66 M fuel and runs in ~1.1 ms
+ * there (0.3 ns per unit, instantiation aside). A testbed's slowdown is charged at this rate.
+ */
+export const REFERENCE_MS_PER_FUEL = 0.3e-6
+
 /** Relative speed of this machine: 2.0 runs functions about twice as fast as the reference. */
 export function measureSpeed (): number {
   const work = new WebAssembly.Instance(new WebAssembly.Module(PROBE_WASM)).exports.work as (n: number) => number

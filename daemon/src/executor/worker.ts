@@ -35,27 +35,17 @@ function classify (err: any, fuelLeft: bigint | undefined, oom: boolean): WireEr
 
 type Outcome = { ok: true, output: Uint8Array, fuelUsed: number, logs: string[] } | { ok: false, error: WireError, fuelUsed: number, logs: string[] }
 
-// a testbed's slowdown holds the worker the way a slower CPU would: the slot stays busy
+// a testbed's slowdown holds the worker the way a slower CPU would (the slot stays busy), for a
+// time proportional to the fuel the call used: the same call always costs the same, and a GC
+// pause or a busy moment on the shared machine is not multiplied by the slowdown
 const pause = new Int32Array(new SharedArrayBuffer(4))
-// fastest observed ms per unit of fuel, per function: multiplying the wall time of each run
-// instead would turn every GC pause or scheduler hiccup into a slowdown-times-longer outlier
-const msPerFuel = new Map<string, number>()
 
 function run (request: RunRequest): RunResponse {
   const started = performance.now()
   const outcome = execute(request)
-  const ranMs = performance.now() - started
-  if (request.slowdown > 1) Atomics.wait(pause, 0, 0, emulatedMs(request.cid, ranMs, outcome.fuelUsed) * (request.slowdown - 1))
+  const extraMs = outcome.fuelUsed * request.extraMsPerFuel
+  if (extraMs > 0) Atomics.wait(pause, 0, 0, extraMs)
   return { ...outcome, runMs: performance.now() - started }
-}
-
-/** The run's cost on this machine without interference: its fuel at the fastest rate seen. */
-function emulatedMs (cid: string, ranMs: number, fuel: number): number {
-  if (fuel <= 0) return ranMs
-  const rate = Math.min(msPerFuel.get(cid) ?? Infinity, ranMs / fuel)
-  msPerFuel.set(cid, rate)
-  if (msPerFuel.size > 1024) msPerFuel.delete(msPerFuel.keys().next().value as string)
-  return rate * fuel
 }
 
 function execute (request: RunRequest): Outcome {

@@ -1,22 +1,30 @@
 /**
- * How long each function takes on this node: an exponentially weighted moving average of the
- * measured run time per CID, bounded in size (least recently updated dropped first).
+ * How long each function takes on this node: the median of its latest run times per CID,
+ * bounded in size (least recently updated dropped first). A median, not a moving average: one
+ * slow run (the first in a fresh worker, a busy moment) must not make the node bid high for
+ * good, since a node that bids high is rarely chosen and so rarely learns better.
  */
 export class RunTimeEstimates {
-  private readonly averages = new Map<string, number>()
+  private readonly samples = new Map<string, number[]>()
 
-  constructor (private readonly alpha = 0.3, private readonly maxEntries = 1024) {}
+  constructor (private readonly window = 8, private readonly maxEntries = 1024) {}
 
-  /** The average run time of `cid` in ms, or undefined when it never ran here. */
+  /** The typical run time of `cid` here in ms, or undefined when it never ran here. */
   get (cid: string): number | undefined {
-    return this.averages.get(cid)
+    const recent = this.samples.get(cid)
+    if (recent == null || recent.length === 0) return undefined
+    const sorted = [...recent].sort((a, b) => a - b)
+    const mid = sorted.length >> 1
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
   }
 
   record (cid: string, runMs: number): void {
     if (!Number.isFinite(runMs) || runMs < 0) return
-    const previous = this.averages.get(cid)
-    this.averages.delete(cid)
-    this.averages.set(cid, previous == null ? runMs : previous + this.alpha * (runMs - previous))
-    if (this.averages.size > this.maxEntries) this.averages.delete(this.averages.keys().next().value as string)
+    const recent = this.samples.get(cid) ?? []
+    this.samples.delete(cid)
+    recent.push(runMs)
+    if (recent.length > this.window) recent.shift()
+    this.samples.set(cid, recent)
+    if (this.samples.size > this.maxEntries) this.samples.delete(this.samples.keys().next().value as string)
   }
 }
