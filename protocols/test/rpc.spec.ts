@@ -98,3 +98,39 @@ describe('rpc channel', function () {
     expect(dec(await client.services.rpc.request(server.peerId, enc('fine')))).to.equal('echo fine')
   })
 })
+
+describe('rpc channel under a slow write', function () {
+  this.timeout(20_000)
+  const nodes: RpcNode[] = []
+
+  afterEach(async function () {
+    await Promise.all(nodes.splice(0).map(async (n) => { await n.stop() }))
+  })
+
+  it('fails a request that times out while its frame is still being written, without an unhandled rejection', async function () {
+    const big = async (): Promise<RpcNode> => createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), rpc: rpc({ protocol: PROTOCOL, maxFrameBytes: 8 << 20 }) }
+    }) as unknown as Promise<RpcNode>
+    const [server, client] = await Promise.all([big(), big()])
+    nodes.push(server, client)
+    server.services.rpc.setHandler(async (body) => body.subarray(0, 1))
+    await client.dial(server.getMultiaddrs())
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      // several MB through yamux's flow-control window take far longer than 1 ms to write
+      const outcomes = await Promise.all(Array.from({ length: 4 }, async () => failure(client.services.rpc.request(server.peerId, new Uint8Array(6 << 20), { timeoutMs: 1 }))))
+      expect(outcomes).to.deep.equal(['RpcTimeoutError', 'RpcTimeoutError', 'RpcTimeoutError', 'RpcTimeoutError'])
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).to.deep.equal([])
+      expect((await client.services.rpc.request(server.peerId, enc('after'))).byteLength, 'the channel still serves').to.equal(1)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})

@@ -49,7 +49,7 @@ export class AttachedMesh implements Mesh {
 
   kill (name: string): void {
     this.dead.add(name)
-    void this.compose('kill', name)
+    this.compose('kill', name).catch((err: any) => { process.stderr.write(`docker compose kill ${name} failed: ${err?.message ?? err}\n`) })
   }
 
   async restart (name: string): Promise<void> {

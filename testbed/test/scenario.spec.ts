@@ -39,7 +39,7 @@ describe('testbed scenarios', function () {
       }
     }
     const full = await loadScenario('testbed/scenarios/policies-hetero.yaml')
-    expect(nodeNames(full)).to.have.length(16)
+    expect(nodeNames(full)).to.have.length(10)
     expect(full.policies).to.deep.equal(['random', 'round-robin', 'least-loaded', 'power-of-two', 'auction', 'local'])
   })
 

@@ -117,8 +117,8 @@ describe('faasmesh testbed (daemon processes)', function () {
     expect(run.code, run.stderr).to.equal(0)
     const compose = parseYaml(readFileSync(join(out, 'docker-compose.yml'), 'utf8'))
     const mesh = JSON.parse(readFileSync(join(out, 'mesh.json'), 'utf8')) as { nodes: Array<{ name: string, ip: string, peerId: string }> }
-    expect(Object.keys(compose.services)).to.have.length(16)
-    expect(new Set(mesh.nodes.map((n) => n.ip)).size).to.equal(16)
+    expect(Object.keys(compose.services)).to.have.length(10)
+    expect(new Set(mesh.nodes.map((n) => n.ip)).size).to.equal(10)
     const slow = compose.services['slow-3']
     expect(slow.command.join(' ')).to.include('--slots 1 --slowdown 800').and.include(`--bootstrap /ip4/${mesh.nodes[0]!.ip}/tcp/4001/p2p/${mesh.nodes[0]!.peerId}`)
     expect(slow.networks.mesh.ipv4_address).to.equal(mesh.nodes.find((n) => n.name === 'slow-3')!.ip)

@@ -123,7 +123,7 @@ export interface Placed {
 }
 
 export interface PlacementEvents {
-  /** Slots were taken, promised or freed. */
+  /** An invocation was admitted or answered here (slots taken or freed). */
   capacity: CustomEvent<{ free: number, queued: number }>
   /** Bids are in and the order of attempts is decided. */
   'placement:planned': CustomEvent<PlacementRecord>

@@ -68,9 +68,12 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     this.log = components.logger.forComponent('faasmesh:placement')
     this.self = components.peerId.toString()
     if (components.registry != null) this.metrics = placementMetrics(components.registry)
-    const changed = (): void => { this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } }) }
-    this.reservations = new Reservations(this.init.reservationTtlMs, changed)
-    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, changed)
+    // only admissions and answers announce a change: reservations come and go within
+    // milliseconds, and prompt adverts for each would flood the gossip of a busy mesh
+    this.reservations = new Reservations(this.init.reservationTtlMs)
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, () => {
+      this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
+    })
     this.bidder = new Bidder({
       running: () => this.runner.running,
       slots: () => components.executor.stats().slots,

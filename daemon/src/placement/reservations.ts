@@ -10,7 +10,7 @@ export class Reservations {
   private readonly held = new Map<string, { timer: ReturnType<typeof setTimeout>, owner: string }>()
   private readonly byOwner = new Map<string, number>()
 
-  constructor (private readonly ttlMs: number, private readonly onChange: () => void = () => {}) {}
+  constructor (private readonly ttlMs: number) {}
 
   /** Slots reserved and not yet claimed, released or lapsed. */
   get active (): number {
@@ -29,7 +29,6 @@ export class Reservations {
     timer.unref()
     this.held.set(key, { timer, owner })
     this.byOwner.set(owner, this.heldBy(owner) + 1)
-    this.onChange()
     return { token: new Uint8Array(token), ttlMs: this.ttlMs }
   }
 
@@ -57,7 +56,6 @@ export class Reservations {
     const left = this.heldBy(entry.owner) - 1
     if (left > 0) this.byOwner.set(entry.owner, left)
     else this.byOwner.delete(entry.owner)
-    this.onChange()
     return true
   }
 }

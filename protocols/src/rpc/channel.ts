@@ -36,6 +36,9 @@ export class RpcChannel {
     // the responder would reset the whole channel for it: refuse here, and keep the channel
     if (frame.byteLength > this.maxFrameBytes) throw new InvalidParametersError(`request frame is ${frame.byteLength} bytes; the limit is ${this.maxFrameBytes}`)
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
+    // the answer can fail (timeout, channel closed) while the write below is still pending, before
+    // anything awaits it: an unobserved rejection there would take the whole process down
+    promise.catch(() => {})
     this.pending.set(id, { resolve, reject })
     const timer = setTimeout(() => {
       this.pending.delete(id)
