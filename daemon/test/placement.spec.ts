@@ -168,6 +168,9 @@ describe('placement: prices, reputation, sampling', function () {
     reputation.penalise('q', 'slow')
     expect(reputation.isExcluded('q'), 'a slow bid lowers the rank, it does not ban').to.equal(false)
     expect(reputation.score('q')).to.equal(0.7)
+    reputation.penalise('p', 'dishonoured')
+    reputation.penalise('p', 'slow')
+    expect(reputation.isExcluded('p'), 'a late answer to an earlier call does not lift a ban').to.equal(true)
   })
 
   it('samples in proportion to weight, never the same item twice, never weight 0', function () {
@@ -182,5 +185,13 @@ describe('placement: prices, reputation, sampling', function () {
     expect(counts.get('dead') ?? 0).to.equal(0)
     expect(counts.get('idle')!).to.be.greaterThan(counts.get('mid')!)
     expect(counts.get('mid')!).to.be.greaterThan(counts.get('busy')!)
+  })
+
+  it('still samples by weight when every weight is tiny', function () {
+    const random = seeded(9)
+    const items = [{ id: 'a', w: 2e-4 }, { id: 'b', w: 1e-5 }]
+    let a = 0
+    for (let i = 0; i < 500; i++) if (weightedSample(items, 1, (x) => x.w, random)[0]!.id === 'a') a++
+    expect(a, 'a is twenty times as likely as b').to.be.greaterThan(450)
   })
 })

@@ -21,7 +21,12 @@ const CDF_POINTS = 200
 
 export async function latencyCdf (records: InvocationRecord[], title: string): Promise<string> {
   const byRun = new Map<string, number[]>()
-  for (const r of records) if (r.outcome === 'ok') byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.totalMs])
+  for (const r of records) {
+    if (r.outcome !== 'ok') continue
+    const run = byRun.get(r.run)
+    if (run == null) byRun.set(r.run, [r.totalMs])
+    else run.push(r.totalMs)
+  }
   const values: Array<{ policy: string, load: string, ms: number, fraction: number }> = []
   for (const [run, latencies] of byRun) {
     const first = records.find((r) => r.run === run)!

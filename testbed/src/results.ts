@@ -33,7 +33,11 @@ function quantile (sorted: number[], q: number): number {
 
 export function summarize (records: InvocationRecord[], nodes: string[]): RunSummary[] {
   const runs = new Map<string, InvocationRecord[]>()
-  for (const r of records) runs.set(r.run, [...(runs.get(r.run) ?? []), r])
+  for (const r of records) {
+    const run = runs.get(r.run)
+    if (run == null) runs.set(r.run, [r])
+    else run.push(r)
+  }
   return [...runs.entries()].map(([run, rs]) => {
     const ok = rs.filter((r) => r.outcome === 'ok')
     const latencies = ok.map((r) => r.totalMs).sort((a, b) => a - b)

@@ -87,7 +87,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
           onProgress: (d, total) => { progress.bar(run.padEnd(22), d, total, failed > 0 ? `(${failed} not ok)` : '') },
           signal: options.signal
         }).finally(() => { events.cancel() })
-        records.push(...done)
+        for (const r of done) records.push(r)
         await events.finished
         progress.clear()
         const [summary] = summarize(done, names)
@@ -207,6 +207,8 @@ async function restore (scenario: Scenario, mesh: Mesh, peerIds: Map<string, str
 function schedule (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress, signal: AbortSignal): { cancel(): void, finished: Promise<void> } {
   const timers: Array<ReturnType<typeof setTimeout>> = []
   const applied: Array<Promise<void>> = []
+  // the partition in force: a node restarted during one comes back on its side of it
+  let partition: [string[], string[]] | undefined
   for (const event of scenario.events) {
     timers.push(setTimeout(() => {
       if (signal.aborted) return
@@ -219,12 +221,14 @@ function schedule (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>,
       progress.say(`t=${event.at}s: killed ${event.kill}`)
     } else if ('restart' in event) {
       for (const n of expand(scenario, event.restart)) if (!mesh.isAlive(n)) await mesh.restart(n)
-      await applyLinks(scenario, mesh, peerIds)
+      await applyLinks(scenario, mesh, peerIds, partition)
       progress.say(`t=${event.at}s: restarted ${event.restart}`)
     } else if ('partition' in event) {
-      await applyLinks(scenario, mesh, peerIds, event.partition)
+      partition = event.partition
+      await applyLinks(scenario, mesh, peerIds, partition)
       progress.say(`t=${event.at}s: partitioned ${event.partition[0].join(',')} | ${event.partition[1].join(',')}`)
     } else {
+      partition = undefined
       await applyLinks(scenario, mesh, peerIds)
       progress.say(`t=${event.at}s: healed`)
     }

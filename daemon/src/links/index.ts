@@ -7,6 +7,7 @@
  * lifted (partitions). Only built when `testbed.control` is on; the testbed sets it through
  * `PUT /v1/testbed/links`.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidParametersError } from '../errors.js'
 import type { LinkShaper } from '../../../protocols/src/links.js'
 import type { PeerId } from '@libp2p/interface'
@@ -65,13 +66,23 @@ export class LinkTable implements LinkShaper {
   }
 }
 
+function isPeerId (value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > 128) return false
+  try {
+    peerIdFromString(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Checks a `PUT /v1/testbed/links` body; throws `InvalidParametersError` naming the bad field. */
 export function parseLinkState (value: unknown): LinkState {
   const fail = (message: string): never => { throw new InvalidParametersError(`testbed links: ${message}`) }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) fail('expected { rules: [...], blocked: [...] }')
   const { rules = [], blocked = [] } = value as { rules?: unknown, blocked?: unknown }
   if (!Array.isArray(rules) || rules.length > 1024) fail('rules must be a list of at most 1024 rules')
-  if (!Array.isArray(blocked) || blocked.length > 1024 || !blocked.every((p) => typeof p === 'string' && p.length > 0 && p.length < 128)) fail('blocked must be a list of peer ids')
+  if (!Array.isArray(blocked) || blocked.length > 1024 || !blocked.every(isPeerId)) fail('blocked must be a list of peer ids')
   const number = (rule: Record<string, unknown>, key: string, max: number): number => {
     const v = rule[key] ?? 0
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) fail(`rules[].${key} must be a number from 0 to ${max}, got ${JSON.stringify(v)}`)
@@ -81,7 +92,7 @@ export function parseLinkState (value: unknown): LinkState {
     rules: (rules as unknown[]).map((raw) => {
       if (raw == null || typeof raw !== 'object') return fail('each rule must be an object')
       const rule = raw as Record<string, unknown>
-      if (typeof rule.peer !== 'string' || rule.peer === '' || rule.peer.length > 128) fail('rules[].peer must be a peer id')
+      if (!isPeerId(rule.peer)) fail(`rules[].peer must be a peer id, got ${JSON.stringify(rule.peer).slice(0, 80)}`)
       return {
         peer: rule.peer as string,
         latencyMs: number(rule, 'latencyMs', 60_000),

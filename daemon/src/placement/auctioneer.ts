@@ -35,6 +35,8 @@ interface Received {
 const PATIENCE_RTTS = 3
 /** ...and at least this long. */
 const MIN_PATIENCE_MS = 3
+/** How long after the window a late bid is still awaited, so its reservation can be released. */
+const LATE_BID_MS = 500
 /** Released reservations wait this long for a call to ride on before they are sent on their own. */
 const RELEASE_FLUSH_MS = 10
 /** The protocol's limit of releases per call. */
@@ -72,14 +74,18 @@ export class Auctioneer {
         resolve()
       }
       // stragglers: once bids are in hand, nobody is waited for much longer than its usual round trip
-      const patience = setTimeout(() => { if (received.some((r) => r.bid != null)) close() }, this.patienceMs(candidates, call.windowMs))
+      let patient = true
+      const patience = setTimeout(() => {
+        patient = false
+        if (received.some((r) => r.bid != null)) close()
+      }, this.patienceMs(candidates, call.windowMs))
       const window = setTimeout(close, call.windowMs)
       if (waiting === 0) close()
       candidates.forEach((candidate, i) => {
         void this.ask(candidate, auctionId, call, records[i]!, () => closed).then((r) => {
           if (closed) return
           received.push(r)
-          if (--waiting === 0) close()
+          if (--waiting === 0 || (!patient && r.bid != null)) close()
         })
       })
     })
@@ -96,7 +102,9 @@ export class Auctioneer {
     const targets: Target[] = bids.map((r) => ({
       candidate: r.candidate,
       reservation: r.bid.reservation,
-      reservedUntil: opened + (r.record.rttMs ?? 0) + r.bid.reservationTtlMs,
+      // conservative: the bidder started its clock up to a round trip before we heard of it,
+      // and a claim takes one more trip to arrive
+      reservedUntil: opened + r.bid.reservationTtlMs - 2 * (r.record.rttMs ?? 0),
       estimatedMs: r.record.estimatedMs! + (r.record.rttMs ?? 0)
     }))
     for (const loser of targets.slice(2)) this.release(loser)
@@ -188,7 +196,8 @@ export class Auctioneer {
     try {
       const bid = candidate.self || candidate.peerId == null
         ? this.components.bidder.bid(request)
-        : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs, signal: call.signal })
+        // waited for beyond the window: a bid that arrives late still has its slot handed back
+        : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs + LATE_BID_MS, signal: call.signal })
       record.rttMs = candidate.self ? 0 : performance.now() - started
       if (!candidate.self) this.learnRtt(candidate.peer, record.rttMs)
       const problem = invalid(bid, auctionId)

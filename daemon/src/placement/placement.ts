@@ -3,13 +3,13 @@ import { TypedEventEmitter } from 'main-event'
 import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
 import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
-import { DeadlineExceededError, NoCapacityError, NotStartedError } from '../errors.js'
+import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NotStartedError } from '../errors.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
 import { invokeHandler } from './invoke-handler.js'
-import { errorOf, isFunctionOutcome } from './invoke-status.js'
+import { errorOf, isFunctionOutcome, statusOf } from './invoke-status.js'
 import { LocalRunner } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
 import { planners, type Planner } from './policies.js'
@@ -23,6 +23,8 @@ import type {
 import type { PolicyName } from './policy-names.js'
 import type { Logger } from '@libp2p/interface'
 
+/** Why an attempt passed the invocation on when the node could not get the code. */
+const NO_CODE = 'could not get the code'
 /** Placements remembered for `recent` and `get` (the dashboard, `faasmesh invoke --verbose`). */
 const RECENT = 128
 
@@ -206,6 +208,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         }
       }
       if (options.signal?.aborted === true) throw options.signal.reason
+      if (reasons.length > 0 && reasons.every((r) => r.endsWith(NO_CODE))) {
+        throw new FunctionNotFoundError(`no node could get the code of ${record.cid} (${reasons.join('; ')})`)
+      }
       if (deadlineSkipped || this.remaining(options) != null && this.remaining(options)! <= 0) {
         throw new DeadlineExceededError(`no node could finish within the deadline (${reasons.join('; ') || 'every estimate was too long'})`)
       }
@@ -222,8 +227,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       const run = await this.runner.run(record.cid, input, { signal: options.signal })
       return { id: record.id, output: run.output, executor: this.self, durationMs: run.durationMs, cold: run.cold, fetched: run.fetched, fuelUsed: run.fuelUsed, bids: this.bidCount(record) }
     } catch (err: any) {
-      if (err?.name === NoCapacityError.name) throw new PassOn('no capacity')
-      throw this.deadlineOr(err, options)
+      if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
+      // what another node might not suffer: no slot here, no code here, a failure of this node
+      const status = statusOf(err)
+      if (status === InvokeResponse.Status.REFUSED) throw new PassOn('no capacity')
+      if (status === InvokeResponse.Status.NOT_FOUND) throw new PassOn(NO_CODE)
+      if (status === InvokeResponse.Status.ERROR) throw new PassOn('failed')
+      throw err
     }
   }
 
@@ -266,7 +276,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
     if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
     if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
-    if (response.status === Status.NOT_FOUND) throw new PassOn('could not get the code')
+    if (response.status === Status.NOT_FOUND) throw new PassOn(NO_CODE)
     if (response.status === Status.ERROR) throw new PassOn('failed')
     throw new PassOn(`status ${response.status}`, 'garbage')
   }

@@ -67,8 +67,10 @@ export class Reputation {
 
   penalise (peer: string, offence: Offence): void {
     const now = this.now()
-    const offences = (this.entries.get(peer)?.offences ?? 0) + (BANNED.has(offence) ? 1 : 0)
-    const bannedUntil = BANNED.has(offence) ? now + Math.min(this.maxBanMs, this.banMs * 2 ** (offences - 1)) : now
+    const previous = this.entries.get(peer)
+    const offences = (previous?.offences ?? 0) + (BANNED.has(offence) ? 1 : 0)
+    // a lesser offence (a late answer to a call made before the ban) never shortens a ban in force
+    const bannedUntil = Math.max(previous?.bannedUntil ?? 0, BANNED.has(offence) ? now + Math.min(this.maxBanMs, this.banMs * 2 ** (offences - 1)) : now)
     const value = this.score(peer) * PENALTY[offence]
     this.entries.delete(peer)
     this.entries.set(peer, { value, from: bannedUntil, bannedUntil, offences })

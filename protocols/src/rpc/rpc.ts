@@ -54,8 +54,10 @@ export class Rpc implements RpcInterface, Startable {
   }
 
   async request (peer: PeerId, body: Uint8Array, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Uint8Array> {
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    const started = performance.now()
     await traverse(this.shaper, peer, body.byteLength, options.signal)
+    // an emulated link's delay is part of the request's time, not added to it
+    const timeoutMs = Math.max(1, (options.timeoutMs ?? this.timeoutMs) - (performance.now() - started))
     const channel = await this.channel(peer, options)
     try {
       return await channel.request(body, timeoutMs, options)
