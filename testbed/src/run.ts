@@ -75,6 +75,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
           load: level.load,
           rate: level.rate,
           durationS: scenario.workload.durationS,
+          count: scenario.workload.count,
           arrival: scenario.workload.arrival,
           burstSize: scenario.workload.burstSize,
           mix: scenario.workload.mix,

@@ -53,6 +53,8 @@ export interface Workload {
   /** Fixed arrival rates in req/s instead of `load`. */
   rate: number[]
   durationS: number
+  /** Requests per run instead of a duration: the run lasts until this many have been sent. */
+  count?: number
   /** Bursts: this many arrivals at once, `burstSize` every `durationS / bursts`. */
   burstSize: number
   /** Node or group names that receive the requests; all nodes by default. */
@@ -165,6 +167,7 @@ export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir
     load,
     rate,
     durationS: num(w.durationS ?? 10, 'workload.durationS', errors, 0.5, 3600),
+    count: w.count == null ? undefined : num(w.count, 'workload.count', errors, 1, 1_000_000, true),
     burstSize: num(w.burstSize ?? 10, 'workload.burstSize', errors, 1, 10_000),
     entry: list(w.entry ?? [...groupNames], 'workload.entry', errors).map((n, i) => known(n, `workload.entry[${i}]`)),
     timeoutS: num(w.timeoutS ?? 60, 'workload.timeoutS', errors, 1, 600),

@@ -38,6 +38,8 @@ export interface DriveOptions {
   load?: number
   rate: number
   durationS: number
+  /** Send exactly this many instead of stopping at `durationS`. */
+  count?: number
   arrival: Arrival
   burstSize: number
   mix: WorkloadItem[]
@@ -53,16 +55,17 @@ export interface DriveOptions {
   signal: AbortSignal
 }
 
-/** Arrival offsets in ms for `durationS` at `rate` req/s. */
-export function arrivals (arrival: Arrival, rate: number, durationS: number, burstSize: number, random: () => number): number[] {
-  const end = durationS * 1000
+/** Arrival offsets in ms at `rate` req/s: for `durationS`, or exactly `count` of them. */
+export function arrivals (arrival: Arrival, rate: number, durationS: number, burstSize: number, random: () => number, count?: number): number[] {
+  const end = count == null ? durationS * 1000 : Infinity
+  const limit = count ?? Infinity
   const out: number[] = []
   if (arrival === 'constant') {
-    for (let t = 0; t < end; t += 1000 / rate) out.push(t)
+    for (let t = 0; t < end && out.length < limit; t += 1000 / rate) out.push(t)
   } else if (arrival === 'bursts') {
-    for (let t = 0; t < end; t += burstSize * 1000 / rate) for (let i = 0; i < burstSize; i++) out.push(t)
+    for (let t = 0; t < end && out.length < limit; t += burstSize * 1000 / rate) for (let i = 0; i < burstSize && out.length < limit; i++) out.push(t)
   } else {
-    for (let t = -Math.log(1 - random()) * 1000 / rate; t < end; t += -Math.log(1 - random()) * 1000 / rate) out.push(t)
+    for (let t = -Math.log(1 - random()) * 1000 / rate; t < end && out.length < limit; t += -Math.log(1 - random()) * 1000 / rate) out.push(t)
   }
   return out
 }
@@ -79,7 +82,7 @@ function pick<T extends { weight: number }> (items: T[], random: () => number): 
 
 export async function drive (options: DriveOptions): Promise<InvocationRecord[]> {
   const random = seeded(options.seed)
-  const times = arrivals(options.arrival, options.rate, options.durationS, options.burstSize, random)
+  const times = arrivals(options.arrival, options.rate, options.durationS, options.burstSize, random, options.count)
   const records: InvocationRecord[] = []
   const pending: Array<Promise<void>> = []
   const started = performance.now()

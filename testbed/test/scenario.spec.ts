@@ -90,6 +90,7 @@ describe('testbed scenarios', function () {
     expect(a.length).to.be.within(900, 1100)
     expect(a.every((t, i) => t < 20_000 && (i === 0 || t >= a[i - 1]!))).to.equal(true)
     expect(arrivals('constant', 10, 2, 1, seeded(1))).to.have.length(20)
+    expect(arrivals('poisson', 10, 2, 1, seeded(1), 137), 'a count instead of a duration').to.have.length(137)
     const bursts = arrivals('bursts', 10, 2, 5, seeded(1))
     expect(bursts).to.have.length(20)
     expect(new Set(bursts).size, 'four bursts of five').to.equal(4)

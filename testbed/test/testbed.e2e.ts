@@ -156,4 +156,29 @@ describe('faasmesh testbed (daemon processes)', function () {
     expect(jsonl(join(out, 'invocations.jsonl')).every((r) => r.outcome === 'ok')).to.equal(true)
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.equal(before)
   })
+
+  it('leaves no namespace and no daemon behind when a --netns run is interrupted with Ctrl-C', async function () {
+    const why = netnsUnavailable()
+    if (why != null) {
+      // eslint-disable-next-line no-console
+      console.log(`      skipped: ${why}`)
+      this.skip()
+    }
+    const out = await dir()
+    const before = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    const proc = spawn(process.execPath, [BIN, 'testbed', 'run', 'testbed/scenarios/links-50ms.yaml', '--netns', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    proc.stderr.on('data', (d) => { stderr += String(d) })
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { resolve(code) }))
+    try {
+      await waitFor(async () => stderr.includes('warming up'), 60_000, 'the mesh to start')
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.not.equal(before)
+      proc.kill('SIGINT')
+      expect(await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => { resolve('hung') }, 30_000))])).to.equal(130)
+      await waitFor(async () => processesUsing(out).length === 0, 10_000, 'every daemon gone')
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.equal(before)
+    } finally {
+      proc.kill('SIGKILL')
+    }
+  })
 })
