@@ -32,6 +32,27 @@ function processesUsing (dir: string): string[] {
   return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir) && l.includes('daemon'))
 }
 
+/**
+ * Starts `faasmesh testbed run <args>`, waits until its mesh is up, runs `whileUp`, sends
+ * SIGINT, and checks the run exits 130 and every daemon it started is gone (bounded waits).
+ */
+async function interrupt (args: string[], out: string, whileUp: () => void): Promise<void> {
+  const proc = spawn(process.execPath, [BIN, 'testbed', 'run', ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr.on('data', (d) => { stderr += String(d) })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { resolve(code) }))
+  try {
+    await waitFor(async () => stderr.includes('warming up'), 60_000, 'the mesh to start')
+    expect(processesUsing(out).length, 'the daemons are running').to.be.greaterThan(0)
+    whileUp()
+    proc.kill('SIGINT')
+    expect(await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => { resolve('hung') }, 30_000))])).to.equal(130)
+    await waitFor(async () => processesUsing(out).length === 0, 10_000, 'every daemon gone')
+  } finally {
+    proc.kill('SIGKILL')
+  }
+}
+
 describe('faasmesh testbed (daemon processes)', function () {
   this.timeout(240_000)
   const dirs: Array<{ path: string, cleanup(): Promise<void> }> = []
@@ -94,21 +115,7 @@ describe('faasmesh testbed (daemon processes)', function () {
   })
 
   it('leaves no daemon behind when the run is interrupted with Ctrl-C', async function () {
-    const out = await dir()
-    const proc = spawn(process.execPath, [BIN, 'testbed', 'run', 'testbed/scenarios/policies-hetero.yaml', '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    proc.stderr.on('data', (d) => { stderr += String(d) })
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { resolve(code) }))
-    try {
-      await waitFor(async () => stderr.includes('warming up'), 60_000, 'the mesh to start')
-      expect(processesUsing(out).length, 'the daemons are running').to.be.greaterThan(0)
-      proc.kill('SIGINT')
-      const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => { resolve('hung') }, 30_000))])
-      expect(code).to.equal(130)
-      await waitFor(async () => processesUsing(out).length === 0, 10_000, 'every daemon gone')
-    } finally {
-      proc.kill('SIGKILL')
-    }
+    await interrupt(['testbed/scenarios/policies-hetero.yaml', '--quick'], await dir(), () => {})
   })
 
   it('writes a compose project that matches the scenario, with known identities, and validates', async function () {
@@ -164,21 +171,10 @@ describe('faasmesh testbed (daemon processes)', function () {
       console.log(`      skipped: ${why}`)
       this.skip()
     }
-    const out = await dir()
     const before = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    const proc = spawn(process.execPath, [BIN, 'testbed', 'run', 'testbed/scenarios/links-50ms.yaml', '--netns', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    proc.stderr.on('data', (d) => { stderr += String(d) })
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { resolve(code) }))
-    try {
-      await waitFor(async () => stderr.includes('warming up'), 60_000, 'the mesh to start')
-      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.not.equal(before)
-      proc.kill('SIGINT')
-      expect(await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => { resolve('hung') }, 30_000))])).to.equal(130)
-      await waitFor(async () => processesUsing(out).length === 0, 10_000, 'every daemon gone')
-      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.equal(before)
-    } finally {
-      proc.kill('SIGKILL')
-    }
+    await interrupt(['testbed/scenarios/links-50ms.yaml', '--netns'], await dir(), () => {
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), 'the run made its namespaces').to.not.equal(before)
+    })
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.equal(before)
   })
 })
