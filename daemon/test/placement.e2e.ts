@@ -140,16 +140,26 @@ describe('placement across daemon processes', function () {
   })
 
   it('retries elsewhere when the winner is killed mid-invocation: every request gets its answer', async function () {
-    const requests = 4
-    const pending = Array.from({ length: requests }, async () => invoke(nodes[0]!, 35))
     const busy = `faasmesh_executor_pool_workers\\{state="busy"\\} (\\d+)`
+    // node 0 first fills its own slot and queue, so the auctions that follow are won elsewhere
+    // (fib's run time is learned per function, not per input: on its own, node 0 would bid low)
+    const pending = Array.from({ length: 3 }, async () => invoke(nodes[0]!, 35, { 'x-faasmesh-policy': 'local' }))
+    await waitFor(async () => await metric(nodes[0]!, new RegExp(busy)) > 0, 10_000, 'node 0 running fib(35)')
+    pending.push(...Array.from({ length: 4 }, async () => invoke(nodes[0]!, 35)))
+    const requests = pending.length
     let victim: DaemonProcess | undefined
-    await waitFor(async () => {
-      for (const n of nodes.slice(1)) {
-        if (await metric(n, new RegExp(busy)) > 0) { victim = n; return true }
-      }
-      return false
-    }, 10_000, 'a remote node running fib(35)')
+    try {
+      await waitFor(async () => {
+        for (const n of nodes.slice(1)) {
+          if (await metric(n, new RegExp(busy)) > 0) { victim = n; return true }
+        }
+        return false
+      }, 10_000, 'a remote node running fib(35)')
+    } catch (err: any) {
+      // say where the calls went instead, and why
+      const { placements: recent, reputations } = await placements(nodes[0]!)
+      throw new Error(`${err.message}; latest placements: ${JSON.stringify(recent.slice(0, requests))}; reputations: ${JSON.stringify(reputations)}`)
+    }
     victim!.proc.kill('SIGKILL')
     const answers = await Promise.all(pending)
     expect(answers, 'requests in = answers out').to.have.length(requests)

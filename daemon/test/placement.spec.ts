@@ -65,8 +65,8 @@ describe('placement: bids', function () {
     expect(second).to.deep.include({ status: Bid.Status.DECLINED, auctionId: 'two', reason: Bid.Reason.FULL })
   })
 
-  it('never lets one auctioneer hold more reservations than the node has slots', function () {
-    const n = make({ slots: 2, queuePerSlot: 5 })
+  it('never lets one auctioneer hold more than half of what the node admits', function () {
+    const n = make({ slots: 2, queuePerSlot: 1 })
     const bids = [0, 1, 2].map(() => n.bidder.bid(call(), 'greedy-peer'))
     expect(bids.map((b) => b.status)).to.deep.equal([Bid.Status.BID, Bid.Status.BID, Bid.Status.DECLINED])
     expect(n.bidder.bid(call(), 'another-peer').status, 'others still get bids').to.equal(Bid.Status.BID)

@@ -63,11 +63,16 @@ export class Bidder {
     return { estimatedMs, code, load, slots, declined }
   }
 
+  /** Reservations one peer may hold at once: half of what the node admits, at least one. */
+  private perAuctioneer (slots: number): number {
+    return Math.max(1, Math.ceil(slots * (1 + this.init.queuePerSlot) / 2))
+  }
+
   /**
    * Takes back the reservations the call releases, then answers it (reserving a slot for
-   * `auctioneer`) unless it only releases. One auctioneer never holds more reservations than
-   * this node has slots: a peer cannot make the node look full by calling for bids it never
-   * means to claim.
+   * `auctioneer`) unless it only releases. One auctioneer never holds more than half of what
+   * this node admits: a busy entry node may run several auctions at once, but no single peer
+   * can make the node look full to everyone else by calling for bids it never claims.
    */
   bid (call: CallForBids, auctioneer: string = SELF): Bid {
     const { reservations } = this.components
@@ -75,7 +80,7 @@ export class Bidder {
     if (call.cid.byteLength === 0) return decline(call.auctionId, Bid.Reason.RELEASED)
     const estimate = this.estimate(cidOf(call.cid), call.deadlineMs)
     if (estimate.declined != null) return decline(call.auctionId, estimate.declined)
-    if (auctioneer !== SELF && reservations.heldBy(auctioneer) >= estimate.slots) return decline(call.auctionId, Bid.Reason.FULL)
+    if (auctioneer !== SELF && reservations.heldBy(auctioneer) >= this.perAuctioneer(estimate.slots)) return decline(call.auctionId, Bid.Reason.FULL)
     const { token, ttlMs } = reservations.reserve(auctioneer)
     return {
       status: Bid.Status.BID,

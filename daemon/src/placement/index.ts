@@ -147,7 +147,7 @@ export interface Placement extends TypedEventTarget<PlacementEvents> {
   recent(limit?: number): PlacementRecord[]
   get(id: string): PlacementRecord | undefined
   /** Peers whose reputation is below full. */
-  reputations(): Array<{ peer: string, score: number, offences: number, excluded: boolean }>
+  reputations(): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }>
 }
 
 export function placement (init: PlacementInit = {}): (components: PlacementComponents) => Placement {

@@ -123,7 +123,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     return this.records.get(id)
   }
 
-  reputations (): Array<{ peer: string, score: number, offences: number, excluded: boolean }> {
+  reputations (): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }> {
     return this.reputation.list()
   }
 

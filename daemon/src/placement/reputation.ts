@@ -26,6 +26,8 @@ export interface ReputationInit {
 }
 
 interface Entry {
+  /** The latest offence, for the status page. */
+  last: Offence
   value: number
   /** The score climbs back from `value` from this time on. */
   from: number
@@ -73,7 +75,7 @@ export class Reputation {
     const bannedUntil = Math.max(previous?.bannedUntil ?? 0, BANNED.has(offence) ? now + Math.min(this.maxBanMs, this.banMs * 2 ** (offences - 1)) : now)
     const value = this.score(peer) * PENALTY[offence]
     this.entries.delete(peer)
-    this.entries.set(peer, { value, from: bannedUntil, bannedUntil, offences })
+    this.entries.set(peer, { last: offence, value, from: bannedUntil, bannedUntil, offences })
     // bounded: the entry that offended longest ago goes first
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string)
   }
@@ -87,7 +89,7 @@ export class Reputation {
   }
 
   /** Every peer that ever offended, for the status page and tests. */
-  list (): Array<{ peer: string, score: number, offences: number, excluded: boolean }> {
-    return [...this.entries.keys()].map((peer) => ({ peer, score: this.score(peer), offences: this.entries.get(peer)!.offences, excluded: this.isExcluded(peer) }))
+  list (): Array<{ peer: string, score: number, offences: number, last: Offence, excluded: boolean }> {
+    return [...this.entries.entries()].map(([peer, e]) => ({ peer, score: this.score(peer), offences: e.offences, last: e.last, excluded: this.isExcluded(peer) }))
   }
 }
