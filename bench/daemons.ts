@@ -1,6 +1,7 @@
 /** Daemon processes on 127.0.0.1 for the benchmarks: started, meshed, and killed by the caller. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { parseBanner, type DaemonBanner } from '../daemon/src/cli/banner.js'
 
 /** Adverts twice a second, so views converge and delays are sampled quickly. */
 export const INTERVAL_MS = 500
@@ -11,17 +12,16 @@ export async function startDaemon (root: string, dataDir: string, args: string[]
   const proc = spawn(process.execPath, [join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0',
     '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--slots', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAASMESH_ADVERTS_INTERVAL_MS: String(INTERVAL_MS) } })
   let out = ''
-  await new Promise<void>((resolve, reject) => {
+  const banner = await new Promise<DaemonBanner>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`daemon not ready: ${out}`)) }, 30_000)
-    proc.stdout!.on('data', (d) => { out += String(d); if (out.includes('ready')) { clearTimeout(timer); resolve() } })
+    proc.stdout!.on('data', (d) => {
+      out += String(d)
+      const b = parseBanner(out)
+      if (b != null) { clearTimeout(timer); resolve(b) }
+    })
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon exited ${code}: ${out}`)) })
   })
-  return {
-    proc,
-    url: /gateway\s+(\S+)/.exec(out)![1]!,
-    multiaddr: /libp2p\s+(\S+)/.exec(out)![1]!,
-    peerId: /peer id\s+(\S+)/.exec(out)![1]!
-  }
+  return { proc, ...banner }
 }
 
 /** `n` daemons bootstrapped to the first, once every one sees the other n - 1; `args(i)` adds flags per node. */

@@ -11,6 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMesh, type Daemon } from './daemons.js'
+import { drain } from '../testbed/src/drain.js'
+import { seeded } from '../testbed/src/rng.js'
+import { arrivals } from '../testbed/src/workload.js'
 import { crossProcessRoundTrip } from './rpc.bench.js'
 import { sample, summarize, fmt, type Summary } from './stats.js'
 import type { Row } from './report.js'
@@ -49,20 +52,6 @@ async function warmUp (daemons: Daemon[], name: string, body: string): Promise<M
   return new Map([...durations].map(([peer, ms]) => [peer, summarize(ms).median]))
 }
 
-/** Waits (bounded) until no node runs or queues anything, so one policy's backlog never reaches the next. */
-async function drain (daemons: Daemon[]): Promise<void> {
-  const until = Date.now() + 60_000
-  while (Date.now() < until) {
-    const busy = await Promise.all(daemons.map(async (d) => {
-      const text = await (await fetch(`${d.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-      return Number(/faasmesh_executor_pool_workers\{state="busy"\} (\d+)/.exec(text)?.[1] ?? 0) + Number(/faasmesh_executor_queue_length (\d+)/.exec(text)?.[1] ?? 0)
-    }))
-    if (busy.every((b) => b === 0)) return
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error('the mesh did not drain within 60 s')
-}
-
 async function withMesh<T> (root: string, args: (i: number) => string[], fn: (daemons: Daemon[]) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'faasmesh-placement-bench-'))
   const daemons = await startMesh(root, dir, 5, args)
@@ -91,25 +80,15 @@ async function throughput (daemons: Daemon[], clients: number, ms: number, polic
   return { ...summarize(samples), throughput: samples.length / (ms / 1000) }
 }
 
-/** A seeded generator: the same arrivals for every policy. */
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return (s + 1) / (2 ** 32 + 1)
-  }
-}
-
 interface PolicyRun { policy: string, latency: Summary, success: number, perNode: number[] }
 
 /** Open loop: arrivals on a Poisson schedule, never waiting for answers, entry nodes in turn. */
 async function openLoop (daemons: Daemon[], policy: string, count: number, ratePerS: number): Promise<PolicyRun> {
-  const random = seeded(7)
   const pending: Array<Promise<Answer>> = []
   const started = performance.now()
-  let at = 0
-  for (let i = 0; i < count; i++) {
-    at += -Math.log(random()) * 1000 / ratePerS
+  // the testbed's arrival process, same seed for every policy
+  const times = arrivals('poisson', ratePerS, 0, 1, seeded(7), count)
+  for (const [i, at] of times.entries()) {
     const wait = started + at - performance.now()
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
     pending.push(invoke(daemons[i % daemons.length]!, 'fib', '25', policy).catch(() => ({ ok: false, ms: NaN, executor: '', placementMs: NaN, durationMs: NaN })))
@@ -181,7 +160,7 @@ export async function benchPlacement (root: string, quick: boolean, progress: (m
     const out: PolicyRun[] = []
     for (const policy of POLICY_ORDER) {
       progress(`placement: ${policy}, ${count} invocations at ${rate}/s`)
-      await drain(daemons)
+      if (!await drain(() => daemons.map((d) => d.url))) throw new Error('the mesh did not drain within 60 s')
       out.push(await openLoop(daemons, policy, count, rate))
     }
     return { out, rate, count }

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseBanner, type DaemonBanner } from '../../daemon/src/cli/banner.js'
 import { createTopology, netnsUnavailable, type NetnsTopology } from './netns.js'
 import { groupOf, nodeNames, type Scenario } from './scenario.js'
 import type { Mesh } from './mesh.js'
@@ -131,24 +132,18 @@ export class LocalMesh implements Mesh {
     const log = this.logs.get(name) ?? createWriteStream(join(this.outDir, 'logs', `${name}.log`), { flags: 'a' })
     this.logs.set(name, log)
     let out = ''
-    const ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<DaemonBanner>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`${name} did not start within 30 s:\n${out}`)) }, 30_000)
       proc.stdout!.on('data', (d) => {
         out += String(d)
-        if (out.includes('ready')) { clearTimeout(timer); resolve() }
+        const banner = parseBanner(out)
+        if (banner != null) { clearTimeout(timer); resolve(banner) }
       })
       proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code} while starting:\n${out}`)) })
     })
     proc.stdout!.pipe(log, { end: false })
     proc.stderr!.pipe(log, { end: false })
-    await ready
-    this.nodes.set(name, {
-      name,
-      proc,
-      url: /gateway\s+(\S+)/.exec(out)![1]!,
-      peerId: /peer id\s+(\S+)/.exec(out)![1]!,
-      multiaddr: /libp2p\s+(\S+)/.exec(out)![1]!
-    })
+    this.nodes.set(name, { name, proc, ...await ready })
   }
 
   private async waitForViews (others: number, timeoutMs: number, signal: AbortSignal): Promise<void> {

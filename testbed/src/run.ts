@@ -8,6 +8,7 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { drain } from './drain.js'
 import { linkState } from './links.js'
 import { AttachedMesh } from './attached-mesh.js'
 import { LocalMesh } from './local-mesh.js'
@@ -65,7 +66,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
       for (const policy of scenario.policies) {
         options.signal.throwIfAborted()
         await restore(scenario, mesh, peerIds, progress)
-        await drain(mesh, options.signal)
+        await drain(() => [...mesh.nodes.values()].filter((n) => mesh.isAlive(n.name)).map((n) => n.url), { signal: options.signal })
         const run = `${policy}@${level.load != null ? `${Math.round(level.load * 100)}%` : `${level.rate.toFixed(1)}/s`}`
         const events = schedule(scenario, mesh, peerIds, progress, options.signal)
         let failed = 0
@@ -173,24 +174,6 @@ async function measureCapacity (scenario: Scenario, mesh: Mesh, progress: Progre
     if (serviceMs > 0) capacity += groupOf(scenario, node).slots * 1000 / serviceMs
   }
   return capacity
-}
-
-/** Waits (bounded) until no live node runs or queues anything. */
-async function drain (mesh: Mesh, signal: AbortSignal): Promise<void> {
-  const until = Date.now() + 60_000
-  while (Date.now() < until) {
-    signal.throwIfAborted()
-    const busy = await Promise.all([...mesh.nodes.values()].filter((n) => mesh.isAlive(n.name)).map(async (n) => {
-      try {
-        const text = await (await fetch(`${n.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-        return Number(/faasmesh_executor_pool_workers\{state="busy"\} (\d+)/.exec(text)?.[1] ?? 0) + Number(/faasmesh_executor_queue_length (\d+)/.exec(text)?.[1] ?? 0)
-      } catch {
-        return 0
-      }
-    }))
-    if (busy.every((b) => b === 0)) return
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
 }
 
 /** Brings back killed nodes and heals partitions between runs, so every run starts alike. */

@@ -2,6 +2,7 @@
 import { loadConfig } from '../config/index.js'
 import { createDaemon } from '../index.js'
 import { VERSION } from '../version.js'
+import { READY_LINE } from './banner.js'
 import { bytes } from './format.js'
 import { print, type CliIo } from './io.js'
 import type { ParsedArgs } from './commands.js'
@@ -52,7 +53,7 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel, speed ${daemon.speed}`,
     `  placement ${config.placement.policy}${config.placement.policy === 'auction' ? ` (k=${config.placement.candidates}, window ${config.placement.bidWindowMs} ms)` : ''}${e.slowdown > 1 ? `, slowdown x${e.slowdown}` : ''}`,
     `  mesh      ${config.libp2p.bootstrap.length} bootstrap peer(s), mDNS ${config.libp2p.mdns ? 'on' : 'off'}${Object.keys(config.tags).length > 0 ? `, tags ${Object.entries(config.tags).map(([k, t]) => `${k}=${t}`).join(' ')}` : ''}`,
-    'ready (Ctrl-C to stop)'
+    READY_LINE
   ].join('\n'))
 
   const signal = await stopRequested

@@ -133,10 +133,12 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const record: PlacementRecord = { id: randomBytes(6).toString('hex'), cid, policy: options.policy, at: Date.now(), asked: 0, bids: [], attempts: [] }
     this.remember(record)
     try {
-      const plan = await this.plan(cid, input, options)
+      // parsed once: the calls for bids, the candidates' warm lists and the invoke all need the bytes
+      const binary = CID.parse(cid).bytes
+      const plan = await this.plan(binary, input, options)
       Object.assign(record, { asked: plan.asked, bids: plan.bids, windowMs: plan.windowMs, secondPrice: plan.secondPrice })
       this.safeDispatchEvent('placement:planned', { detail: record })
-      const placed = await this.attempt(record, plan, input, options, started)
+      const placed = await this.attempt(record, plan, binary, input, options, started)
       Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
       this.metrics?.placements.inc({ policy: options.policy, executor: placed.executor === this.self ? 'self' : 'remote' })
       this.metrics?.overhead.observe({ policy: options.policy }, placed.placementMs / 1000)
@@ -150,14 +152,14 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
   }
 
-  private async plan (cid: string, input: Uint8Array, options: PlaceOptions): Promise<Plan> {
+  private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions): Promise<Plan> {
     const remaining = this.remaining(options)
     const windowMs = remaining == null ? this.init.bidWindowMs : Math.max(1, Math.min(this.init.bidWindowMs, remaining / 4))
     return this.planners[options.policy]({
       self: this.selfCandidate(),
       peers: this.peerCandidates(cid),
       candidates: this.init.candidates,
-      call: { cid: CID.parse(cid).bytes, inputBytes: input.byteLength, deadlineMs: remaining ?? 0, windowMs, priceWeight: this.init.priceWeight, signal: options.signal }
+      call: { cid, inputBytes: input.byteLength, deadlineMs: remaining ?? 0, windowMs, priceWeight: this.init.priceWeight, signal: options.signal }
     })
   }
 
@@ -167,7 +169,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
    * the node (refused, unreachable, silent) passes the invocation on, and one that fails for
    * reasons of the function ends it.
    */
-  private async attempt (record: PlacementRecord, plan: Plan, input: Uint8Array, options: PlaceOptions, started: number): Promise<Placed> {
+  private async attempt (record: PlacementRecord, plan: Plan, cid: Uint8Array, input: Uint8Array, options: PlaceOptions, started: number): Promise<Placed> {
     const targets = [...plan.targets]
     if (!targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
     const reasons: string[] = []
@@ -193,7 +195,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         try {
           const placed = target.candidate.self
             ? await this.runHere(record, target, input, options)
-            : await this.runThere(record, target, input, options, this.attemptTimeout(remaining, targets[i + 1]))
+            : await this.runThere(record, target, cid, input, options, this.attemptTimeout(remaining, targets[i + 1]))
           note('ok')
           return { ...placed, placementMs: attemptStarted - started }
         } catch (err: any) {
@@ -237,7 +239,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
   }
 
-  private async runThere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions, timeoutMs: number): Promise<Omit<Placed, 'placementMs'>> {
+  private async runThere (record: PlacementRecord, target: Target, cid: Uint8Array, input: Uint8Array, options: PlaceOptions, timeoutMs: number): Promise<Omit<Placed, 'placementMs'>> {
     const peerId = target.candidate.peerId!
     const reservation = target.reservation ?? new Uint8Array(0)
     const reserved = target.reservation != null && (target.reservedUntil ?? 0) > performance.now()
@@ -245,7 +247,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     let response: InvokeResponse
     try {
       response = await this.components.invoke.invoke(peerId, {
-        cid: CID.parse(record.cid).bytes,
+        cid: cid as Uint8Array<ArrayBuffer>,
         input: input as Uint8Array<ArrayBuffer>,
         deadlineMs: Math.max(1, Math.floor(timeoutMs)),
         reservation: reservation as Uint8Array<ArrayBuffer>
@@ -309,8 +311,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
   }
 
-  private peerCandidates (cid: string): Candidate[] {
-    const binary = CID.parse(cid).bytes
+  private peerCandidates (binary: Uint8Array): Candidate[] {
     return this.components.peers()
       .filter(({ peerId, advert }) => advert.slotsTotal > 0 && peerId.toString() !== this.self && !this.reputation.isExcluded(peerId.toString()))
       .map(({ peerId, advert }) => ({

@@ -63,29 +63,28 @@ export class Resolver implements ResolverInterface {
 
   async lookup (text: string, options: AbortOptions = {}): Promise<string> {
     try {
-      return await this.lookupTarget(this.parse(text), this.signal(options))
+      return await this.lookupTarget(this.parse(text), options)
     } catch (err) {
       if (options.signal?.aborted === true) throw options.signal.reason ?? err
       throw err
     }
   }
 
-  private async lookupTarget (target: Target, signal: AbortSignal): Promise<string> {
+  private async lookupTarget (target: Target, options: AbortOptions): Promise<string> {
     if (target.kind === 'cid') return target.cid
     const started = performance.now()
-    const cid = await this.resolveName(target, signal)
+    const cid = await this.resolveName(target, options)
     this.log.trace('resolved %s to %s in %d ms', target.name, cid, Math.round(performance.now() - started))
     return cid
   }
 
   private async resolveTarget (target: Target, options: AbortOptions): Promise<Resolved> {
-    const signal = this.signal(options)
-    const cid = await this.lookupTarget(target, signal)
+    const cid = await this.lookupTarget(target, options)
     this.components.store.touch(cid)
     if (this.components.store.has(cid)) return { cid, fetched: false }
     let fetch = this.fetching.get(cid)
     if (fetch == null) {
-      fetch = this.fetch(cid, signal).finally(() => this.fetching.delete(cid))
+      fetch = this.fetch(cid, this.signal(options)).finally(() => this.fetching.delete(cid))
       this.fetching.set(cid, fetch)
     }
     await fetch
@@ -105,7 +104,7 @@ export class Resolver implements ResolverInterface {
     return { kind: 'scoped', publisher, name }
   }
 
-  private async resolveName (target: Exclude<Target, { kind: 'cid' }>, signal: AbortSignal): Promise<string> {
+  private async resolveName (target: Exclude<Target, { kind: 'cid' }>, options: AbortOptions): Promise<string> {
     const self = this.components.peerId.toString()
     if (target.kind === 'name' || target.publisher === self) {
       try {
@@ -119,6 +118,8 @@ export class Resolver implements ResolverInterface {
     if (cached != null && cached.expires > Date.now()) return cached.cid
     let lookup = this.lookingUp.get(key)
     if (lookup == null) {
+      // the resolve timeout starts here: a local binding or a cached name needs no timer
+      const signal = this.signal(options)
       lookup = (target.kind === 'scoped' ? this.lookupScoped(target.publisher, target.name, signal) : this.lookupPlain(target.name, signal))
         .then((cid) => {
           this.names.set(key, { cid, expires: Date.now() + this.nameCacheTtlMs })

@@ -3,6 +3,7 @@
  * `killAll()` (call it in `after`) and on exit of the test runner; every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { parseBanner, type DaemonBanner } from '../../src/cli/banner.js'
 import { LOOPBACK_ARGS } from './loopback.js'
 import { BIN } from './paths.js'
 
@@ -37,22 +38,20 @@ export async function startDaemon (dataDir: string, args: string[] = [], env: Re
   proc.stderr!.on('data', (d) => { out += String(d) })
   const exited = new Promise<number | null>((resolve) => { proc.once('exit', (code) => { running.delete(proc); resolve(code) }) })
 
-  const ready = await Promise.race([
-    new Promise<boolean>((resolve) => {
-      const check = (): void => { if (out.includes('ready')) resolve(true) }
+  const banner = await Promise.race([
+    new Promise<DaemonBanner>((resolve) => {
+      const check = (): void => { const b = parseBanner(out); if (b != null) resolve(b) }
       proc.stdout!.on('data', check)
       check()
     }),
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => { resolve(false) }, 15_000))
+    exited.then(() => undefined),
+    new Promise<undefined>((resolve) => setTimeout(() => { resolve(undefined) }, 15_000))
   ])
-  if (!ready) {
+  if (banner == null) {
     proc.kill('SIGKILL')
     throw new Error(`daemon did not become ready:\n${out}`)
   }
-  const url = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!
-  const peerId = /peer id\s+(\S+)/.exec(out)![1]!
-  const multiaddr = /libp2p\s+(\/\S+)/.exec(out)![1]!
+  const { url, peerId, multiaddr } = banner
   return {
     proc,
     url,
