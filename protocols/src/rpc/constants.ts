@@ -6,3 +6,17 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 export const DEFAULT_MAX_IN_FLIGHT = 256
 /** A peer opens one channel per protocol; a few spare for reconnects, no more. */
 export const MAX_CHANNELS_PER_CONNECTION = 4
+/**
+ * Answers a channel may have waiting to leave (the peer is not reading them, or the link is
+ * full) before the responder stops reading that peer's requests (or two frames, if more): a
+ * short stall on an honest link is not throttled, and a peer that never reads its answers
+ * holds about this much of them, plus what its running requests answer.
+ */
+export const MIN_UNSENT_ANSWER_BYTES = 256 * 1024
+/**
+ * Frames a channel serves in one go; the rest of what arrived waits for the next turn of the
+ * event loop, the stream paused meanwhile. A chunk can hold millions of one-byte frames (it is
+ * as large as the peer's yamux window, up to 16 MiB); served at once they would block the node
+ * for minutes. 256 frames take about a millisecond, and match the responder's in-flight bound.
+ */
+export const FRAMES_PER_TURN = 256

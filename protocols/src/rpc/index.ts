@@ -4,8 +4,10 @@
  * Multiplexed request/response over one long-lived stream per peer and protocol: the transport
  * under the auction and invoke protocols (issue: auction placement), where opening a stream per
  * request (2-4 ms here) would dominate a ~1 ms placement. Frames are varint length-prefixed
- * `RpcFrame`s (id, status, body, deadline), size-capped; the responder runs requests
- * concurrently up to a bound and answers BUSY beyond it; a dead channel is reopened once.
+ * `RpcFrame`s (id, status, body, deadline), size-capped and taken off the stream as they arrive
+ * (a burst is never an overflow); the responder runs requests concurrently up to a bound,
+ * answers BUSY beyond it and stops reading a peer whose answers pile up; a dead channel is
+ * reopened once.
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ export interface RpcInit {
   protocol: string
   /** Default request timeout, and the most a requester's deadline can ask. @default 10000 */
   timeoutMs?: number
-  /** Larger frames reset the channel. @default 65536 */
+  /** Larger frames close the channel they arrive on (only that one). @default 65536 */
   maxFrameBytes?: number
   /** Requests running at once per channel on the responder. @default 256 */
   maxInFlight?: number

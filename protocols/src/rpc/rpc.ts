@@ -1,9 +1,8 @@
-import { lpStream } from '@libp2p/utils'
+import { raceSignal } from 'race-signal'
 import { RpcChannel } from './channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX_CHANNELS_PER_CONNECTION } from './constants.js'
-import { RpcChannelClosedError } from './errors.js'
+import { RpcResponder } from './responder.js'
 import { traverse, type LinkShaper } from '../links.js'
-import { RpcFrame } from './pb/rpc.js'
 import type { RpcComponents, RpcHandler, RpcInit, Rpc as RpcInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -39,8 +38,8 @@ export class Rpc implements RpcInterface, Startable {
 
   async start (): Promise<void> {
     if (this.started) return
-    await this.components.registrar.handle(this.protocol, async (stream, connection) => {
-      await this.serve(stream, connection)
+    await this.components.registrar.handle(this.protocol, (stream, connection) => {
+      this.serve(stream, connection)
     }, { maxInboundStreams: MAX_CHANNELS_PER_CONNECTION })
     this.started = true
   }
@@ -78,8 +77,10 @@ export class Rpc implements RpcInterface, Startable {
     }
     let opening = this.channels.get(key)
     if (opening == null) {
+      // the channel is shared by every caller to this peer: it opens under the service's own
+      // bound, not the first caller's signal, and each caller waits for it under its own
       opening = (async () => {
-        const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: options.signal ?? AbortSignal.timeout(this.timeoutMs) })
+        const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.timeout(this.timeoutMs) })
         // the channel is meant to stay open between requests
         stream.inactivityTimeout = 0
         return new RpcChannel(stream, this.maxFrameBytes, this.log, () => {
@@ -89,52 +90,19 @@ export class Rpc implements RpcInterface, Startable {
       opening.catch(() => { if (this.channels.get(key) === opening) this.channels.delete(key) })
       this.channels.set(key, opening)
     }
-    return opening
+    return raceSignal(opening, options.signal)
   }
 
-  /** The responder's side: every request runs concurrently, bounded, each within its deadline. */
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
-    stream.inactivityTimeout = 0
-    const lp = lpStream(stream, { maxDataLength: this.maxFrameBytes, maxBufferSize: this.maxFrameBytes * 2 })
-    let inflight = 0
-    const reply = async (frame: RpcFrame): Promise<void> => {
-      try {
-        await lp.write(RpcFrame.encode(frame))
-      } catch (err: any) {
-        this.log('could not answer %p: %s', connection.remotePeer, err?.message ?? err)
-      }
-    }
-    while (true) {
-      let frame: RpcFrame
-      try {
-        frame = RpcFrame.decode(await lp.read())
-      } catch (err: any) {
-        // the requester closed the channel, or sent something that is not a frame: either way it ends here
-        if (err?.name !== 'UnexpectedEOFError') this.log('closing channel from %p: %s', connection.remotePeer, err?.message ?? err)
-        stream.abort(err instanceof Error ? err : new RpcChannelClosedError())
-        return
-      }
-      if (inflight >= this.maxInFlight) {
-        void reply({ id: frame.id, status: RpcFrame.Status.BUSY, body: new Uint8Array(0), deadlineMs: 0 })
-        continue
-      }
-      inflight++
-      const deadline = Math.min(frame.deadlineMs > 0 ? frame.deadlineMs : this.timeoutMs, this.timeoutMs)
-      const signal = AbortSignal.timeout(deadline)
-      void (async () => {
-        try {
-          if (this.handler == null) throw new Error('no handler')
-          const body = await this.handler(frame.body, { peer: connection.remotePeer, signal })
-          await traverse(this.shaper, connection.remotePeer, body.byteLength, signal)
-          await reply({ id: frame.id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 0 })
-        } catch (err: any) {
-          const status = signal.aborted ? RpcFrame.Status.TIMEOUT : RpcFrame.Status.ERROR
-          if (status === RpcFrame.Status.ERROR) this.log('handler failed for %p: %s', connection.remotePeer, err?.message ?? err)
-          await reply({ id: frame.id, status, body: new Uint8Array(0), deadlineMs: 0 })
-        } finally {
-          inflight--
-        }
-      })()
-    }
+  /** The responder's side of a channel a peer opened: see `responder.ts`. */
+  private serve (stream: Stream, connection: Connection): void {
+    // nothing keeps a reference: the responder lives as long as its stream's listeners
+    new RpcResponder(stream, connection.remotePeer, {
+      maxFrameBytes: this.maxFrameBytes,
+      maxInFlight: this.maxInFlight,
+      timeoutMs: this.timeoutMs,
+      shaper: this.shaper,
+      log: this.log,
+      handler: () => this.handler
+    })
   }
 }
