@@ -157,6 +157,33 @@ export class MethodNotAllowedError extends Error {
   }
 }
 
+/** The request may not do this: a cross-site request to a mutating route (later: a token without the scope). */
+export class ForbiddenError extends Error {
+  static name = 'ForbiddenError'
+  constructor (message = 'Forbidden') {
+    super(message)
+    this.name = 'ForbiddenError'
+  }
+}
+
+/** The client took too long to send its request (headers, the whole request, or the next body bytes). */
+export class RequestTimeoutError extends Error {
+  static name = 'RequestTimeoutError'
+  constructor (message = 'Request timed out') {
+    super(message)
+    this.name = 'RequestTimeoutError'
+  }
+}
+
+/** The request's headers are larger than the HTTP server accepts. */
+export class RequestHeadersTooLargeError extends Error {
+  static name = 'RequestHeadersTooLargeError'
+  constructor (message = 'Request headers too large') {
+    super(message)
+    this.name = 'RequestHeadersTooLargeError'
+  }
+}
+
 const byName: Record<string, new (message?: string) => Error> = {
   InvalidModuleError,
   ForbiddenImportError,
@@ -172,7 +199,10 @@ const byName: Record<string, new (message?: string) => Error> = {
   InvalidConfigError,
   InvalidParametersError,
   AbortError,
-  NotStartedError
+  NotStartedError,
+  ForbiddenError,
+  RequestTimeoutError,
+  RequestHeadersTooLargeError
 }
 
 /**

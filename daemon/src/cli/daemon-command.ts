@@ -1,5 +1,6 @@
 /** `faasmesh daemon`: runs a node in the foreground until SIGINT or SIGTERM. */
 import { loadConfig } from '../config/index.js'
+import { exposureWarning } from '../gateway/index.js'
 import { createDaemon } from '../index.js'
 import { VERSION } from '../version.js'
 import { READY_LINE } from './banner.js'
@@ -43,6 +44,10 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     await daemon.stop()
     throw err
   }
+  // until the gateway has tokens (issue 15), a gateway others can reach is open to them: say so
+  const api = new URL(daemon.apiUrl)
+  const warning = exposureWarning(api.hostname.replace(/^\[|\]$/g, ''), Number(api.port))
+  if (warning != null) print(io.stderr, warning)
   const e = config.executor
   print(io.stdout, [
     `faasmesh ${VERSION}`,

@@ -168,6 +168,19 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
       }
       return list
     }
+    case 'hosts': {
+      const list = listOf(value)
+      if (list == null || list.length > type.max) {
+        errors.push(`${setting.path}: expected a list of at most ${type.max} host names, got ${shown} (${source})`)
+        return value
+      }
+      for (const item of list) {
+        if (typeof item !== 'string' || !/^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9][a-zA-Z0-9.-]{0,252})(?::\d{1,5})?$/.test(item)) {
+          errors.push(`${setting.path}: ${JSON.stringify(item)} is not a host name or host:port such as faas.example.com or faas.example.com:8787 (${source})`)
+        }
+      }
+      return list.map((item) => String(item).toLowerCase())
+    }
     case 'tags': {
       const tags: Record<string, string> = {}
       const entries: Array<[unknown, unknown]> = value != null && typeof value === 'object' && !Array.isArray(value)

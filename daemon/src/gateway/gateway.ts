@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Counter, type Registry } from 'prom-client'
 import { AbortError, MethodNotAllowedError, RouteNotFoundError } from '../errors.js'
+import { discardBody, readBody } from './body.js'
+import { answerClientError } from './client-error.js'
+import {
+  DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_DISCARD_MAX_BYTES, DEFAULT_DISCARD_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, SAFE_METHODS
+} from './constants.js'
+import { crossSiteGuard, type CrossSiteGuard } from './cross-site.js'
 import { ROUTES, sendJson } from './routes.js'
 import { statusOf } from './status.js'
 import type { GatewayComponents, GatewayInit, Gateway as GatewayInterface } from './index.js'
@@ -10,6 +17,7 @@ export class Gateway implements GatewayInterface {
   private readonly components: GatewayComponents
   private readonly init: Required<GatewayInit>
   private readonly log: Logger
+  private readonly guard: CrossSiteGuard
   private server?: Server
   private address?: { host: string, port: number }
   private readonly inflight = new Set<Promise<void>>()
@@ -17,8 +25,22 @@ export class Gateway implements GatewayInterface {
 
   constructor (components: GatewayComponents, init: GatewayInit) {
     this.components = components
-    this.init = { host: '127.0.0.1', port: 8787, maxInputBytes: 1 << 20, drainTimeoutMs: 10_000, ...init }
+    this.init = {
+      host: '127.0.0.1',
+      port: 8787,
+      maxInputBytes: 1 << 20,
+      drainTimeoutMs: 10_000,
+      allowedHosts: [],
+      headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      bodyIdleTimeoutMs: DEFAULT_BODY_IDLE_TIMEOUT_MS,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
+      discardMaxBytes: DEFAULT_DISCARD_MAX_BYTES,
+      discardTimeoutMs: DEFAULT_DISCARD_TIMEOUT_MS,
+      ...init
+    }
     this.log = components.logger.forComponent('faasmesh:gateway')
+    this.guard = crossSiteGuard({ listenHost: this.init.host, allowedHosts: this.init.allowedHosts })
     this.requests = registerMetrics(components.registry)
   }
 
@@ -30,11 +52,22 @@ export class Gateway implements GatewayInterface {
 
   async start (): Promise<void> {
     if (this.server != null) return
-    const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    const { requestTimeoutMs } = this.init
+    // Node refuses a headers timeout longer than the request timeout
+    const headersTimeoutMs = Math.min(this.init.headersTimeoutMs, requestTimeoutMs)
+    const server = createServer({
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node enforces both timeouts on this sweep (30 s by default, which would let a dribble outlive a short timeout)
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4)))
+    }, (req, res) => {
       const done = this.handle(req, res)
       this.inflight.add(done)
       void done.finally(() => this.inflight.delete(done))
     })
+    server.maxConnections = this.init.maxConnections
+    server.on('clientError', answerClientError)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.init.port, this.init.host, () => {
@@ -71,33 +104,51 @@ export class Gateway implements GatewayInterface {
     const candidates = ROUTES.filter((r) => r.pattern.test(path))
     const route = candidates.find((r) => r.method === req.method)
     try {
+      // before routing: a stranger's page learns nothing, not even which routes exist
+      if (!SAFE_METHODS.has(req.method ?? '')) this.guard(req)
       if (route == null) {
         throw candidates.length > 0
           ? new MethodNotAllowedError(`${req.method} is not allowed on ${path}; use ${candidates.map((r) => r.method).join(' or ')}`)
-          : new RouteNotFoundError(`no route ${req.method} ${path.slice(0, 200)}`)
+          : new RouteNotFoundError(`no route ${String(req.method).slice(0, 20)} ${path.slice(0, 200)}`)
       }
+      const signal = controller.signal
       await route.handle({
         req,
         res,
         params: route.pattern.exec(path)!.slice(1),
-        signal: controller.signal,
+        signal,
         components: this.components,
-        maxInputBytes: this.init.maxInputBytes
+        maxInputBytes: this.init.maxInputBytes,
+        body: async (maxBytes) => readBody(req, maxBytes, { signal, idleTimeoutMs: this.init.bodyIdleTimeoutMs })
       })
     } catch (err: any) {
-      const status = statusOf(err)
-      if (status === 500) this.log.error('%s %s failed: %e', req.method, path, err)
-      if (!res.headersSent && !res.destroyed) {
-        // a body we stopped reading cannot be drained cheaply: close the connection after answering
-        const headers: Record<string, string> = status === 413 ? { connection: 'close' } : {}
-        if (status === 405) headers.allow = ROUTES.filter((r) => r.pattern.test(path)).map((r) => r.method).join(', ')
-        sendJson(res, status, { error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) } }, headers)
-      } else {
-        res.destroy()
-      }
+      await this.answerError(req, res, path, err)
     } finally {
       this.requests?.inc({ route: route?.name ?? 'unknown', status: String(res.statusCode) })
     }
+  }
+
+  /**
+   * `{ error: { name, message } }` with the status from the table. The client may still be
+   * sending a body nobody read (a 413, a 403 before routing): read and discard it first, within
+   * bounds, so the client reads this answer instead of failing its write; past the bounds, or for
+   * a client too slow to wait for, answer and close.
+   */
+  private async answerError (req: IncomingMessage, res: ServerResponse, path: string, err: any): Promise<void> {
+    const status = statusOf(err)
+    if (status === 500) this.log.error('%s %s failed: %e', req.method, path, err)
+    if (res.headersSent || !res.writable || req.socket.destroyed || !req.socket.writable) {
+      // mid-answer, or answered already by the clientError listener: nothing more can be said
+      res.destroy()
+      return
+    }
+    const drained = status !== 408 && await discardBody(req, { maxBytes: this.init.discardMaxBytes, timeoutMs: this.init.discardTimeoutMs })
+    if (res.destroyed || !req.socket.writable) return
+    const headers: Record<string, string> = {}
+    // an oversized or unread body ends the connection: the client is told not to reuse it
+    if (!drained || status === 413) headers.connection = 'close'
+    if (status === 405) headers.allow = ROUTES.filter((r) => r.pattern.test(path)).map((r) => r.method).join(', ')
+    sendJson(res, status, { error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) } }, headers)
   }
 }
 

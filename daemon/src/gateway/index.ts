@@ -4,7 +4,10 @@
  * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, peers, metrics and a
  * small dashboard. Maps named errors to statuses in one table (`status.ts`) and answers every error
  * as `{ "error": { "name", "message" } }`. Each request gets a signal that aborts when the client
- * goes away, passed all the way down to the executor.
+ * goes away, passed all the way down to the executor. Strangers are bounded (issue 11): mutating
+ * routes refuse cross-site requests (`cross-site.ts`), an unwanted body is read and discarded
+ * before an error is answered (`body.ts`), and headers, requests, body pauses and connections have
+ * limits (`constants.ts`).
  *
  * @example
  * ```ts
@@ -21,6 +24,7 @@ import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 export { STATUS_BY_ERROR, statusOf } from './status.js'
+export { exposureWarning, isLoopbackHost } from './exposure.js'
 
 export interface GatewayInit {
   /** @default '127.0.0.1' */
@@ -31,6 +35,23 @@ export interface GatewayInit {
   maxInputBytes?: number
   /** How long `stop()` waits for requests in flight. @default 10000 */
   drainTimeoutMs?: number
+  /**
+   * Names, besides IP literals, `localhost` and the listen host, that mutating routes accept in
+   * `Host`: `name` (any port) or `name:port` (see cross-site.ts). @default []
+   */
+  allowedHosts?: string[]
+  /** Time to receive a request's headers. @default 10000 */
+  headersTimeoutMs?: number
+  /** Time to receive a whole request, headers and body (not the time to answer it). @default 60000 */
+  requestTimeoutMs?: number
+  /** Longest pause between body bytes. @default 10000 */
+  bodyIdleTimeoutMs?: number
+  /** Open connections at once; more are closed on arrival. @default 512 */
+  maxConnections?: number
+  /** Bytes of an unwanted body read and thrown away before an error is answered. @default 16777216 */
+  discardMaxBytes?: number
+  /** ... and for at most this long. @default 5000 */
+  discardTimeoutMs?: number
 }
 
 /** One entry of the capacity view, as `GET /v1/peers` returns it. */

@@ -5,7 +5,6 @@
 import { InvalidParametersError, RouteNotFoundError } from '../errors.js'
 import { parseLinkState } from '../links/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
-import { readBody } from './body.js'
 import type { GatewayComponents } from './index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -17,6 +16,8 @@ export interface RouteContext {
   signal: AbortSignal
   components: GatewayComponents
   maxInputBytes: number
+  /** Reads the request body, at most `maxBytes`, with the gateway's idle timeout and `signal`. */
+  body(maxBytes: number): Promise<Uint8Array>
 }
 
 export interface Route {
@@ -67,7 +68,14 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/$/,
     name: 'dashboard',
     async handle ({ res }) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(DASHBOARD_HTML) })
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(DASHBOARD_HTML),
+        // its invoke form passes the cross-site check (same origin): no other site may frame it
+        // and trick a click on it
+        'content-security-policy': "frame-ancestors 'none'",
+        'x-frame-options': 'DENY'
+      })
       res.end(DASHBOARD_HTML)
     }
   },
@@ -92,8 +100,8 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: /^\/v1\/functions\/([^/]+)$/,
     name: 'deploy',
-    async handle ({ req, res, params, signal, components }) {
-      const bytes = await readBody(req, components.store.maxModuleBytes, signal)
+    async handle ({ res, params, signal, components, body }) {
+      const bytes = await body(components.store.maxModuleBytes)
       const deployed = await components.store.deploy(segment(params, 0), bytes, { signal })
       sendJson(res, 201, deployed)
     }
@@ -103,10 +111,10 @@ export const ROUTES: readonly Route[] = [
     // `/v1/invoke/<name|cid>` or `/v1/invoke/<publisher>/<name>`
     pattern: /^\/v1\/invoke\/([^/]+)(?:\/([^/]+))?$/,
     name: 'invoke',
-    async handle ({ req, res, params, signal, components, maxInputBytes }) {
+    async handle ({ req, res, params, signal, components, maxInputBytes, body }) {
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
-      const input = await readBody(req, maxInputBytes, signal)
+      const input = await body(maxInputBytes)
       const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
       const result = await components.invoker.invoke(target, input, { policy, deadlineMs, signal })
       res.writeHead(200, {
@@ -165,12 +173,12 @@ export const ROUTES: readonly Route[] = [
     method: 'PUT',
     pattern: /^\/v1\/testbed\/links$/,
     name: 'testbed-links-set',
-    async handle ({ req, res, signal, components }) {
+    async handle ({ res, components, body }) {
       const links = testbedLinks(components)
-      const body = await readBody(req, 1 << 20, signal)
+      const text = await body(1 << 20)
       let json: unknown
       try {
-        json = JSON.parse(new TextDecoder().decode(body))
+        json = JSON.parse(new TextDecoder().decode(text))
       } catch {
         throw new InvalidParametersError('testbed links: the body is not JSON')
       }

@@ -5,14 +5,19 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   InvalidModuleError: 400,
   ForbiddenImportError: 400,
   InvalidParametersError: 400,
+  // a cross-site request to a mutating route (cross-site.ts)
+  ForbiddenError: 403,
   FunctionNotFoundError: 404,
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,
+  // the client was too slow sending headers or body (Node's timeouts, or body.ts's idle timer)
+  RequestTimeoutError: 408,
   AmbiguousNameError: 409,
   PayloadTooLargeError: 413,
   OutOfFuelError: 422,
   OutOfMemoryError: 422,
   GuestTrapError: 422,
+  RequestHeadersTooLargeError: 431,
   // the client closed the connection; nobody reads this answer, but logs and metrics do
   AbortError: 499,
   NoCapacityError: 503,

@@ -1,0 +1,47 @@
+/**
+ * A gateway on 127.0.0.1 with stubbed components: an invoker that echoes its input after
+ * `invokeMs`, a store that accepts any module. For tests of the HTTP layer alone (timeouts,
+ * connection limits, bodies), which need settings a daemon does not expose.
+ */
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Registry } from 'prom-client'
+import { gateway, type Gateway, type GatewayInit } from '../src/gateway/index.js'
+
+const PEER = '12D3KooWLuFqyUFLH9seLmVVdMyqTJLaC9bu5yTi6Db61ktwD4C9'
+
+export interface StubOptions {
+  /** How long the stub invoker takes. @default 0 */
+  invokeMs?: number
+  /** Largest module the stub store accepts. @default 1024 */
+  maxModuleBytes?: number
+}
+
+export async function startStubGateway (init: GatewayInit, options: StubOptions = {}): Promise<Gateway> {
+  const gw = gateway({ host: '127.0.0.1', port: 0, drainTimeoutMs: 1000, ...init })({
+    logger: defaultLogger(),
+    store: {
+      maxModuleBytes: options.maxModuleBytes ?? 1024,
+      deploy: async (name, bytes) => ({ name, cid: 'bafkreistub', size: bytes.byteLength, version: 1 }) as any,
+      list: async () => []
+    },
+    invoker: {
+      async invoke (target, input, opts = {}) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, options.invokeMs ?? 0)
+          opts.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(opts.signal?.reason) }, { once: true })
+        })
+        return { output: input, cid: 'bafkreistub', executor: PEER, policy: 'local', durationMs: 1, placementMs: 0, bids: { received: 0, asked: 0 }, placementId: '0', cold: false, fetched: false, fuelUsed: 1 }
+      }
+    },
+    registry: new Registry(),
+    peerId: peerIdFromString(PEER),
+    version: '0.0.0',
+    addrs: () => [],
+    peers: () => [],
+    isWarm: () => false,
+    placements: { recent: () => [], get: () => undefined, reputations: () => [] }
+  })
+  await gw.start()
+  return gw
+}
