@@ -37,6 +37,28 @@ describe('function store (on disk)', function () {
       await dir.cleanup()
     }
   })
+  it('re-sanitizes a stored module when the node\'s caps change: a table cap lowered since deploy holds', async function () {
+    const dir = await tempDir()
+    try {
+      const bomb = wasm('hostile/table-bomb')
+      const lifted = functionStore({ dataDir: dir.path, maxTableEntries: 10_000_000 })({ logger: defaultLogger(), sanitizer: s })
+      await lifted.start()
+      const { cid } = await lifted.deploy('bomb', bomb)
+      expect((await lifted.loadRunnable(cid)).bytes.byteLength).to.be.greaterThan(0)
+      await lifted.stop()
+      const lowered = await open(dir.path)
+      try {
+        await lowered.loadRunnable(cid)
+        expect.fail('the module was loaded under the cap it was deployed with')
+      } catch (err: any) {
+        expect(err.name).to.equal('InvalidModuleError')
+        expect(err.message).to.include('executor.maxTableEntries')
+      }
+      await lowered.stop()
+    } finally {
+      await dir.cleanup()
+    }
+  })
 })
 
 describe('function store cache of fetched modules', function () {

@@ -1,5 +1,5 @@
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { TypedEventEmitter } from 'main-event'
 import { FunctionNotFoundError, InvalidParametersError, PayloadTooLargeError } from '../errors.js'
 import { INSTRUMENTER_VERSION } from '../sanitizer/index.js'
@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../utils/atomic-write.js'
 import { JsonFile } from '../utils/json-file.js'
 import { cidOf, parseFunctionCid } from './cid.js'
 import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_MODULE_BYTES, FUNCTION_NAME_PATTERN } from './constants.js'
+import { recoverStore } from './recovery.js'
 import type {
   DeployedFunction, FunctionBinding, FunctionEntry, FunctionStoreComponents, FunctionStoreEvents, FunctionStoreInit,
   FunctionStore as FunctionStoreInterface, ModuleOrigin
@@ -15,8 +16,8 @@ import type { RunnableModule } from '../executor/index.js'
 import type { SanitizeLimits } from '../sanitizer/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
-interface NameRecord { cid: string, version: number, deployedAt: string }
-interface ModuleMeta { size: number, storedAt: string, origin: ModuleOrigin, lastUsedAt: number }
+export interface NameRecord { cid: string, version: number, deployedAt: string }
+export interface ModuleMeta { size: number, storedAt: string, origin: ModuleOrigin, lastUsedAt: number }
 
 /**
  * Layout under `<dataDir>/functions/`:
@@ -27,7 +28,10 @@ interface ModuleMeta { size: number, storedAt: string, origin: ModuleOrigin, las
  * - `modules.json`: cid -> { origin (local | cached), size, storedAt, lastUsedAt }.
  *
  * Modules deployed here are pinned; modules fetched from peers are a cache with a byte budget,
- * evicted least recently used first.
+ * evicted least recently used first. A deploy writes the module files, then `names.json` (its
+ * commit point), then marks the module `local` in `modules.json`: a crash anywhere leaves either
+ * a named module or one nobody deployed, never a pinned module without a deploy. `start()`
+ * removes what a crash left behind and reconciles the rest (`recovery.ts`).
  */
 export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implements FunctionStoreInterface {
   private readonly components: FunctionStoreComponents
@@ -40,19 +44,26 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
   private readonly indexFile: JsonFile<Record<string, ModuleMeta>>
   private names = new Map<string, NameRecord>()
   private readonly cids = new Map<string, ModuleMeta>()
+  /** Modules with a deploy in flight (count per CID): stored, not yet pinned, not evictable. */
+  private readonly deploying = new Map<string, number>()
   private started = false
 
   constructor (components: FunctionStoreComponents, init: FunctionStoreInit) {
     super()
     this.components = components
     this.log = components.logger.forComponent('faasmesh:store')
-    this.limits = { maxModuleBytes: init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES, memoryPages: init.memoryPages ?? 256 }
+    this.limits = { maxModuleBytes: init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES, memoryPages: init.memoryPages ?? 256, maxTableEntries: init.maxTableEntries }
     this.maxCacheBytes = init.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES
     const root = join(init.dataDir, 'functions')
     this.modulesDir = join(root, 'modules')
     this.runnableDir = join(root, 'runnable')
     this.namesFile = new JsonFile(join(root, 'names.json'), () => ({}))
     this.indexFile = new JsonFile(join(root, 'modules.json'), () => ({}))
+  }
+
+  /** The sanitizer limits that shape the instrumented bytes; stored with them. */
+  private get profile (): string {
+    return `pages=${this.limits.memoryPages},tables=${this.limits.maxTableEntries ?? 'default'}`
   }
 
   get maxModuleBytes (): number {
@@ -63,15 +74,14 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
     if (this.started) return
     await mkdir(this.modulesDir, { recursive: true })
     await mkdir(this.runnableDir, { recursive: true })
-    this.names = new Map(Object.entries(await this.namesFile.read()))
-    const index = await this.indexFile.read()
-    for (const file of await readdir(this.modulesDir)) {
-      const cid = file.endsWith('.wasm') ? parseFunctionCid(file.slice(0, -5)) : undefined
-      if (cid == null) continue
-      const info = await stat(join(this.modulesDir, file))
-      // a module with no index entry predates the index: it was deployed here
-      this.cids.set(cid, index[cid] ?? { size: info.size, storedAt: info.mtime.toISOString(), origin: 'local', lastUsedAt: info.mtimeMs })
-    }
+    const dirs = { root: dirname(this.namesFile.path), modulesDir: this.modulesDir, runnableDir: this.runnableDir }
+    const recovered = await recoverStore(dirs, await this.namesFile.read(), await this.indexFile.read())
+    for (const repair of recovered.repairs) this.log('recovery: %s', repair)
+    this.names = recovered.names
+    this.cids.clear()
+    for (const [cid, meta] of recovered.modules) this.cids.set(cid, meta)
+    if (recovered.namesChanged) await this.namesFile.write(Object.fromEntries(this.names))
+    if (recovered.indexChanged) await this.indexFile.write(Object.fromEntries(this.cids))
     this.started = true
     this.log('%d modules, %d names', this.cids.size, this.names.size)
   }
@@ -87,15 +97,22 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
     if (!FUNCTION_NAME_PATTERN.test(name)) {
       throw new InvalidParametersError(`invalid function name "${name.slice(0, 80)}": use 1-63 characters a-z, 0-9 and '-', starting with a letter or digit`)
     }
-    const cid = await this.add(bytes, 'local', options)
-    const record = await this.bind(name, cid)
+    const cid = await this.add(bytes, options, true)
+    let record: NameRecord
+    try {
+      record = await this.bind(name, cid)
+      await this.pin(cid)
+    } finally {
+      this.undeploying(cid)
+    }
     this.log('deployed %s as %s (v%d, %d bytes)', name, cid, record.version, bytes.byteLength)
     this.safeDispatchEvent('function:deployed', { detail: { name, cid, version: record.version, deployedAt: record.deployedAt } })
     return { name, cid, size: bytes.byteLength, version: record.version }
   }
 
   async putCached (bytes: Uint8Array, options: AbortOptions = {}): Promise<string> {
-    const cid = await this.add(bytes, 'cached', options)
+    const cid = await this.add(bytes, options, false)
+    await this.indexFile.write(Object.fromEntries(this.cids))
     this.safeDispatchEvent('function:cached', { detail: { cid, size: bytes.byteLength } })
     await this.evict(cid)
     return cid
@@ -152,36 +169,61 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
     const base = join(this.runnableDir, `${cid}.v${INSTRUMENTER_VERSION}`)
     try {
       const [bytes, manifest] = await Promise.all([readFile(`${base}.wasm`), readFile(`${base}.json`, 'utf8')])
-      return { bytes, memory: JSON.parse(manifest).memory }
+      const { memory, profile } = JSON.parse(manifest)
+      // the caps baked into the rewrite (a table's maximum) must be this node's current ones
+      if (profile === this.profile) return { bytes, memory }
     } catch (err: any) {
       if (err?.code !== 'ENOENT' && err?.name !== 'SyntaxError') throw err
     }
-    // first run after an instrumenter upgrade, or a damaged cache: sanitize the original again
+    // first run after an instrumenter upgrade or a change of the node's caps, or a damaged
+    // cache: sanitize the original again
     const original = await readFile(join(this.modulesDir, `${cid}.wasm`))
     const sanitized = await this.components.sanitizer.sanitize(original, this.limits, options)
     await this.writeRunnable(cid, sanitized)
     return { bytes: sanitized.bytes, memory: sanitized.memory }
   }
 
-  /** Validates and writes a module; a bad module never touches the disk. A cached module deployed here becomes pinned. */
-  private async add (bytes: Uint8Array, origin: ModuleOrigin, options: AbortOptions): Promise<string> {
+  /**
+   * Validates and writes a module's files; a bad module never touches the disk. A new module
+   * enters as `cached`: a deploy pins it only once its name is bound (`pin`), and until then
+   * `deploying` keeps it from eviction.
+   */
+  private async add (bytes: Uint8Array, options: AbortOptions, deploying: boolean): Promise<string> {
     if (bytes.byteLength > this.limits.maxModuleBytes) {
       throw new PayloadTooLargeError(`module is ${bytes.byteLength} bytes; the limit is ${this.limits.maxModuleBytes}`)
     }
     const sanitized = await this.components.sanitizer.sanitize(bytes, this.limits, options)
     const cid = await cidOf(bytes)
     options.signal?.throwIfAborted()
-    const existing = this.cids.get(cid)
-    if (existing == null) {
-      await writeFileAtomic(join(this.modulesDir, `${cid}.wasm`), bytes)
-      this.cids.set(cid, { size: bytes.byteLength, storedAt: new Date().toISOString(), origin, lastUsedAt: Date.now() })
-    } else {
-      existing.lastUsedAt = Date.now()
-      if (origin === 'local') existing.origin = 'local'
+    if (deploying) this.deploying.set(cid, (this.deploying.get(cid) ?? 0) + 1)
+    try {
+      const existing = this.cids.get(cid)
+      if (existing == null) {
+        await writeFileAtomic(join(this.modulesDir, `${cid}.wasm`), bytes)
+        this.cids.set(cid, { size: bytes.byteLength, storedAt: new Date().toISOString(), origin: 'cached', lastUsedAt: Date.now() })
+      } else {
+        existing.lastUsedAt = Date.now()
+      }
+      await this.writeRunnable(cid, sanitized)
+    } catch (err) {
+      if (deploying) this.undeploying(cid)
+      throw err
     }
-    await this.writeRunnable(cid, sanitized)
-    await this.indexFile.write(Object.fromEntries(this.cids))
     return cid
+  }
+
+  /** A deploy of `cid` ended, bound or not. */
+  private undeploying (cid: string): void {
+    const left = (this.deploying.get(cid) ?? 1) - 1
+    if (left > 0) this.deploying.set(cid, left)
+    else this.deploying.delete(cid)
+  }
+
+  /** The last step of a deploy, after its name is bound: from here on the module is pinned. */
+  private async pin (cid: string): Promise<void> {
+    const meta = this.cids.get(cid)
+    if (meta != null) meta.origin = 'local'
+    await this.indexFile.write(Object.fromEntries(this.cids))
   }
 
   /** Drops least recently used cached modules until the cache fits its budget; `keep` stays. */
@@ -191,7 +233,7 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
     if (total <= this.maxCacheBytes) return
     for (const [cid, meta] of cached.sort((a, b) => a[1].lastUsedAt - b[1].lastUsedAt)) {
       if (total <= this.maxCacheBytes) break
-      if (cid === keep || [...this.names.values()].some((r) => r.cid === cid)) continue
+      if (cid === keep || this.deploying.has(cid) || [...this.names.values()].some((r) => r.cid === cid)) continue
       this.cids.delete(cid)
       total -= meta.size
       await rm(join(this.modulesDir, `${cid}.wasm`), { force: true })
@@ -206,7 +248,7 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
   private async writeRunnable (cid: string, sanitized: RunnableModule): Promise<void> {
     const base = join(this.runnableDir, `${cid}.v${INSTRUMENTER_VERSION}`)
     await writeFileAtomic(`${base}.wasm`, sanitized.bytes)
-    await writeFileAtomic(`${base}.json`, JSON.stringify({ memory: sanitized.memory }) + '\n')
+    await writeFileAtomic(`${base}.json`, JSON.stringify({ memory: sanitized.memory, profile: this.profile }) + '\n')
   }
 
   private async bind (name: string, cid: string): Promise<NameRecord> {

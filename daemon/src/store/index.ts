@@ -27,6 +27,8 @@ export interface FunctionStoreInit {
   maxModuleBytes?: number
   /** Modules that need more initial memory pages than this are refused. @default 256 */
   memoryPages?: number
+  /** Entries a module's table may hold (larger initial sizes are refused, growth stops there). @default 65536 */
+  maxTableEntries?: number
   /** Disk budget for modules fetched from peers (deployed ones are pinned). @default 268435456 */
   maxCacheBytes?: number
 }

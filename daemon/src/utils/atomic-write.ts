@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** What `writeFileAtomic` names its temporary file: `<target>.<12 hex digits>.tmp`. */
+const TEMP_FILE = /\.[0-9a-f]{12}\.tmp$/
 
 /**
  * Writes a file so that readers (and a crash) see either the old or the new contents, never a
@@ -14,4 +18,19 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string, 
     await rm(tmp, { force: true })
     throw err
   }
+}
+
+/**
+ * Removes the temporary files of atomic writes that a crash interrupted (a killed process
+ * never reaches its own clean-up). Only for directories this process alone writes, before it
+ * writes any: a write in flight would lose its file. Returns the names removed.
+ */
+export async function removeTempFiles (dir: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || !TEMP_FILE.test(entry.name)) continue
+    await rm(join(dir, entry.name), { force: true })
+    removed.push(entry.name)
+  }
+  return removed
 }
