@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid'
 import { Bid, type CallForBids } from '../../protocols/src/auction/index.js'
 import { Bidder } from '../src/placement/bidder.js'
 import { RunTimeEstimates } from '../src/placement/estimates.js'
+import { PeerLedger } from '../src/placement/peer-ledger.js'
 import { pricing } from '../src/placement/pricing.js'
 import { Reputation } from '../src/placement/reputation.js'
 import { Reservations } from '../src/placement/reservations.js'
@@ -38,7 +39,8 @@ interface Node {
 
 function node (init: { slots?: number, queuePerSlot?: number, speed?: number, ttlMs?: number } = {}): Node {
   const state = { running: 0, slots: init.slots ?? 1, code: Bid.Code.WARM }
-  const reservations = new Reservations(init.ttlMs ?? 5000)
+  const ledger = new PeerLedger()
+  const reservations = new Reservations(init.ttlMs ?? 5000, (owner, how) => { if (owner !== 'self') ledger.settle(owner, how) })
   const estimates = new RunTimeEstimates()
   const bidder = new Bidder({
     running: () => state.running,
@@ -46,6 +48,7 @@ function node (init: { slots?: number, queuePerSlot?: number, speed?: number, tt
     codeState: () => state.code,
     estimates,
     reservations,
+    ledger,
     price: pricing({ basePrice: 1, factors: [], tags: {} })
   }, { queuePerSlot: init.queuePerSlot ?? 0, speed: init.speed ?? 1 })
   return { bidder, reservations, estimates, state }
@@ -67,18 +70,20 @@ describe('placement: bids', function () {
 
   it('never lets one auctioneer hold more than half of what the node admits', function () {
     const n = make({ slots: 2, queuePerSlot: 1 })
+    // a peer that has claimed here (a stranger holds one at a time: placement-hoarding.spec.ts)
+    expect(n.reservations.claim(n.bidder.bid(call(), 'greedy-peer').reservation, 'greedy-peer', CID_TEXT)).to.equal(true)
     const bids = [0, 1, 2].map(() => n.bidder.bid(call(), 'greedy-peer'))
     expect(bids.map((b) => b.status)).to.deep.equal([Bid.Status.BID, Bid.Status.BID, Bid.Status.DECLINED])
     expect(n.bidder.bid(call(), 'another-peer').status, 'others still get bids').to.equal(Bid.Status.BID)
-    n.reservations.release(bids[0]!.reservation)
+    n.reservations.release(bids[0]!.reservation, 'greedy-peer')
     expect(n.bidder.bid(call(), 'greedy-peer').status).to.equal(Bid.Status.BID)
   })
 
   it('frees a reserved slot when the reservation is claimed and run, released, or left to lapse', async function () {
     const n = make({ slots: 1, ttlMs: 100 })
     const claimed = n.bidder.bid(call())
-    expect(n.reservations.claim(claimed.reservation)).to.equal(true)
-    expect(n.reservations.claim(claimed.reservation), 'a reservation is claimed once').to.equal(false)
+    expect(n.reservations.claim(claimed.reservation, 'self', CID_TEXT)).to.equal(true)
+    expect(n.reservations.claim(claimed.reservation, 'self', CID_TEXT), 'a reservation is claimed once').to.equal(false)
     const released = n.bidder.bid(call())
     expect(n.bidder.bid({ ...call(), cid: new Uint8Array(0), release: [released.reservation] }).reason).to.equal(Bid.Reason.RELEASED)
     expect(n.reservations.active).to.equal(0)
@@ -86,7 +91,7 @@ describe('placement: bids', function () {
     const held = n.bidder.bid(call())
     const next = n.bidder.bid({ ...call(), release: [held.reservation] })
     expect(next.status).to.equal(Bid.Status.BID)
-    expect(n.reservations.claim(next.reservation)).to.equal(true)
+    expect(n.reservations.claim(next.reservation, 'self', CID_TEXT)).to.equal(true)
     n.bidder.bid(call())
     expect(n.bidder.bid(call()).status).to.equal(Bid.Status.DECLINED)
     await waitFor(async () => n.reservations.active === 0, 2000, 'reservation to lapse')

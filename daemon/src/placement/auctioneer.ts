@@ -71,8 +71,11 @@ export class Auctioneer {
         closed = true
         clearTimeout(window)
         clearTimeout(patience)
+        call.signal?.removeEventListener('abort', close)
         resolve()
       }
+      // a caller that gives up closes the window; the bids still on their way are handed back
+      call.signal?.addEventListener('abort', close, { once: true })
       // stragglers: once bids are in hand, nobody is waited for much longer than its usual round trip
       let patient = true
       const patience = setTimeout(() => {
@@ -80,10 +83,19 @@ export class Auctioneer {
         if (received.some((r) => r.bid != null)) close()
       }, this.patienceMs(candidates, call.windowMs))
       const window = setTimeout(close, call.windowMs)
-      if (waiting === 0) close()
+      if (waiting === 0 || call.signal?.aborted === true) close()
+      if (closed) return
       candidates.forEach((candidate, i) => {
         void this.ask(candidate, auctionId, call, records[i]!, () => closed).then((r) => {
-          if (closed) return
+          if (closed) {
+            // in before the window closed, but after another answer in the same tick closed it:
+            // its slot goes back, or it lapses at the bidder and counts against this node there
+            if (r.bid != null) {
+              r.record.outcome = 'late'
+              this.release({ candidate, reservation: r.bid.reservation })
+            }
+            return
+          }
           received.push(r)
           if (--waiting === 0 || (!patient && r.bid != null)) close()
         })
@@ -196,8 +208,10 @@ export class Auctioneer {
     try {
       const bid = candidate.self || candidate.peerId == null
         ? this.components.bidder.bid(request)
-        // waited for beyond the window: a bid that arrives late still has its slot handed back
-        : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs + LATE_BID_MS, signal: call.signal })
+        // waited for beyond the window, and beyond the caller (whose leaving closes the window):
+        // a bid that arrives late still has its slot handed back, or it lapses at the bidder and
+        // counts against this node there
+        : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs + LATE_BID_MS })
       record.rttMs = candidate.self ? 0 : performance.now() - started
       if (!candidate.self) this.learnRtt(candidate.peer, record.rttMs)
       const problem = invalid(bid, auctionId)

@@ -2,11 +2,26 @@ import { CID } from 'multiformats/cid'
 import { Bid, type CallForBids } from '../../../protocols/src/auction/index.js'
 import { InvalidParametersError } from '../errors.js'
 import { COMPILE_MS, DEFAULT_RUN_MS, FETCH_MS } from './defaults.js'
+import { perPeerCap, remotePool, strangerPool } from './reservation-caps.js'
 import type { RunTimeEstimates } from './estimates.js'
+import type { PlacementMetrics } from './metrics.js'
+import type { PeerLedger } from './peer-ledger.js'
 import type { Reservations } from './reservations.js'
 
 /** The owner of reservations this node makes for its own auctions. */
-const SELF = 'self'
+export const SELF = 'self'
+
+/** Why a bid was declined, for `faasmesh_placement_bids_declined_total{reason}`. */
+type DeclineLabel = 'full' | 'deadline' | 'peer_limit' | 'stranger_pool' | 'remote_pool' | 'excluded'
+
+/** Reservations held now, by who holds them. */
+interface Held {
+  self: number
+  /** Remote peers that have claimed here. */
+  known: number
+  /** Remote peers that never have. */
+  strangers: number
+}
 
 export interface BidderInit {
   /** Invocations per slot this node accepts to queue; beyond them it declines. */
@@ -23,8 +38,11 @@ export interface BidderComponents {
   codeState(cid: string): Bid.Code
   estimates: RunTimeEstimates
   reservations: Reservations
+  /** How each remote auctioneer has treated the reservations it was granted. */
+  ledger: Pick<PeerLedger, 'isKnown' | 'isExcluded' | 'claimRatio'>
   /** The price at a utilisation (load / slots). */
   price(utilisation: number): number
+  metrics?: Pick<PlacementMetrics, 'declined'>
 }
 
 /** What this node would promise for one invocation of `cid`, before reserving anything. */
@@ -43,45 +61,61 @@ export interface Estimate {
  * learned average for this CID (or a default scaled by speed), the wait is whole rounds of that
  * run time across the slots, and preparation is 0 when compiled, a compile when stored and a
  * fetch when absent. A bid reserves a slot; a node declines when its slots and queue allowance
- * are taken or when it cannot finish within the deadline.
+ * are taken or when it cannot finish within the deadline. What remote auctioneers may hold is
+ * capped by how they treat what they are granted (docs/placement.md, "Hoarding").
  */
 export class Bidder {
   constructor (private readonly components: BidderComponents, private readonly init: BidderInit) {}
 
-  estimate (cid: string, deadlineMs: number): Estimate {
+  /**
+   * Admitted invocations plus the reservations that count against the node's room: its own and
+   * those of peers that claim what they are granted. Strangers' reservations are overbooked
+   * (their pool is not counted), so identities made for the purpose cannot make this node
+   * look full to anyone else.
+   */
+  load (): number {
+    const held = this.held()
+    return this.components.running() + held.self + held.known
+  }
+
+  estimate (cid: string, deadlineMs: number, load: number = this.load()): Estimate {
     const { components, init } = this
     const slots = components.slots()
-    const load = components.running() + components.reservations.active
     const code = components.codeState(cid)
     const runMs = components.estimates.get(cid) ?? DEFAULT_RUN_MS / init.speed
     const rounds = load < slots ? 0 : Math.floor((load - slots) / slots) + 1
     const prepareMs = code === Bid.Code.WARM ? 0 : code === Bid.Code.STORED ? COMPILE_MS / init.speed : FETCH_MS
     const estimatedMs = rounds * runMs + runMs + prepareMs
     let declined: Bid.Reason | undefined
-    if (load >= slots * (1 + init.queuePerSlot)) declined = Bid.Reason.FULL
+    if (load >= admits(slots, init.queuePerSlot)) declined = Bid.Reason.FULL
     else if (deadlineMs > 0 && estimatedMs > deadlineMs) declined = Bid.Reason.DEADLINE
     return { estimatedMs, code, load, slots, declined }
   }
 
-  /** Reservations one peer may hold at once: half of what the node admits, at least one. */
-  private perAuctioneer (slots: number): number {
-    return Math.max(1, Math.ceil(slots * (1 + this.init.queuePerSlot) / 2))
-  }
-
   /**
    * Takes back the reservations the call releases, then answers it (reserving a slot for
-   * `auctioneer`) unless it only releases. One auctioneer never holds more than half of what
-   * this node admits: a busy entry node may run several auctions at once, but no single peer
-   * can make the node look full to everyone else by calling for bids it never claims.
+   * `auctioneer`) unless it only releases. A remote auctioneer excluded for letting its
+   * reservations lapse is declined EXCLUDED; one at its cap is declined FULL (for it, the node
+   * is full): each up to half of what the node admits, shrinking with its claim ratio; strangers
+   * (never claimed here) together half of it, overbooked; peers that have claimed here together
+   * all but a quarter, kept for this node's own auctions.
    */
   bid (call: CallForBids, auctioneer: string = SELF): Bid {
-    const { reservations } = this.components
-    for (const token of call.release) reservations.release(token)
+    const { reservations, ledger } = this.components
+    for (const token of call.release) reservations.release(token, auctioneer)
     if (call.cid.byteLength === 0) return decline(call.auctionId, Bid.Reason.RELEASED)
-    const estimate = this.estimate(cidOf(call.cid), call.deadlineMs)
-    if (estimate.declined != null) return decline(call.auctionId, estimate.declined)
-    if (auctioneer !== SELF && reservations.heldBy(auctioneer) >= this.perAuctioneer(estimate.slots)) return decline(call.auctionId, Bid.Reason.FULL)
-    const { token, ttlMs } = reservations.reserve(auctioneer)
+    const cid = cidOf(call.cid)
+    const remote = auctioneer !== SELF
+    if (remote && ledger.isExcluded(auctioneer)) return this.decline(call, Bid.Reason.EXCLUDED, 'excluded')
+    const stranger = remote && !ledger.isKnown(auctioneer)
+    const held = this.held()
+    // a stranger sees every reservation, its pool included: the overbooking is for the others
+    const load = this.components.running() + held.self + held.known + (stranger ? held.strangers : 0)
+    const estimate = this.estimate(cid, call.deadlineMs, load)
+    if (estimate.declined != null) return this.decline(call, estimate.declined, estimate.declined === Bid.Reason.FULL ? 'full' : 'deadline')
+    const capped = remote ? this.capped(auctioneer, stranger, held, admits(estimate.slots, this.init.queuePerSlot)) : undefined
+    if (capped != null) return this.decline(call, Bid.Reason.FULL, capped)
+    const { token, ttlMs } = reservations.reserve(auctioneer, cid)
     return {
       status: Bid.Status.BID,
       auctionId: call.auctionId,
@@ -93,6 +127,35 @@ export class Bidder {
       reason: Bid.Reason.NONE
     }
   }
+
+  /** Which cap a remote auctioneer has reached, if any. */
+  private capped (auctioneer: string, stranger: boolean, held: Held, admit: number): DeclineLabel | undefined {
+    const { reservations, ledger } = this.components
+    if (reservations.heldBy(auctioneer) >= perPeerCap(admit, ledger.claimRatio(auctioneer))) return 'peer_limit'
+    if (stranger) return held.strangers >= strangerPool(admit) ? 'stranger_pool' : undefined
+    return held.known >= remotePool(admit) ? 'remote_pool' : undefined
+  }
+
+  /** Reservations held now, by who holds them (few owners: bids stop at the caps). */
+  private held (): Held {
+    const held: Held = { self: 0, known: 0, strangers: 0 }
+    for (const [owner, count] of this.components.reservations.holders()) {
+      if (owner === SELF) held.self += count
+      else if (this.components.ledger.isKnown(owner)) held.known += count
+      else held.strangers += count
+    }
+    return held
+  }
+
+  private decline (call: CallForBids, reason: Bid.Reason, label: DeclineLabel): Bid {
+    this.components.metrics?.declined.inc({ reason: label })
+    return decline(call.auctionId, reason)
+  }
+}
+
+/** What a node admits: its slots and its queue allowance. */
+export function admits (slots: number, queuePerSlot: number): number {
+  return slots * (1 + queuePerSlot)
 }
 
 function decline (auctionId: string, reason: Bid.Reason): Bid {

@@ -7,7 +7,8 @@
  * by estimated completion plus weighted price (over reputation); and invokes the winner over
  * `/faasmesh/invoke/1.0.0`, then the runner-up, then itself, then fails with `NoCapacityError`,
  * all within the caller's deadline. It is also every other auction's bidder, and runs what its
- * peers place on it. The other policies (local, random, round-robin, least-loaded,
+ * peers place on it; what a peer may hold of its slots depends on how that peer treats the
+ * reservations it is granted (docs/placement.md, "Hoarding"). The other policies (local, random, round-robin, least-loaded,
  * power-of-two) share the same attempt path.
  *
  * @example

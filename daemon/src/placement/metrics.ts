@@ -47,6 +47,29 @@ export function placementMetrics (registry: Registry) {
       buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry]
     }),
+    declined: new Counter({
+      name: 'faasmesh_placement_bids_declined_total',
+      help: 'Calls for bids this node declined, by reason: full, deadline, peer_limit (the auctioneer holds its cap), stranger_pool, remote_pool, excluded (its reservations kept lapsing)',
+      labelNames: ['reason'],
+      registers: [registry]
+    }),
+    reservations: new Counter({
+      name: 'faasmesh_placement_reservations_total',
+      help: 'Reservations this node granted that ended, by holder (self, known: has claimed here, stranger) and outcome (claimed, released, lapsed)',
+      labelNames: ['holder', 'outcome'],
+      registers: [registry]
+    }),
+    exclusions: new Counter({
+      name: 'faasmesh_placement_hoarders_excluded_total',
+      help: 'Times a remote auctioneer was excluded from this node\'s bids for letting its reservations lapse',
+      registers: [registry]
+    }),
+    unreservedFetches: new Counter({
+      name: 'faasmesh_placement_unreserved_fetches_total',
+      help: 'Code fetched for invocations that came without a reservation, before admitting them, by outcome (fetched, refused: too many in flight or a recent failure of that peer\'s, failed)',
+      labelNames: ['outcome'],
+      registers: [registry]
+    }),
     served: new Counter({
       name: 'faasmesh_remote_invocations_total',
       help: 'Invocations peers placed on this node, by status',

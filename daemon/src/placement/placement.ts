@@ -5,17 +5,19 @@ import { Bid } from '../../../protocols/src/auction/index.js'
 import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
 import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NotStartedError } from '../errors.js'
 import { Auctioneer } from './auctioneer.js'
-import { Bidder } from './bidder.js'
+import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
 import { invokeHandler } from './invoke-handler.js'
 import { errorOf, isFunctionOutcome, statusOf } from './invoke-status.js'
 import { LocalRunner } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
+import { PeerLedger } from './peer-ledger.js'
 import { planners, type Planner } from './policies.js'
 import { pricing } from './pricing.js'
 import { Reputation } from './reputation.js'
 import { Reservations } from './reservations.js'
+import { UnreservedFetches } from './unreserved-fetches.js'
 import type { Candidate, Plan, Target } from './candidates.js'
 import type {
   AttemptRecord, PlaceOptions, Placed, PlacementComponents, PlacementEvents, PlacementInit, PlacementRecord, Placement as PlacementInterface
@@ -27,6 +29,14 @@ import type { Logger } from '@libp2p/interface'
 const NO_CODE = 'could not get the code'
 /** Placements remembered for `recent` and `get` (the dashboard, `faasmesh invoke --verbose`). */
 const RECENT = 128
+/**
+ * The runner-up's reservation is held for a retry for this share of what is left of it, then
+ * handed back if the winner still runs: a release waits up to 10 ms for a call to ride on, then
+ * crosses the link, and with both event loops busy it was seen to take over 100 ms; it must
+ * arrive before the bidder's TTL, so that an honest auctioneer's reservations never count as
+ * waste there (lapses are what get a peer excluded).
+ */
+const HOLD_SHARE = 0.5
 
 /** An attempt that failed in a way worth trying elsewhere, with why. */
 class PassOn extends Error {
@@ -44,6 +54,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private readonly estimates = new RunTimeEstimates()
   private readonly reservations: Reservations
   private readonly reputation = new Reputation()
+  private readonly ledger: PeerLedger
+  private readonly fetches: UnreservedFetches
   private readonly runner: LocalRunner
   private readonly bidder: Bidder
   private readonly planners: Record<PolicyName, Planner>
@@ -70,9 +82,19 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     this.log = components.logger.forComponent('faasmesh:placement')
     this.self = components.peerId.toString()
     if (components.registry != null) this.metrics = placementMetrics(components.registry)
+    // a peer whose reservations keep lapsing is excluded from bids, and ranked down as a target
+    this.ledger = new PeerLedger({}, (peer, exclusions) => {
+      this.log('excluded %s from bids: its reservations keep lapsing (exclusion %d)', peer, exclusions)
+      this.reputation.penalise(peer, 'hoarding')
+      this.metrics?.exclusions.inc()
+    })
     // only admissions and answers announce a change: reservations come and go within
     // milliseconds, and prompt adverts for each would flood the gossip of a busy mesh
-    this.reservations = new Reservations(this.init.reservationTtlMs)
+    this.reservations = new Reservations(this.init.reservationTtlMs, (owner, how) => {
+      this.metrics?.reservations.inc({ holder: owner === SELF ? 'self' : this.ledger.isKnown(owner) ? 'known' : 'stranger', outcome: how })
+      if (owner !== SELF) this.ledger.settle(owner, how)
+    })
+    this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
     this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
@@ -82,6 +104,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       codeState: (cid) => components.executor.isWarm(cid) ? Bid.Code.WARM : components.store.has(cid) ? Bid.Code.STORED : Bid.Code.ABSENT,
       estimates: this.estimates,
       reservations: this.reservations,
+      ledger: this.ledger,
+      metrics: this.metrics,
       price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {} })
     }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed })
     this.auctioneer = new Auctioneer({ auction: components.auction, bidder: this.bidder, reputation: this.reputation, metrics: this.metrics, log: this.log })
@@ -92,7 +116,15 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (this.started) return
     const { auction, invoke } = this.components
     auction.setBidder(async (call, { peer }) => this.bidder.bid(call, peer.toString()))
-    const serve = invokeHandler({ runner: this.runner, reservations: this.reservations, hasRoom: () => this.hasRoom(), log: this.log })
+    const serve = invokeHandler({
+      runner: this.runner,
+      reservations: this.reservations,
+      hasRoom: () => this.hasRoom(),
+      hasCode: (cid) => this.components.store.has(cid),
+      fetches: this.fetches,
+      metrics: this.metrics,
+      log: this.log
+    })
     invoke.setHandler(async (request, context) => {
       const response = await serve(request, context)
       this.metrics?.served.inc({ status: response.status })
@@ -174,6 +206,12 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (!targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
     const reasons: string[] = []
     let deadlineSkipped = false
+    // a held reservation is worth keeping only while it lives; a retry after that goes without
+    const releases = plan.held.map((held) => {
+      const timer = setTimeout(() => { this.releaseTarget(held) }, Math.max(0, ((held.reservedUntil ?? 0) - performance.now()) * HOLD_SHARE))
+      timer.unref?.()
+      return timer
+    })
     try {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[i]!
@@ -218,12 +256,14 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       }
       throw new NoCapacityError(`no node could take the invocation: ${reasons.join('; ')}`)
     } finally {
-      for (const held of plan.held) this.releaseTarget(held)
+      for (const timer of releases) clearTimeout(timer)
+      // whatever was not claimed goes back now, the deadline may have cut the attempts short
+      for (const target of [...targets, ...plan.held]) this.releaseTarget(target)
     }
   }
 
   private async runHere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions): Promise<Omit<Placed, 'placementMs'>> {
-    if (target.reservation != null) this.reservations.claim(target.reservation)
+    if (target.reservation != null) this.reservations.claim(target.reservation, SELF, record.cid)
     target.reservation = undefined
     try {
       const run = await this.runner.run(record.cid, input, { signal: options.signal })
@@ -326,8 +366,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       }))
   }
 
+  /** Admitted invocations and the reservations that count against this node's room (strangers' are overbooked). */
   private load (): number {
-    return this.runner.running + this.reservations.active
+    return this.bidder.load()
   }
 
   private hasRoom (): boolean {

@@ -8,12 +8,14 @@ export type Offence =
   | 'garbage'
   /** The connection died under an invocation. */
   | 'unreachable'
+  /** It let the reservations this node granted it lapse, more than twice beyond its claims (peer-ledger.ts). */
+  | 'hoarding'
 
-const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25 }
+const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25, hoarding: 0.25 }
 /** Peers remembered at most. */
 const MAX_ENTRIES = 4096
 /** Offences that keep a peer out of placement for a while, not just lower its rank. */
-const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable'])
+const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable', 'hoarding'])
 
 export interface ReputationInit {
   /** How long a first serious offence keeps a peer out; doubled per repeat. @default 30000 */

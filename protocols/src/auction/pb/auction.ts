@@ -263,14 +263,16 @@ export namespace Bid {
     NONE = 'NONE',
     FULL = 'FULL',
     DEADLINE = 'DEADLINE',
-    RELEASED = 'RELEASED'
+    RELEASED = 'RELEASED',
+    EXCLUDED = 'EXCLUDED'
   }
 
   enum __ReasonValues {
     NONE = 0,
     FULL = 1,
     DEADLINE = 2,
-    RELEASED = 3
+    RELEASED = 3,
+    EXCLUDED = 4
   }
 
   export namespace Reason {
