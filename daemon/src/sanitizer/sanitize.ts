@@ -1,9 +1,12 @@
 /**
  * The deploy-time pipeline, run once per module (never on the invocation path):
- * size cap -> compile (V8 validates) -> import allowlist and required exports -> memory limits
- * -> fuel instrumentation -> compile again (V8 validates the rewrite).
+ * size cap -> structural bounds on the raw bytes -> compile (V8 validates) -> import allowlist
+ * and required exports -> memory limits -> fuel instrumentation -> compile again (V8 validates
+ * the rewrite).
  */
 import { InvalidModuleError, PayloadTooLargeError } from '../errors.js'
+import { checkBounds } from './bounds.js'
+import { DEFAULT_MAX_TABLE_ENTRIES, MODULE_BOUNDS } from './constants.js'
 import { checkExports, checkImports, compile } from './inspect.js'
 import { instrument } from './instrument.js'
 
@@ -12,6 +15,11 @@ export interface SanitizeLimits {
   maxModuleBytes: number
   /** Modules whose declared initial memory exceeds this many pages are refused. */
   memoryPages: number
+  /**
+   * Entries a table may hold: a larger initial size is refused, every table's maximum is lowered
+   * to this, and a `table.grow` past it fails. @default DEFAULT_MAX_TABLE_ENTRIES (65536)
+   */
+  maxTableEntries?: number
 }
 
 export interface SanitizedModule {
@@ -26,11 +34,14 @@ export function sanitize (bytes: Uint8Array, limits: SanitizeLimits): SanitizedM
   if (bytes.byteLength > limits.maxModuleBytes) {
     throw new PayloadTooLargeError(`module is ${bytes.byteLength} bytes; the limit is ${limits.maxModuleBytes}`)
   }
+  const maxTableEntries = limits.maxTableEntries ?? DEFAULT_MAX_TABLE_ENTRIES
+  // before V8 or binaryen parse anything: both allocate in proportion to what the module declares
+  checkBounds(bytes, MODULE_BOUNDS, maxTableEntries)
   const original = compile(bytes)
   checkImports(original)
   checkExports(original)
 
-  const result = instrument(bytes, 0n)
+  const result = instrument(bytes, 0n, { maxTableEntries })
   if (result.memory.initialPages > limits.memoryPages) {
     throw new InvalidModuleError(`module needs ${result.memory.initialPages} memory pages at start; this node allows ${limits.memoryPages}`)
   }
