@@ -2,20 +2,26 @@
  * The executor against raw in-process WebAssembly, same functions, same run:
  * - cold start: compile + instantiate + first call (unique bytes each time, so V8's module
  *   cache cannot help either side);
- * - warm invocation: the executor's full path (post to a worker, fresh instance, metered call,
- *   copy back) against a raw call on a fresh in-process instance and on a reused one;
+ * - warm invocation: the executor's full path (send to a sandbox process, fresh instance, metered
+ *   call, copy back) against a raw call on a fresh in-process instance and on a reused one, and
+ *   and, to price the process boundary alone, the sandbox's work (`run`) sent to one sandbox
+ *   process against the same work sent to a worker thread, both without the executor around them;
  * - fuel metering overhead: the same CPU-bound work instrumented and not, both in-process.
  */
 import { defaultLogger } from '@libp2p/logger'
 import { executor, type RunnableModule } from '../daemon/src/executor/index.js'
 import { sanitize } from '../daemon/src/sanitizer/sanitize.js'
 import { rawInstantiate } from './raw-call.js'
+import { threadSandbox } from './thread-sandbox.js'
 import { sample, summarize, uniqueBytes } from './stats.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ProcessChannel } from '../daemon/src/utils/process-channel.js'
+import type { RunRequest, RunResponse } from '../daemon/src/executor/messages.js'
 import type { Row } from './report.js'
 
 const LIMITS = { maxModuleBytes: 4 << 20, memoryPages: 256 }
+const SANDBOX_URL = new URL('../daemon/src/executor/sandbox-process.js', import.meta.url)
 
 export async function benchExecutor (root: string, quick: boolean): Promise<Row[]> {
   const rows: Row[] = []
@@ -54,8 +60,27 @@ export async function benchExecutor (root: string, quick: boolean): Promise<Row[
     const rawFresh = summarize(await sample(N, () => { rawInstantiate(module).call(input) }))
     const rawReused = summarize(await sample(N, () => { reused.call(input) }))
     const execWarm = summarize(await sample(N, async () => { await exec.invoke('hello', input) }))
-    rows.push({ group: 'executor', name: 'warm invoke (hello): worker + fresh instance + fuel', result: execWarm, baselineName: 'raw in-process call, fresh instance', baseline: rawFresh })
-    rows.push({ group: 'executor', name: 'warm invoke (hello): worker + fresh instance + fuel', result: execWarm, baselineName: 'raw in-process call, reused instance', baseline: rawReused })
+    const thread = await threadSandbox()
+    const helloRunnable = runnable.get('hello')!
+    const request = (code?: Uint8Array): RunRequest => ({
+      cid: 'hello', code, drop: [], memory: { initialPages: helloRunnable.memory.initialPages, maximumPages: 256 }, input, fuel: 1e9, maxOutputBytes: 1 << 20, context: { seed: 1, nowMs: 0 }, extraMsPerFuel: 0
+    })
+    const sandbox = new ProcessChannel<RunRequest, RunResponse>({ url: SANDBOX_URL })
+    await thread.call(request(helloRunnable.bytes))
+    await sandbox.call(request(helloRunnable.bytes))
+    // interleaved, so a noisy moment of the machine falls on both sides alike
+    const threadSamples: number[] = []
+    const processSamples: number[] = []
+    for (let round = 0; round < 10; round++) {
+      threadSamples.push(...await sample(N / 10, async () => { await thread.call(request()) }))
+      processSamples.push(...await sample(N / 10, async () => { await sandbox.call(request()) }))
+    }
+    await thread.stop()
+    await sandbox.terminate()
+    const name = 'warm invoke (hello): executor, sandbox process + fresh instance + fuel'
+    rows.push({ group: 'executor', name, result: execWarm, baselineName: 'raw in-process call, fresh instance', baseline: rawFresh })
+    rows.push({ group: 'executor', name, result: execWarm, baselineName: 'raw in-process call, reused instance', baseline: rawReused })
+    rows.push({ group: 'executor', name: 'sandbox work (fresh instance + fuel) sent to a sandbox process', result: summarize(processSamples), baselineName: 'same work sent to a worker thread', baseline: summarize(threadSamples) })
 
     // fuel overhead on CPU-bound and parsing-bound work, both in-process on a reused path
     for (const [name, payload] of [['fib', '25'], ['sensor-stats', JSON.stringify(Array.from({ length: 2000 }, (_, i) => Math.sin(i) * 10 + 20))]] as const) {

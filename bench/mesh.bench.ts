@@ -8,21 +8,18 @@
  * Baselines measured in the same run: a raw loopback TCP round trip, and an idle `node` process.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ADVERTS_TOPIC } from '../protocols/src/adverts/index.js'
 import { advertNode, connect as connectNodes, stopAll, type AdvertNode } from '../protocols/test/support/nodes.js'
 import { sample, summarize, type Summary } from './stats.js'
+import { rssMiB, treeRssMiB } from '../daemon/test/support/rss.js'
 import { startMesh, type Daemon } from './daemons.js'
 import type { Row } from './report.js'
 
 
-function rssMiB (pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
-}
 
 async function sleep (ms: number): Promise<void> { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
@@ -52,7 +49,7 @@ async function bareNodeRss (): Promise<number> {
 }
 
 /** Per-advert delays to each receiver and to the last receiver, from the nodes' views. */
-async function processMesh (root: string, n: number, seconds: number, progress: (m: string) => void): Promise<{ perReceiver: Summary, toAll: Summary, rss: Summary }> {
+async function processMesh (root: string, n: number, seconds: number, progress: (m: string) => void): Promise<{ perReceiver: Summary, toAll: Summary, rss: Summary, treeRss: Summary }> {
   const dir = mkdtempSync(join(tmpdir(), 'faasmesh-mesh-bench-'))
   const daemons: Daemon[] = []
   try {
@@ -75,7 +72,8 @@ async function processMesh (root: string, n: number, seconds: number, progress: 
     const perReceiver = [...seen.values()].flatMap((m) => [...m.values()])
     const toAll = [...seen.values()].filter((m) => m.size === n - 1).map((m) => Math.max(...m.values()))
     const rss = daemons.map((d) => rssMiB(d.proc.pid!))
-    return { perReceiver: summarize(perReceiver), toAll: summarize(toAll), rss: summarize(rss) }
+    const treeRss = daemons.map((d) => treeRssMiB(d.proc.pid!))
+    return { perReceiver: summarize(perReceiver), toAll: summarize(toAll), rss: summarize(rss), treeRss: summarize(treeRss) }
   } finally {
     for (const d of daemons) d.proc.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
@@ -151,6 +149,7 @@ export async function benchMesh (root: string, quick: boolean, progress: (m: str
     rows.push({ group: 'mesh', name: `advert to one peer, ${n} daemon processes`, result: r.perReceiver, baselineName: 'raw loopback TCP round trip', baseline: rtt })
     rows.push({ group: 'mesh', name: `advert to all ${n - 1} peers, ${n} daemon processes`, result: r.toAll, baselineName: 'raw loopback TCP round trip', baseline: rtt })
     rows.push({ group: 'mesh', unit: 'MiB', name: `RSS per daemon, mesh of ${n} (median, max)`, result: { ...r.rss, p99: Math.max(r.rss.p99, r.rss.median) }, baselineName: 'idle node process', baseline: bareSummary })
+    rows.push({ group: 'mesh', unit: 'MiB', name: `RSS per daemon with its sandbox processes, mesh of ${n} (median, max)`, result: { ...r.treeRss, p99: Math.max(r.treeRss.p99, r.treeRss.median) }, baselineName: 'idle node process', baseline: bareSummary })
   }
   for (const n of quick ? [5, 10] : [5, 10, 20]) {
     progress(`mesh: ${n} in-process libp2p nodes`)

@@ -112,10 +112,10 @@ export class Daemon implements DaemonInterface {
       maxInputBytes: config.executor.maxInputBytes,
       maxOutputBytes: config.executor.maxOutputBytes
     }
-    const s = sanitizer()({ logger })
-    const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages })({ logger, sanitizer: s })
+    const s = sanitizer({ timeoutMs: config.sanitizer.timeoutMs, memoryMb: config.sanitizer.memoryMb, maxQueue: config.sanitizer.maxQueue })({ logger, registry })
+    const store = functionStore({ dataDir: config.dataDir, maxModuleBytes: config.store.maxModuleBytes, maxCacheBytes: config.store.maxCacheBytes, memoryPages: limits.memoryPages, maxTableEntries: config.executor.maxTableEntries })({ logger, sanitizer: s })
     const measuredSpeed = measureSpeed()
-    const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown })({ logger, modules: store, registry })
+    const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown, sandboxHeapMb: config.executor.sandboxHeapMb })({ logger, modules: store, registry })
     const links = config.testbed.control ? new LinkTable() : undefined
     const mesh = await createMesh({
       listen: config.libp2p.listen,
@@ -159,7 +159,16 @@ export class Daemon implements DaemonInterface {
       registry
     })
     const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS })({ resolver: res, placement: place })
-    const gw = gateway({ host: api.host, port: api.port, maxInputBytes: limits.maxInputBytes })({
+    const gw = gateway({
+      host: api.host,
+      port: api.port,
+      maxInputBytes: limits.maxInputBytes,
+      allowedHosts: config.api.allowedHosts,
+      headersTimeoutMs: config.api.headersTimeoutMs,
+      requestTimeoutMs: config.api.requestTimeoutMs,
+      bodyIdleTimeoutMs: config.api.bodyIdleTimeoutMs,
+      maxConnections: config.api.maxConnections
+    })({
       logger,
       store,
       invoker: inv,

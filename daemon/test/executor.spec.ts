@@ -1,11 +1,11 @@
 import { defaultLogger } from '@libp2p/logger'
 import { expect } from 'chai'
 import { Registry } from 'prom-client'
-import { FunctionNotFoundError } from '../src/errors.js'
 import { executor, type RunnableModule } from '../src/executor/index.js'
 import { sanitize } from '../src/sanitizer/sanitize.js'
 import { executorContract } from './contracts/executor.js'
 import { wasm } from './support/paths.js'
+import { startExecutor } from './support/executors.js'
 import { waitFor } from './support/wait.js'
 
 const sanitized = (name: string): RunnableModule => sanitize(wasm(name), { maxModuleBytes: 4 << 20, memoryPages: 4096 })
@@ -13,18 +13,7 @@ const sanitized = (name: string): RunnableModule => sanitize(wasm(name), { maxMo
 describe('executor (worker pool)', function () {
   executorContract({
     async create (modules, { slots, limits }) {
-      const exec = executor({ slots, spares: 1, limits })({
-        logger: defaultLogger(),
-        modules: {
-          async loadRunnable (cid) {
-            const m = modules[cid]
-            if (m == null) throw new FunctionNotFoundError(cid)
-            return m
-          }
-        }
-      })
-      await exec.start()
-      return exec
+      return startExecutor(modules, { slots, spares: 1, limits })
     },
     module: sanitized
   })

@@ -23,6 +23,13 @@ export interface DaemonConfig {
   api: {
     /** HTTP gateway address, `host:port`. */
     listen: string
+    /** Names mutating routes accept in `Host`, besides IP literals, localhost and the listen host. */
+    allowedHosts: string[]
+    headersTimeoutMs: number
+    /** Receiving the whole request; answering is not counted. */
+    requestTimeoutMs: number
+    bodyIdleTimeoutMs: number
+    maxConnections: number
   }
   libp2p: {
     /** Listen multiaddrs. */
@@ -46,8 +53,17 @@ export interface DaemonConfig {
     fuel: number
     maxInputBytes: number
     maxOutputBytes: number
+    /** Entries a module's table may hold (the sanitizer refuses or caps beyond it). */
+    maxTableEntries: number
     /** Testbeds only: emulates a machine this many times slower. */
     slowdown: number
+    /** V8 heap of each sandbox process, MiB. */
+    sandboxHeapMb: number
+  }
+  sanitizer: {
+    timeoutMs: number
+    memoryMb: number
+    maxQueue: number
   }
   placement: {
     policy: PolicyName

@@ -6,7 +6,10 @@
 import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_MODULE_BYTES } from '../store/constants.js'
 import { POLICIES } from '../placement/policy-names.js'
 import { PLACEMENT_DEFAULTS } from '../placement/defaults.js'
-import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
+import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SANDBOX_HEAP_MB, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
+import { DEFAULT_SANITIZER_MAX_QUEUE, DEFAULT_SANITIZER_MEMORY_MB, DEFAULT_SANITIZER_TIMEOUT_MS } from '../sanitizer/defaults.js'
+import { DEFAULT_MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES_LIMIT } from '../sanitizer/constants.js'
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../gateway/constants.js'
 
 export type SettingType =
   | { kind: 'int', min: number, max: number }
@@ -19,6 +22,8 @@ export type SettingType =
   | { kind: 'multiaddrs', max: number }
   /** A list of peer ids; in the environment, comma-separated. */
   | { kind: 'peerIds', max: number }
+  /** A list of host names, each `name` or `name:port`; in the environment, comma-separated. */
+  | { kind: 'hosts', max: number }
   /** `key=value` labels; in the environment and on the command line, comma-separated or repeated. */
   | { kind: 'tags', max: number }
   /** `key=value:factor` price rules; in the environment, comma-separated. */
@@ -43,19 +48,29 @@ export interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { path: 'dataDir', type: { kind: 'path' }, default: (home) => `${home}/.faasmesh`, description: 'Where the identity key and the function store live' },
   { path: 'api.listen', type: { kind: 'hostport' }, default: '127.0.0.1:8787', description: 'HTTP gateway address (host:port; port 0 picks a free one)' },
+  { path: 'api.allowedHosts', type: { kind: 'hosts', max: 16 }, default: [], description: 'Names (name or name:port) that deploy, invoke and other mutating routes accept in Host, besides IP addresses, localhost and the listen host' },
+  { path: 'api.headersTimeoutMs', type: { kind: 'int', min: 100, max: 300_000 }, default: DEFAULT_HEADERS_TIMEOUT_MS, description: 'Time a client has to send the request headers' },
+  { path: 'api.requestTimeoutMs', type: { kind: 'int', min: 100, max: 3_600_000 }, default: DEFAULT_REQUEST_TIMEOUT_MS, description: 'Time a client has to send the whole request, headers and body (answering is not counted)' },
+  { path: 'api.bodyIdleTimeoutMs', type: { kind: 'int', min: 100, max: 300_000 }, default: DEFAULT_BODY_IDLE_TIMEOUT_MS, description: 'Longest pause between body bytes before 408 RequestTimeoutError' },
+  { path: 'api.maxConnections', type: { kind: 'int', min: 1, max: 100_000 }, default: DEFAULT_MAX_CONNECTIONS, description: 'Open gateway connections at once; more are closed on arrival' },
   { path: 'libp2p.listen', type: { kind: 'multiaddrs', max: 16 }, default: ['/ip4/0.0.0.0/tcp/0'], description: 'libp2p listen addresses (default: every interface, a port the OS picks)' },
   { path: 'libp2p.bootstrap', type: { kind: 'multiaddrs', max: 64 }, default: [], description: 'Peers to join through, as multiaddrs ending in /p2p/<peer id>; re-dialled until they answer' },
   { path: 'libp2p.mdns', type: { kind: 'bool' }, default: true, description: 'Discover (and dial) peers on the local network with mDNS' },
   { path: 'tags', type: { kind: 'tags', max: 16 }, default: {}, description: 'Labels advertised to the mesh, e.g. region=eu, tier=edge, power=battery' },
   { path: 'adverts.intervalMs', type: { kind: 'int', min: 100, max: 60_000 }, default: 2000, description: 'How often the node gossips its capacity; peers drop it after 3 intervals without one' },
-  { path: 'executor.slots', type: { kind: 'int', min: 1, max: 256 }, default: DEFAULT_SLOTS, description: 'Invocations run in parallel, one worker thread each (default: cores - 1, at least 1)' },
-  { path: 'executor.spares', type: { kind: 'int', min: 0, max: 16 }, default: DEFAULT_SPARES, description: 'Warm workers kept ready to replace a terminated one' },
+  { path: 'executor.slots', type: { kind: 'int', min: 1, max: 256 }, default: DEFAULT_SLOTS, description: 'Invocations run in parallel, one sandbox process each (default: cores - 1, at least 1)' },
+  { path: 'executor.spares', type: { kind: 'int', min: 0, max: 16 }, default: DEFAULT_SPARES, description: 'Warm sandbox processes kept ready to replace one killed by a timeout or a crash' },
+  { path: 'executor.sandboxHeapMb', type: { kind: 'int', min: 16, max: 4096 }, default: DEFAULT_SANDBOX_HEAP_MB, description: 'V8 heap of each sandbox process in MiB (host-side marshaling and tables; guest memories are capped separately); a guest that exhausts it ends only its sandbox' },
+  { path: 'sanitizer.timeoutMs', type: { kind: 'int', min: 100, max: 600_000 }, default: DEFAULT_SANITIZER_TIMEOUT_MS, description: 'Longest a module may take to sanitize (its own work; time queued behind other modules is not counted)' },
+  { path: 'sanitizer.memoryMb', type: { kind: 'int', min: 64, max: 4096 }, default: DEFAULT_SANITIZER_MEMORY_MB, description: 'Memory the instrumenter (binaryen) may use per module, in MiB; a module that needs more is refused' },
+  { path: 'sanitizer.maxQueue', type: { kind: 'int', min: 0, max: 10_000 }, default: DEFAULT_SANITIZER_MAX_QUEUE, description: 'Modules that may wait to be sanitized (deploys and code fetched from peers); more get NoCapacityError' },
   { path: 'executor.maxQueue', type: { kind: 'int', min: 0, max: 100_000 }, default: DEFAULT_MAX_QUEUE, description: 'Invocations that may wait for a slot before NoCapacityError' },
   { path: 'executor.memoryPages', type: { kind: 'int', min: 1, max: MAX_LIMITS.memoryPages }, default: DEFAULT_LIMITS.memoryPages, description: 'Memory cap per invocation in 64 KiB pages (256 = 16 MiB)' },
   { path: 'executor.timeoutMs', type: { kind: 'int', min: 1, max: MAX_LIMITS.timeoutMs }, default: DEFAULT_LIMITS.timeoutMs, description: 'Wall-clock limit per invocation' },
   { path: 'executor.fuel', type: { kind: 'int', min: 1, max: MAX_LIMITS.fuel }, default: DEFAULT_LIMITS.fuel, description: 'Instruction budget per invocation' },
   { path: 'executor.maxInputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxInputBytes }, default: DEFAULT_LIMITS.maxInputBytes, description: 'Largest invocation input' },
   { path: 'executor.maxOutputBytes', type: { kind: 'int', min: 0, max: MAX_LIMITS.maxOutputBytes }, default: DEFAULT_LIMITS.maxOutputBytes, description: 'Largest invocation output' },
+  { path: 'executor.maxTableEntries', type: { kind: 'int', min: 1, max: MAX_TABLE_ENTRIES_LIMIT }, default: DEFAULT_MAX_TABLE_ENTRIES, description: 'Entries a function\'s table may hold: a larger initial size is refused at deploy, growth stops there (OutOfMemoryError); V8 keeps tables on its heap, 16 bytes an entry' },
   { path: 'store.maxCacheBytes', type: { kind: 'int', min: 0, max: 2 ** 40 }, default: DEFAULT_MAX_CACHE_BYTES, description: 'Disk budget for modules fetched from peers; least recently used go first (deployed ones are pinned)' },
   { path: 'names.trusted', type: { kind: 'peerIds', max: 64 }, default: [], description: 'Publishers (peer ids) whose name records win for plain names, after this node and its bootstrap peers' },
   { path: 'executor.slowdown', type: { kind: 'number', min: 1, max: 1000 }, default: 1, description: 'Testbeds only: every invocation holds its slot this many times as long, emulating a slower machine (the advertised speed is divided by it)' },

@@ -1,14 +1,17 @@
 import { randomInt } from 'node:crypto'
 import { TypedEventEmitter } from 'main-event'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { raceSignal } from 'race-signal'
 import {
-  AbortError, ExecutionTimeoutError, GuestTrapError, NotStartedError, OutOfMemoryError, PayloadTooLargeError, reviveError
+  AbortError, ExecutionTimeoutError, GuestTrapError, NoCapacityError, NotStartedError, OutOfMemoryError, PayloadTooLargeError, reviveError
 } from '../errors.js'
+import { describeExit, type ExitInfo, type ProcessChannel } from '../utils/process-channel.js'
 import {
-  DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_MODULE_CACHE_SIZE, DEFAULT_SLOTS, DEFAULT_SPARES, WORKER_RESOURCE_LIMITS,
+  DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_MODULE_CACHE_SIZE, DEFAULT_SANDBOX_HEAP_MB, DEFAULT_SANDBOX_MODULE_BYTES, DEFAULT_SLOTS, DEFAULT_SPARES,
   type ExecutionLimits
 } from './limits.js'
 import { WorkerPool, type PoolStats } from './pool.js'
+import { Quarantine } from './quarantine.js'
 import { REFERENCE_MS_PER_FUEL } from './speed.js'
 import type {
   ExecutorComponents, ExecutorEvents, ExecutorInit, Executor as ExecutorInterface, InvokeOptions, InvokeResult, RunnableModule
@@ -16,24 +19,34 @@ import type {
 import type { RunRequest, RunResponse } from './messages.js'
 import type { Logger } from '@libp2p/interface'
 
-const WORKER_URL = new URL('./worker.js', import.meta.url)
+const SANDBOX_URL = new URL('./sandbox-process.js', import.meta.url)
 
-interface Compiled {
-  module: WebAssembly.Module
-  memory: RunnableModule['memory']
+type Sandbox = ProcessChannel<RunRequest, RunResponse>
+
+/** What the daemon knows of one sandbox process's module cache. */
+interface SandboxModules {
+  /** CIDs whose bytes were sent there (it compiled and keeps them), least recently used first, with their size. */
+  loaded: Map<string, number>
+  /** The sum of `loaded`. */
+  bytes: number
+  /** CIDs it should forget: it drops them with its next call. */
+  drop: string[]
 }
 
-/** The executor: compiled-module cache in front of a worker pool. */
+/** The executor: a module cache in front of a pool of sandbox processes. */
 export class Executor extends TypedEventEmitter<ExecutorEvents> implements ExecutorInterface {
   readonly limits: Readonly<ExecutionLimits>
   private readonly components: ExecutorComponents
   private readonly log: Logger
   private readonly pool: WorkerPool<RunRequest, RunResponse>
   // insertion order doubles as recency order: a hit is deleted and re-inserted
-  private readonly compiled = new Map<string, Promise<Compiled>>()
-  // CIDs whose compile has finished: a call that waits for a pending compile is cold too
+  private readonly compiled = new Map<string, Promise<RunnableModule>>()
+  // CIDs whose first run has finished: a call that waits for a pending load is cold too
   private readonly ready = new Set<string>()
+  private readonly sandboxes = new Map<Sandbox, SandboxModules>()
+  private readonly quarantine = new Quarantine()
   private readonly cacheSize: number
+  private readonly sandboxModuleBytes: number
   private readonly extraMsPerFuel: number
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private started = false
@@ -44,12 +57,22 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     this.log = components.logger.forComponent('faasmesh:executor')
     this.limits = { ...DEFAULT_LIMITS, ...init.limits }
     this.cacheSize = init.moduleCacheSize ?? DEFAULT_MODULE_CACHE_SIZE
+    this.sandboxModuleBytes = init.sandboxModuleBytes ?? DEFAULT_SANDBOX_MODULE_BYTES
     // a machine `slowdown` times slower than the reference spends (slowdown - 1) reference times
     // per fuel unit more; the reference, not this machine's probe, so that testbed nodes sharing
     // one machine (whose probes vary with the load at start-up) all follow the same cost model
     this.extraMsPerFuel = Math.max(0, (init.slowdown ?? 1) - 1) * REFERENCE_MS_PER_FUEL
     this.pool = new WorkerPool({
-      channel: { url: WORKER_URL, resourceLimits: WORKER_RESOURCE_LIMITS },
+      channel: {
+        url: SANDBOX_URL,
+        execArgv: [
+          // the sandbox's own JS heap (marshaling, V8's per-instance objects such as tables);
+          // guest memories are outside it and capped by their host-owned maximum
+          `--max-old-space-size=${init.sandboxHeapMb ?? DEFAULT_SANDBOX_HEAP_MB}`,
+          // a process-wide backstop behind that maximum (shared/research/wasm.md section 3.2)
+          `--wasm-max-mem-pages=${this.limits.memoryPages}`
+        ]
+      },
       slots: init.slots ?? DEFAULT_SLOTS,
       spares: init.spares ?? DEFAULT_SPARES,
       maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
@@ -71,6 +94,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     await this.pool.stop()
     this.compiled.clear()
     this.ready.clear()
+    this.sandboxes.clear()
   }
 
   stats (): PoolStats {
@@ -95,23 +119,26 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
       if (input.byteLength > limits.maxInputBytes) {
         throw new PayloadTooLargeError(`input is ${input.byteLength} bytes; the limit is ${limits.maxInputBytes}`)
       }
+      const quarantined = this.quarantine.check(cid)
+      if (quarantined != null) throw quarantined
       const cold = !this.ready.has(cid)
-      const compiled = await this.load(cid, options)
+      const runnable = await raceSignal(this.load(cid), options.signal)
       this.metrics?.starts.inc({ kind: cold ? 'cold' : 'warm' })
-      const request: RunRequest = {
-        module: compiled.module,
+      const request: Omit<RunRequest, 'code' | 'drop'> = {
+        cid,
         memory: {
-          initialPages: compiled.memory.initialPages,
-          maximumPages: Math.min(limits.memoryPages, compiled.memory.maximumPages ?? limits.memoryPages)
+          initialPages: runnable.memory.initialPages,
+          maximumPages: Math.min(limits.memoryPages, runnable.memory.maximumPages ?? limits.memoryPages)
         },
-        // a copy the worker can own: the caller's buffer may be a view into a larger one
-        input: new Uint8Array(input),
+        input,
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
         context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() },
         extraMsPerFuel: this.extraMsPerFuel
       }
-      const response = await this.run(request, limits.timeoutMs, options)
+      const response = await this.run(request, runnable, limits.timeoutMs, options)
+      // compiled in a sandbox now (unless V8 refused it): the next call is warm
+      if ((response.ok || response.error.name !== 'InvalidModuleError') && this.compiled.has(cid)) this.ready.add(cid)
       for (const line of response.logs) this.log('[%s] %s', cid, line)
       if (!response.ok) throw reviveError(response.error)
       return {
@@ -131,44 +158,91 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     }
   }
 
-  private async run (request: RunRequest, timeoutMs: number, options: InvokeOptions): Promise<RunResponse> {
+  private async run (request: Omit<RunRequest, 'code' | 'drop'>, runnable: RunnableModule, timeoutMs: number, options: InvokeOptions): Promise<RunResponse> {
     try {
-      return await this.pool.run(request, { signal: options.signal, timeoutMs, transfer: [request.input.buffer as ArrayBuffer] })
+      let ran: Sandbox | undefined
+      const response = await this.pool.run((sandbox) => {
+        ran = sandbox
+        return this.prepare(sandbox, request, runnable)
+      }, { signal: options.signal, timeoutMs })
+      // a module V8 refused to compile there is not cached there either
+      if (!response.ok && response.error.name === 'InvalidModuleError' && ran != null) this.forget(ran, request.cid)
+      return response
     } catch (err: any) {
-      if (err?.name === 'WorkerTimeoutError') throw new ExecutionTimeoutError(`the function ran longer than ${timeoutMs} ms`)
+      if (err?.name === 'ProcessTimeoutError') throw new ExecutionTimeoutError(`the function ran longer than ${timeoutMs} ms`)
       if (options.signal?.aborted === true) {
         const reason = options.signal.reason
         throw reason instanceof Error && reason.name !== 'TimeoutError' && reason.name !== 'AbortError' ? reason : new AbortError('invocation cancelled')
       }
-      if (err?.name === 'WorkerExitedError') {
-        // the worker's own JS heap limit (marshaling) is the only way a guest can kill it
-        throw /memory/i.test(String(err.message)) ? new OutOfMemoryError(`worker ran out of memory: ${err.message}`) : new GuestTrapError(`worker crashed: ${err.message}`)
+      if (err?.name === 'ProcessExitedError') {
+        const died = sandboxDied(err.exit)
+        this.quarantine.died(request.cid, died)
+        throw died
       }
+      // twice in a row a sandbox was gone before it took the call: this node cannot start them now
+      if (err?.name === 'ProcessUnavailableError') throw new NoCapacityError(`no sandbox process could take the call: ${String(err.message)}`)
       throw err
     }
   }
 
-  /** Compile once per CID; concurrent cold invocations share one compile. */
-  private async load (cid: string, options: InvokeOptions): Promise<Compiled> {
+  /**
+   * The request for this sandbox: the module's bytes only if it has not had them yet. Each
+   * sandbox keeps its own compiled copies, outside its V8 heap limit, so what it holds is
+   * bounded in bytes too: beyond the budget its least recently used modules are dropped.
+   */
+  private prepare (sandbox: Sandbox, request: Omit<RunRequest, 'code' | 'drop'>, runnable: RunnableModule): RunRequest {
+    let state = this.sandboxes.get(sandbox)
+    if (state == null) {
+      state = { loaded: new Map(), bytes: 0, drop: [] }
+      this.sandboxes.set(sandbox, state)
+      void sandbox.exited.then(() => { this.sandboxes.delete(sandbox) })
+    }
+    const { cid } = request
+    const held = state.loaded.has(cid)
+    this.forget(sandbox, cid, false)
+    state.loaded.set(cid, runnable.bytes.byteLength)
+    state.bytes += runnable.bytes.byteLength
+    for (const [old] of state.loaded) {
+      if (state.bytes <= this.sandboxModuleBytes || old === cid) break
+      this.forget(sandbox, old)
+    }
+    return { ...request, code: held ? undefined : runnable.bytes, drop: state.drop.splice(0) }
+  }
+
+  /** Takes `cid` off what the daemon thinks `sandbox` holds, and (by default) has it drop it. */
+  private forget (sandbox: Sandbox, cid: string, drop = true): void {
+    const state = this.sandboxes.get(sandbox)
+    const size = state?.loaded.get(cid)
+    if (state == null || size == null) return
+    state.loaded.delete(cid)
+    state.bytes -= size
+    if (drop) state.drop.push(cid)
+  }
+
+  /**
+   * Loads a CID's runnable module once; concurrent cold invocations share the load. The load
+   * belongs to the node, not to the first caller: it runs without any caller's signal (each
+   * caller waits for it under its own), so one caller giving up never fails the others.
+   */
+  private async load (cid: string): Promise<RunnableModule> {
     let entry = this.compiled.get(cid)
     if (entry != null) {
       this.compiled.delete(cid)
       this.compiled.set(cid, entry)
       return entry
     }
-    entry = (async () => {
-      const runnable = await this.components.modules.loadRunnable(cid, options)
-      const module = await WebAssembly.compile(runnable.bytes as Uint8Array<ArrayBuffer>)
-      return { module, memory: runnable.memory }
-    })()
+    entry = this.components.modules.loadRunnable(cid)
     this.compiled.set(cid, entry)
-    entry.then(() => { if (this.compiled.get(cid) === entry) this.ready.add(cid) }, () => { this.compiled.delete(cid) })
-    while (this.compiled.size > this.cacheSize) {
-      const oldest = this.compiled.keys().next().value as string
-      this.compiled.delete(oldest)
-      this.ready.delete(oldest)
-    }
+    entry.catch(() => { if (this.compiled.get(cid) === entry) this.compiled.delete(cid) })
+    while (this.compiled.size > this.cacheSize) this.evict(this.compiled.keys().next().value as string)
     return entry
+  }
+
+  /** Forgets a CID here, and tells every sandbox that holds it to forget it with its next call. */
+  private evict (cid: string): void {
+    this.compiled.delete(cid)
+    this.ready.delete(cid)
+    for (const sandbox of this.sandboxes.keys()) this.forget(sandbox, cid)
   }
 
   private effectiveLimits (requested: Partial<ExecutionLimits> = {}): ExecutionLimits {
@@ -205,7 +279,7 @@ function registerMetrics (registry: Registry, stats: () => PoolStats) {
     }),
     pool: new Gauge({
       name: 'faasmesh_executor_pool_workers',
-      help: 'Executor workers by state',
+      help: 'Sandbox processes by state',
       labelNames: ['state'],
       registers: [registry],
       collect () {
@@ -223,9 +297,22 @@ function registerMetrics (registry: Registry, stats: () => PoolStats) {
     }),
     replaced: new Gauge({
       name: 'faasmesh_executor_workers_replaced',
-      help: 'Workers replaced after a timeout, a cancellation or a crash since start',
+      help: 'Sandbox processes replaced after a timeout, a cancellation or a crash since start',
       registers: [registry],
       collect () { this.set(stats().replaced) }
     })
   }
+}
+
+/**
+ * The error for an invocation whose sandbox process died under it without being killed here.
+ * Only a guest can cause that (the sandbox runs nothing else), so it is the function's error.
+ * V8 prints why it aborted on stderr and nowhere else: that text is the only evidence there is.
+ */
+function sandboxDied (exit: ExitInfo | undefined): Error {
+  const how = exit == null ? 'exited' : describeExit(exit)
+  if (exit != null && /heap limit|out of memory/i.test(exit.stderr)) {
+    return new OutOfMemoryError(`the function exhausted its sandbox's heap and V8 ended the sandbox process (${how}); the daemon replaced it`)
+  }
+  return new GuestTrapError(`the sandbox process died during the call (${how}); the daemon replaced it`)
 }

@@ -1,10 +1,10 @@
 /**
  * @packageDocumentation
  *
- * The sandbox. Runs sanitized Wasm functions in a pool of worker threads: compile once per CID,
- * a fresh instance with a host-owned, capped memory per invocation, fuel, a wall-clock timeout
- * that terminates and replaces the worker, and capped input and output. Knows nothing of
- * libp2p or HTTP.
+ * The sandbox. Runs sanitized Wasm functions in a pool of sandbox processes (a guest that makes
+ * V8 abort ends its sandbox, never the daemon): compile once per CID and process, a fresh
+ * instance with a host-owned, capped memory per invocation, fuel, a wall-clock timeout that
+ * kills and replaces the sandbox, and capped input and output. Knows nothing of libp2p or HTTP.
  *
  * @example
  * ```ts
@@ -38,19 +38,23 @@ export interface ModuleSource {
 }
 
 export interface ExecutorInit {
-  /** Invocations run in parallel (one worker each). @default max(1, cores - 1) */
+  /** Invocations run in parallel (one sandbox process each). @default max(1, cores - 1) */
   slots?: number
-  /** Warm workers kept ready to replace a terminated one. @default 1 */
+  /** Warm sandbox processes kept ready to replace a killed one. @default 1 */
   spares?: number
   /** Invocations that may wait for a slot; more are refused with NoCapacityError. @default 64 */
   maxQueue?: number
-  /** Compiled modules kept in memory. @default 256 */
+  /** Modules kept in memory (and compiled in the sandboxes that ran them). @default 256 */
   moduleCacheSize?: number
+  /** V8 heap of each sandbox process in MiB; a guest that exhausts it ends only its sandbox. @default 64 */
+  sandboxHeapMb?: number
+  /** Module bytes each sandbox keeps compiled; beyond it, its least recently used go. @default 67108864 */
+  sandboxModuleBytes?: number
   /** The node's limits per invocation. @default DEFAULT_LIMITS */
   limits?: Partial<ExecutionLimits>
   /**
    * Testbeds only: emulate a machine this many times slower than the reference. After each call
-   * the worker stays busy for (slowdown - 1) x the call's fuel x the reference machine's time
+   * the sandbox stays busy for (slowdown - 1) x the call's fuel x the reference machine's time
    * per fuel unit. @default 1
    */
   slowdown?: number
@@ -74,7 +78,7 @@ export interface InvokeResult {
   output: Uint8Array
   /** Wall-clock time in the executor, queueing and compiling included. */
   durationMs: number
-  /** Time the call held its worker (instantiate and run, a testbed's slowdown included). */
+  /** Time the call held its sandbox (instantiate and run, a testbed's slowdown included). */
   runMs: number
   fuelUsed: number
   /** True when the module had to be compiled for this invocation. */

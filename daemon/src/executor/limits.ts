@@ -1,14 +1,14 @@
 /**
  * Sandbox limits and their defaults, in one place (DESIGN.md section 2). Every limit is enforced
  * by the host, never left to the guest: the memory maximum is the host's `WebAssembly.Memory`,
- * the clock is `worker.terminate()`, fuel is injected at deploy.
+ * the clock is killing the sandbox process, fuel is injected at deploy.
  */
 import { availableParallelism } from 'node:os'
 
 export interface ExecutionLimits {
   /** Memory cap per instance, in 64 KiB pages. */
   memoryPages: number
-  /** Wall-clock limit per invocation; the worker is terminated and replaced past it. */
+  /** Wall-clock limit per invocation; the sandbox process is killed and replaced past it. */
   timeoutMs: number
   /** Instruction budget per invocation (see sanitizer/instrument.ts for the cost model). */
   fuel: number
@@ -38,10 +38,10 @@ export const MAX_LIMITS: Readonly<ExecutionLimits> = {
   maxOutputBytes: 64 << 20
 }
 
-/** One executor per core, keeping one core for the event loop, libp2p and the gateway. */
+/** One sandbox process per core, keeping one core for the event loop, libp2p and the gateway. */
 export const DEFAULT_SLOTS = Math.max(1, availableParallelism() - 1)
 
-/** Replacing a terminated worker takes ~66 ms; a spare makes that invisible to the next call. */
+/** Starting a sandbox process takes ~100-250 ms here; a spare makes that invisible to the next call. */
 export const DEFAULT_SPARES = 1
 
 /** Invocations waiting for a slot beyond this are refused with NoCapacityError. */
@@ -50,12 +50,20 @@ export const DEFAULT_MAX_QUEUE = 64
 /** Compiled modules kept in memory; recompiling a small module costs only ~0.4 ms. */
 export const DEFAULT_MODULE_CACHE_SIZE = 256
 
+/**
+ * Module bytes each sandbox process keeps compiled: 16 modules of the largest size allowed, or
+ * hundreds of usual ones. Compiled code lives outside the sandbox's V8 heap limit, and every
+ * slot and spare holds its own copy, so without a bound it would multiply with them.
+ */
+export const DEFAULT_SANDBOX_MODULE_BYTES = 64 << 20
+
 /** A guest's log output is capped so a chatty function cannot flood the daemon. */
 export const MAX_LOG_MESSAGES = 64
 export const MAX_LOG_MESSAGE_BYTES = 1024
 
 /**
- * V8 limits for the worker's own JS (marshaling buffers); they do not cover Wasm memories,
- * which the host memory maximum caps.
+ * V8 heap of each sandbox process, in MiB: the host side of marshaling (at most the input and
+ * output caps) and V8's per-instance objects (tables). Guest memories are not in it; the host
+ * memory maximum caps them.
  */
-export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 }
+export const DEFAULT_SANDBOX_HEAP_MB = 64

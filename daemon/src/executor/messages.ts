@@ -1,4 +1,4 @@
-/** Messages between the executor (main thread) and its workers. */
+/** Messages between the executor (in the daemon) and its sandbox processes. */
 
 export interface InvocationContext {
   /** Returned by `Math.random`'s seed import; same seed, same random sequence. */
@@ -8,13 +8,18 @@ export interface InvocationContext {
 }
 
 export interface RunRequest {
-  module: WebAssembly.Module
+  /** The function's CID: what the sandbox caches its compiled module under. */
+  cid: string
+  /** The instrumented module, sent with the first call of `cid` to a sandbox process. */
+  code?: Uint8Array
+  /** CIDs the daemon's module cache evicted since its last call here: the sandbox forgets them. */
+  drop: string[]
   memory: { initialPages: number, maximumPages: number }
   input: Uint8Array
   fuel: number
   maxOutputBytes: number
   context: InvocationContext
-  /** Testbeds only: the worker stays busy this many extra ms per unit of fuel used (0 = none). */
+  /** Testbeds only: the sandbox stays busy this many extra ms per unit of fuel used (0 = none). */
   extraMsPerFuel: number
 }
 

@@ -1,18 +1,18 @@
 /**
- * A fixed pool of executor workers plus warm spares.
+ * A fixed pool of sandbox processes plus warm spares.
  *
- * `slots` workers run invocations, one each (a Wasm call is synchronous, so a worker is busy for
- * the whole call). When a worker is terminated (timeout, cancellation, crash) a spare that is
- * already online takes its place at once and a new spare starts in the background: replacing a
- * worker costs ~66 ms, which no caller should wait for. Callers beyond `slots` wait in a bounded
- * FIFO queue; past `maxQueue` they are refused.
+ * `slots` sandboxes run invocations, one each (a Wasm call is synchronous, so a sandbox is busy
+ * for the whole call). When one is killed (timeout, cancellation) or dies (a guest made V8
+ * abort), a spare that is already online takes its place at once and a new spare starts in the
+ * background: starting a sandbox costs ~100-250 ms here, which no caller should wait for.
+ * Callers beyond `slots` wait in a bounded FIFO queue; past `maxQueue` they are refused.
  */
 import { AbortError, NoCapacityError, NotStartedError } from '../errors.js'
-import { WorkerChannel, type CallOptions, type WorkerChannelInit } from '../utils/worker-channel.js'
+import { ProcessChannel, type CallOptions, type ProcessChannelInit } from '../utils/process-channel.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export interface WorkerPoolInit {
-  channel: WorkerChannelInit
+  channel: ProcessChannelInit
   slots: number
   spares: number
   maxQueue: number
@@ -26,20 +26,20 @@ export interface PoolStats {
   idle: number
   spares: number
   queued: number
-  /** Workers replaced after a timeout, a cancellation or a crash, since start. */
+  /** Sandboxes replaced after a timeout, a cancellation or a crash, since start. */
   replaced: number
 }
 
 interface Waiter {
-  resolve(channel: WorkerChannel<any, any>): void
+  resolve(channel: ProcessChannel<any, any>): void
   reject(err: Error): void
 }
 
 export class WorkerPool<Req extends object, Res extends object> {
   private readonly init: WorkerPoolInit
-  private idle: Array<WorkerChannel<Req, Res>> = []
-  private readonly busy = new Set<WorkerChannel<Req, Res>>()
-  private spares: Array<WorkerChannel<Req, Res>> = []
+  private idle: Array<ProcessChannel<Req, Res>> = []
+  private readonly busy = new Set<ProcessChannel<Req, Res>>()
+  private spares: Array<ProcessChannel<Req, Res>> = []
   private queue: Waiter[] = []
   private running = false
   private replaced = 0
@@ -51,10 +51,15 @@ export class WorkerPool<Req extends object, Res extends object> {
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
-    const workers = Array.from({ length: this.init.slots }, () => this.spawn())
+    // in `idle` from the start, so a stop() during start-up (or a failed start) ends them too
+    this.idle = Array.from({ length: this.init.slots }, () => this.spawn())
     this.spares = Array.from({ length: this.init.spares }, () => this.spawn())
-    await Promise.all([...workers, ...this.spares].map(async (w) => { await w.online }))
-    this.idle = workers
+    try {
+      await Promise.all([...this.idle, ...this.spares].map(async (w) => { await w.online }))
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
   }
 
   async stop (): Promise<void> {
@@ -80,19 +85,32 @@ export class WorkerPool<Req extends object, Res extends object> {
     }
   }
 
-  /** Runs one request on a free worker, waiting for one if all are busy. */
-  async run (request: Req, options: CallOptions = {}): Promise<Res> {
-    const worker = await this.acquire(options)
-    try {
-      return await worker.call(request, options)
-    } finally {
-      this.release(worker)
+  /**
+   * Runs one request on a free sandbox, waiting for one if all are busy. `prepare` builds the
+   * request for the sandbox it got (what that process already holds decides what to send).
+   */
+  async run (prepare: (channel: ProcessChannel<Req, Res>) => Req, options: CallOptions = {}): Promise<Res> {
+    for (let attempt = 1; ; attempt++) {
+      const worker = await this.acquire(options)
+      try {
+        return await worker.call(prepare(worker), options)
+      } catch (err: any) {
+        // a sandbox that died while idle and had not been reaped yet never saw the request: the
+        // next one takes it (once; a second in a row means sandboxes cannot start here)
+        if (err?.name !== 'ProcessUnavailableError' || attempt > 1) throw err
+      } finally {
+        this.release(worker)
+      }
     }
   }
 
-  private async acquire (options: AbortOptions): Promise<WorkerChannel<Req, Res>> {
+  private async acquire (options: AbortOptions): Promise<ProcessChannel<Req, Res>> {
     if (!this.running) throw new NotStartedError('executor is not started')
     options.signal?.throwIfAborted()
+    // one that died while idle and is not reaped yet (between its 'exit' and 'close'), or that
+    // never came up: its slot gets a replacement now, or the slot would be lost for good (its
+    // exit handler finds it in no list, or does not replace one that never came up)
+    if (this.idle.some((w) => w.isExited)) this.idle = this.idle.map((w) => w.isExited ? this.replace() : w)
     const free = this.idle.pop()
     if (free != null) {
       this.busy.add(free)
@@ -102,7 +120,7 @@ export class WorkerPool<Req extends object, Res extends object> {
     if (this.queue.length >= this.init.maxQueue) {
       throw new NoCapacityError(`all ${this.init.slots} slots are busy and ${this.queue.length} invocations are queued`)
     }
-    const { promise, resolve, reject } = Promise.withResolvers<WorkerChannel<Req, Res>>()
+    const { promise, resolve, reject } = Promise.withResolvers<ProcessChannel<Req, Res>>()
     const waiter: Waiter = { resolve, reject }
     const onAbort = (): void => {
       this.queue = this.queue.filter((w) => w !== waiter)
@@ -118,7 +136,7 @@ export class WorkerPool<Req extends object, Res extends object> {
     }
   }
 
-  private release (worker: WorkerChannel<Req, Res>): void {
+  private release (worker: ProcessChannel<Req, Res>): void {
     this.busy.delete(worker)
     if (!this.running) return
     const next = worker.isExited ? this.replace() : worker
@@ -137,21 +155,28 @@ export class WorkerPool<Req extends object, Res extends object> {
   }
 
   /** A terminated worker's slot goes to a spare (already online) and a new spare starts. */
-  private replace (): WorkerChannel<Req, Res> {
+  private replace (): ProcessChannel<Req, Res> {
     this.replaced++
+    // a spare that died before it was ready stays in the list (nothing replaces it): skip it
+    this.spares = this.spares.filter((w) => !w.isExited)
     const spare = this.spares.shift() ?? this.spawn()
-    if (this.init.spares > 0) this.spares.push(this.spawn())
+    while (this.spares.length < this.init.spares) this.spares.push(this.spawn())
     return spare
   }
 
-  private spawn (): WorkerChannel<Req, Res> {
-    const worker = new WorkerChannel<Req, Res>(this.init.channel)
-    // a worker that dies while idle (it should not) is dropped, and an idle one's slot refilled;
-    // a busy one is replaced in release()
-    worker.worker.once('exit', () => {
-      if (!this.running) return
-      this.spares = this.spares.filter((w) => w !== worker)
-      if (this.idle.includes(worker)) {
+  private spawn (): ProcessChannel<Req, Res> {
+    const worker = new ProcessChannel<Req, Res>(this.init.channel)
+    let wasOnline = false
+    void worker.online.then(() => { wasOnline = true }, () => {})
+    // a sandbox that dies while idle or spare (the OS may kill it) is replaced; a busy one is
+    // replaced in release(). One that never came up is not: on a machine that cannot start
+    // processes that would spawn in a loop, and the next caller's failure replaces it instead
+    void worker.exited.then(() => {
+      if (!this.running || !wasOnline) return
+      if (this.spares.includes(worker)) {
+        this.spares = this.spares.filter((w) => w !== worker)
+        this.spares.push(this.spawn())
+      } else if (this.idle.includes(worker)) {
         this.idle = this.idle.filter((w) => w !== worker)
         this.idle.push(this.replace())
       }

@@ -1,16 +1,20 @@
 /**
- * Worker entry: runs one invocation at a time, each in a fresh instance with its own
- * host-owned memory, so no state survives from one caller to the next.
+ * One invocation inside a sandbox: a fresh instance with its own host-owned memory, so no state
+ * survives from one caller to the next; fuel, memory and traps turned into named errors.
+ *
+ * Compiled modules are kept by CID for as long as the daemon says (it sends the bytes with the
+ * first call of a CID here and names the CIDs to drop when its own cache evicts them).
  *
  * This file imports nothing from the rest of the daemon but the guest ABI, the host imports and
- * the error classes: a worker must stay small (each costs ~9 MiB) and quick to start.
+ * the error classes: a sandbox must stay small and quick to start.
  */
-import { parentPort } from 'node:worker_threads'
 import { GuestTrapError, InvalidModuleError, OutOfFuelError, OutOfMemoryError } from '../errors.js'
 import { FUEL_GLOBAL_EXPORT, OOM_GLOBAL_EXPORT, START_EXPORT } from '../sanitizer/constants.js'
 import { loaderGuest } from './guest.js'
 import { GuestAbort, hostImports } from './host-imports.js'
 import type { RunRequest, RunResponse, WireError } from './messages.js'
+
+const modules = new Map<string, WebAssembly.Module>()
 
 function classify (err: any, fuelLeft: bigint | undefined, oom: boolean): WireError {
   if (err instanceof GuestAbort) return { name: GuestTrapError.name, message: `guest aborted: ${err.message}` }
@@ -35,13 +39,15 @@ function classify (err: any, fuelLeft: bigint | undefined, oom: boolean): WireEr
 
 type Outcome = { ok: true, output: Uint8Array, fuelUsed: number, logs: string[] } | { ok: false, error: WireError, fuelUsed: number, logs: string[] }
 
-// a testbed's slowdown holds the worker the way a slower CPU would (the slot stays busy), for a
+// a testbed's slowdown holds the sandbox the way a slower CPU would (the slot stays busy), for a
 // time proportional to the fuel the call used: the same call always costs the same, and a GC
 // pause or a busy moment on the shared machine is not multiplied by the slowdown
 const pause = new Int32Array(new SharedArrayBuffer(4))
 
-function run (request: RunRequest): RunResponse {
+/** Runs one request; never throws (every failure is a response with a named error). */
+export function run (request: RunRequest): RunResponse {
   const started = performance.now()
+  for (const cid of request.drop) modules.delete(cid)
   const outcome = execute(request)
   const extraMs = outcome.fuelUsed * request.extraMsPerFuel
   if (extraMs > 0) Atomics.wait(pause, 0, 0, extraMs)
@@ -55,7 +61,7 @@ function execute (request: RunRequest): Outcome {
   let oom: WebAssembly.Global | undefined
   const budget = BigInt(request.fuel)
   try {
-    const guest = loaderGuest.instantiate(request.module, hostImports({ memory, context: request.context, logs }))
+    const guest = loaderGuest.instantiate(compiled(request), hostImports({ memory, context: request.context, logs }))
     fuel = guest.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global | undefined
     oom = guest.exports[OOM_GLOBAL_EXPORT] as WebAssembly.Global | undefined
     if (fuel == null || oom == null) throw new InvalidModuleError('module is not instrumented')
@@ -74,8 +80,15 @@ function execute (request: RunRequest): Outcome {
   }
 }
 
-parentPort?.on('message', (request: RunRequest & { id: number }) => {
-  const response = run(request)
-  const transfer = response.ok ? [response.output.buffer as ArrayBuffer] : []
-  parentPort!.postMessage({ ...response, id: request.id }, transfer)
-})
+/** The CID's compiled module: cached, or compiled from the bytes the daemon sent along. */
+function compiled ({ cid, code }: RunRequest): WebAssembly.Module {
+  let module = modules.get(cid)
+  if (module == null) {
+    // the daemon sends the bytes whenever it has not sent them to this process before
+    if (code == null) throw new InvalidModuleError(`module ${cid} was not sent to this sandbox`)
+    module = new WebAssembly.Module(code as Uint8Array<ArrayBuffer>)
+    modules.set(cid, module)
+  }
+  return module
+}
+
