@@ -19,7 +19,7 @@ import { createNameRecord, nameKey, NAME_KEY_NAMESPACE, selectNameRecord } from 
 import { DHT_PROTOCOL } from '../src/node/index.js'
 import { cidOf } from '../src/store/index.js'
 import { tempDir, wasm } from './support/paths.js'
-import { killAll, runCli, startDaemon, type DaemonProcess } from './support/processes.js'
+import { killAll, runCli, startDaemon, type DaemonProcess, waitForMesh } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 
 const ENV = { FAASMESH_ADVERTS_INTERVAL_MS: '500' }
@@ -43,7 +43,7 @@ describe('function code through the DHT (daemon processes)', function () {
     const dir = async (): Promise<string> => { const d = await tempDir(); dirs.push(d); return d.path }
     nodes.push(await startDaemon(await dir(), [], ENV))
     nodes.push(...await Promise.all([1, 2, 3, 4].map(async () => startDaemon(await dir(), ['--bootstrap', nodes[0]!.multiaddr], ENV))))
-    await waitFor(async () => (await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/v1/peers`)).json()).peers as unknown[]).length === 4))).every(Boolean), 15_000, 'mesh')
+    await waitForMesh(nodes)
   })
 
   after(async function () {

@@ -22,9 +22,8 @@ import { DHT_PROTOCOL } from '../src/node/index.js'
 import { cidOf } from '../src/store/index.js'
 import { hostileModule, manyFunctions } from './support/hostile-modules.js'
 import { tempDir, wasm } from './support/paths.js'
-import { killAll, startDaemon, type DaemonProcess } from './support/processes.js'
+import { killAll, startDaemon, type DaemonProcess, waitForMesh } from './support/processes.js'
 import { treeRssMiB } from './support/rss.js'
-import { waitFor } from './support/wait.js'
 
 const ENV = { FAASMESH_ADVERTS_INTERVAL_MS: '500' }
 /** V8's own table limit: node 1 admits any table V8 would. */
@@ -57,7 +56,7 @@ describe('hostile modules and peers (daemon processes)', function () {
     const dir = async (): Promise<string> => { const d = await tempDir(); dirs.push(d); return d.path }
     nodes.push(await startDaemon(await dir(), [], ENV))
     nodes.push(await startDaemon(await dir(), ['--bootstrap', nodes[0]!.multiaddr], LIFTED))
-    await waitFor(async () => (await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/v1/peers`)).json()).peers as unknown[]).length === 1))).every(Boolean), 15_000, 'mesh')
+    await waitForMesh(nodes)
     for (const n of nodes) expect((await post(n, '/v1/functions/hello', wasm('hello'))).status).to.equal(201)
   })
 

@@ -16,7 +16,7 @@ import { capacityAdverts, gossipScoreParams, type CapacityAdverts } from '../../
 import { auction, Bid, type Auction } from '../../protocols/src/auction/index.js'
 import { invokeProtocol, type Invoke, type InvokeResponse } from '../../protocols/src/invoke/index.js'
 import { tempDir } from './support/paths.js'
-import { killAll, runCli, startDaemon, type DaemonProcess } from './support/processes.js'
+import { killAll, runCli, startDaemon, type DaemonProcess, waitForMesh } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 
 const ENV = { FAASMESH_ADVERTS_INTERVAL_MS: '500' }
@@ -88,7 +88,7 @@ describe('placement across daemon processes', function () {
     nodes.push(...await Promise.all([
       ['--slots', '2'], ['--slots', '2'], ['--slots', '1', '--slowdown', '6'], ['--slots', '1', '--slowdown', '6']
     ].map(async (args) => startDaemon(await dir(), [...boot, ...args], ENV))))
-    await waitFor(async () => (await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/v1/peers`)).json()).peers as unknown[]).length === 4))).every(Boolean), 15_000, 'mesh')
+    await waitForMesh(nodes)
     const deployed = await runCli(['deploy', 'fib', 'build/fib.wasm', '--api', nodes[0]!.url])
     expect(deployed.code, deployed.stderr).to.equal(0)
     // every node gets the code and learns fib's run time: round robin visits each in turn

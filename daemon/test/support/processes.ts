@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { parseBanner, type DaemonBanner } from '../../src/cli/banner.js'
 import { LOOPBACK_ARGS } from './loopback.js'
 import { BIN } from './paths.js'
+import { waitFor } from './wait.js'
 
 const running = new Set<ChildProcess>()
 process.once('exit', () => { for (const p of running) p.kill('SIGKILL') })
@@ -91,4 +92,13 @@ export async function runCli (args: string[], options: { stdin?: string | Uint8A
 export function killAll (): void {
   for (const p of running) p.kill('SIGKILL')
   running.clear()
+}
+
+/** Waits until every daemon sees all the others in its capacity view (bounded). */
+export async function waitForMesh (nodes: DaemonProcess[], timeoutMs = 15_000): Promise<void> {
+  const sees = async (n: DaemonProcess): Promise<boolean> => {
+    const { peers } = await (await fetch(`${n.url}/v1/peers`, { signal: AbortSignal.timeout(5000) })).json() as { peers: unknown[] }
+    return peers.length === nodes.length - 1
+  }
+  await waitFor(async () => (await Promise.all(nodes.map(sees))).every(Boolean), timeoutMs, 'mesh')
 }
