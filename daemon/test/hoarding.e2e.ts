@@ -10,11 +10,8 @@
 import { randomBytes } from 'node:crypto'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'chai'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -24,6 +21,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { auction, Bid, type Auction } from '../../protocols/src/auction/index.js'
 import { CODE_PROTOCOL } from '../../protocols/src/code/index.js'
 import { invokeProtocol, type Invoke } from '../../protocols/src/invoke/index.js'
+import { base } from '../../protocols/test/support/nodes.js'
 import { DHT_PROTOCOL } from '../src/node/index.js'
 import { tempDir } from './support/paths.js'
 import { killAll, runCli, startDaemon, type DaemonProcess } from './support/processes.js'
@@ -41,14 +39,6 @@ const MAX_ATTACK_SENDS = 1200
 
 type AttackerNode = Libp2p<{ auction: Auction, invoke: Invoke }>
 type ProviderNode = Libp2p<{ invoke: Invoke, dht: KadDHT }>
-
-const base = {
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8'] }
-}
 
 /** A bare libp2p node that speaks the auction and invoke protocols and nothing else. */
 async function attacker (): Promise<AttackerNode> {

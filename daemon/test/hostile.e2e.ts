@@ -6,11 +6,8 @@
  */
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'chai'
 import { createLibp2p } from 'libp2p'
@@ -18,6 +15,7 @@ import { CID } from 'multiformats/cid'
 import { auction, Bid } from '../../protocols/src/auction/index.js'
 import { codeTransfer } from '../../protocols/src/code/index.js'
 import { invokeProtocol, InvokeResponse } from '../../protocols/src/invoke/index.js'
+import { base } from '../../protocols/test/support/nodes.js'
 import { DHT_PROTOCOL } from '../src/node/index.js'
 import { cidOf } from '../src/store/index.js'
 import { hostileModule, manyFunctions } from './support/hostile-modules.js'
@@ -99,10 +97,7 @@ describe('hostile modules and peers (daemon processes)', function () {
     const bomb = hostileModule({ tables: [{ initial: 9_999_999 }] })
     const cid = CID.parse(await cidOf(bomb))
     const attacker = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      ...base,
       services: {
         identify: identify(),
         ping: ping(),

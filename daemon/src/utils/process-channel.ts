@@ -93,6 +93,7 @@ export class ProcessChannel<Req extends object, Res extends object> {
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private killedHere = false
+  private isReady = false
   private ready = false
   // set on 'exit', before 'close' reports how it ended: no new call goes to a dead child meanwhile
   private exiting = false
@@ -143,6 +144,7 @@ export class ProcessChannel<Req extends object, Res extends object> {
       if (message.ready === true) {
         clearTimeout(readyTimer)
         this.ready = true
+        this.isReady = true
         ready()
         return
       }
@@ -188,7 +190,7 @@ export class ProcessChannel<Req extends object, Res extends object> {
     try {
       // a message sent before the child listens would be lost
       try {
-        await Promise.race([this.online, promise])
+        if (!this.isReady) await Promise.race([this.online, promise])
       } catch (err) {
         // a child that died before it was ready never saw the request: the caller may send it elsewhere
         if (!this.ready && options.signal?.aborted !== true && (err as Error)?.name === 'ProcessExitedError') {

@@ -7,7 +7,7 @@ import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { capacityAdverts, gossipScoreParams, type CapacityAdverts, type CapacityAdvertsInit } from '../../src/adverts/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -16,7 +16,8 @@ const started: Libp2p[] = []
 export type AdvertNode = Libp2p<{ pubsub: GossipSub, adverts: CapacityAdverts }>
 export type BareNode = Libp2p<{ pubsub: GossipSub }>
 
-const base = {
+/** libp2p over TCP on 127.0.0.1 with noise and yamux: what every in-process test node starts from. */
+export const base: Pick<Libp2pOptions, 'addresses' | 'transports' | 'connectionEncrypters' | 'streamMuxers' | 'connectionManager'> = {
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
