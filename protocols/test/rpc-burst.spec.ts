@@ -13,6 +13,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_AUCTION_FRAME_BYTES } from '../src/auction/index.js'
 import { rpc, RpcFrame, type Rpc } from '../src/rpc/index.js'
 import { FrameDecoder } from '../src/rpc/wire.js'
+import { collect } from './support/rpc-nodes.js'
 import { waitFor } from './support/wait.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
@@ -64,30 +65,6 @@ function frames (list: RpcFrame[]): Uint8Array {
 
 function request (id: number, body: Uint8Array): RpcFrame {
   return { id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 5000 }
-}
-
-/** Collects every frame a raw stream receives (the test's side has no buffer limit to trip). */
-function collect (stream: Stream): RpcFrame[] {
-  const got: RpcFrame[] = []
-  const buffer = new Uint8ArrayList()
-  stream.addEventListener('message', (evt) => {
-    buffer.append(evt.data)
-    while (buffer.byteLength > 0) {
-      let length = 0
-      let shift = 0
-      let at = 0
-      for (; at < buffer.byteLength; at++) {
-        const b = buffer.get(at)
-        length += (b & 0x7f) * 2 ** shift
-        shift += 7
-        if (b < 0x80) break
-      }
-      if (at >= buffer.byteLength || buffer.byteLength < at + 1 + length) return
-      got.push(RpcFrame.decode(buffer.subarray(at + 1, at + 1 + length)))
-      buffer.consume(at + 1 + length)
-    }
-  })
-  return got
 }
 
 async function outcome (promise: Promise<unknown>): Promise<string> {

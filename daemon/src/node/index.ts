@@ -33,8 +33,6 @@ export interface MeshNodeInit {
   advertIntervalMs: number
   /** Largest module the code transfer sends or accepts. */
   maxModuleBytes: number
-  /** Largest invocation input or output carried by the invoke protocol. */
-  maxPayloadBytes: number
   /** Longest a peer may keep a remote invocation of ours running. */
   maxInvokeMs: number
   /** Testbeds only: emulated links and partitions. */
@@ -125,7 +123,7 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
       auction: auction({ shaper: links }),
-      invoke: invokeProtocol({ maxPayloadBytes: init.maxPayloadBytes, timeoutMs: init.maxInvokeMs, shaper: links })
+      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

@@ -6,6 +6,12 @@
  * bids costs a frame, not a stream. Mechanism only: what to bid is the daemon's, through
  * `setBidder` (the placement issue). Spec: docs/protocols.md.
  *
+ * A call for bids is idempotent (a repeat asks the same question; what it reserves lapses or is
+ * released like any unclaimed bid): if the channel dies after it was sent, it is sent once more
+ * on a fresh channel, within what is left of its time. An auctioneer that gives up on a bidder
+ * (its bid window closed) cancels the call on the wire, so the bidder's `signal` aborts.
+ * `Bid.Reason.STOPPING`: the bidder is draining and takes nothing new.
+ *
  * @example
  * ```ts
  * node.services.auction.setBidder(async (call, { peer, signal }) => ({ status: Bid.Status.BID, ... }))
@@ -38,6 +44,11 @@ export type Bidder = TypedHandler<CallForBids, Bid>
 
 export interface Auction {
   readonly protocol: string
+  /**
+   * Asks `peer` for a bid. Fails with the rpc's named errors (`RpcUnreachableError`,
+   * `RpcTimeoutError`, `RpcChannelClosedError`, `RpcBusyError`, `RpcRemoteError`,
+   * `RpcProtocolError` for an undecodable bid).
+   */
   requestBid(peer: PeerId, call: CallForBids, options?: AbortOptions & { timeoutMs?: number }): Promise<Bid>
   setBidder(bidder: Bidder): void
 }
@@ -52,7 +63,7 @@ class AuctionService extends TypedRpc<CallForBids, Bid> implements Auction {
   setBidder (bidder: Bidder): void { this.setHandler(bidder) }
 
   async requestBid (peer: PeerId, call: CallForBids, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Bid> {
-    return this.send(peer, call, options)
+    return this.send(peer, call, { ...options, idempotent: true })
   }
 }
 

@@ -20,3 +20,14 @@ export const MIN_UNSENT_ANSWER_BYTES = 256 * 1024
  * for minutes. 256 frames take about a millisecond, and match the responder's in-flight bound.
  */
 export const FRAMES_PER_TURN = 256
+/**
+ * CANCEL frames a requester holds while its stream waits to drain (the link is full). Beyond
+ * this many, a cancellation is dropped: the responder's own deadline still ends that request,
+ * and a requester whose callers give up in masses holds ~10 bytes per held id, no more.
+ */
+export const MAX_QUEUED_CANCELS = 1024
+/**
+ * A request re-sent on a fresh channel gets only what is left of its time; with less than this
+ * left it fails at once instead (a frame cannot even cross loopback in less).
+ */
+export const MIN_RETRY_MS = 1

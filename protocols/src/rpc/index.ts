@@ -6,14 +6,21 @@
  * request (2-4 ms here) would dominate a ~1 ms placement. Frames are varint length-prefixed
  * `RpcFrame`s (id, status, body, deadline), size-capped and taken off the stream as they arrive
  * (a burst is never an overflow); the responder runs requests concurrently up to a bound,
- * answers BUSY beyond it and stops reading a peer whose answers pile up; a dead channel is
- * reopened once.
+ * answers BUSY beyond it and stops reading a peer whose answers pile up.
+ *
+ * A request its requester gives up on (its caller's signal, or its time) after sending it is
+ * cancelled on the wire with a CANCEL frame: the responder aborts that handler
+ * (`RpcCancelledError`) and answers nothing. A request is re-sent on a fresh channel at most once,
+ * within what is left of its time: when it never left, or when the channel died after it left and
+ * the caller declared it `idempotent`. Every failure is a named error that tells whether the
+ * request was sent (`RpcUnreachableError`, `sent` on `RpcTimeoutError` and
+ * `RpcChannelClosedError`), so placement knows whether the peer may have run it.
  *
  * @example
  * ```ts
  * const node = await createLibp2p({ services: { bids: rpc({ protocol: '/faasmesh/auction/1.0.0' }) } })
  * node.services.bids.setHandler(async (body, { peer, signal }) => answer(body))
- * const reply = await node.services.bids.request(peerId, body, { timeoutMs: 500 })
+ * const reply = await node.services.bids.request(peerId, body, { timeoutMs: 500, idempotent: true })
  * ```
  */
 import { Rpc as RpcClass } from './rpc.js'
@@ -21,7 +28,8 @@ import type { LinkShaper } from '../links.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
-export { RpcBusyError, RpcChannelClosedError, RpcRemoteError, RpcTimeoutError } from './errors.js'
+export { RpcBusyError, RpcCancelledError, RpcChannelClosedError, RpcProtocolError, RpcRemoteError, RpcTimeoutError, RpcUnreachableError } from './errors.js'
+export type { RpcSentOptions } from './errors.js'
 export { RpcFrame } from './pb/rpc.js'
 
 export interface RpcHandler {
@@ -47,15 +55,32 @@ export interface RpcComponents {
   logger: ComponentLogger
 }
 
+export interface RpcRequestOptions extends AbortOptions {
+  /**
+   * The request's whole time, from the call: opening the channel, waiting for the link, the
+   * answer, and a retry. Also the deadline the responder gets. @default the service's `timeoutMs`
+   */
+  timeoutMs?: number
+  /**
+   * Running the request twice on the peer does no harm (the responder de-duplicates it, or it
+   * has no effect): when the channel closes after the request was sent, it is sent once more on
+   * a fresh channel. A request that never left is re-sent once either way. @default false
+   */
+  idempotent?: boolean
+}
+
 export interface Rpc {
   readonly protocol: string
   /** Answers requests from peers. */
   setHandler(handler: RpcHandler): void
   /**
-   * Sends `body` to `peer` over the shared channel and waits for the answer. Throws
-   * `RpcTimeoutError`, `RpcRemoteError`, `RpcBusyError` or `RpcChannelClosedError`.
+   * Sends `body` to `peer` over the shared channel and waits for the answer. Throws (by name)
+   * `RpcUnreachableError` (never sent: no channel could be opened), `RpcTimeoutError` and
+   * `RpcChannelClosedError` (with `sent`: whether the peer may have seen it), `RpcBusyError`
+   * (refused unrun), `RpcRemoteError`, `InvalidParametersError` (above the frame cap, refused
+   * before sending), or the caller's abort reason. No libp2p error escapes raw.
    */
-  request(peer: PeerId, body: Uint8Array, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
+  request(peer: PeerId, body: Uint8Array, options?: RpcRequestOptions): Promise<Uint8Array>
 }
 
 export function rpc (init: RpcInit): (components: RpcComponents) => Rpc {

@@ -1,6 +1,6 @@
 import { traverse, type LinkShaper } from '../links.js'
 import { FRAMES_PER_TURN, MIN_UNSENT_ANSWER_BYTES } from './constants.js'
-import { RpcChannelClosedError } from './errors.js'
+import { RpcCancelledError, RpcChannelClosedError } from './errors.js'
 import { RpcFrame } from './pb/rpc.js'
 import { FrameDecoder, lengthPrefixed } from './wire.js'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -32,6 +32,10 @@ export interface RpcResponderInit {
  *   back under it: yamux then grants the peer no more window, so it stops sending;
  * - a peer that sends past that anyway overruns the paused stream's `maxReadBufferLength`, and
  *   the stream resets: only this peer's channel closes.
+ *
+ * A CANCEL frame aborts the running request with its id (reason `RpcCancelledError`), which then
+ * gets no answer. A CANCEL costs one map lookup: for an unknown or finished id it does nothing,
+ * it never counts against `maxInFlight`, and it is served within FRAMES_PER_TURN like any frame.
  */
 export class RpcResponder {
   private readonly decoder: FrameDecoder
@@ -46,6 +50,11 @@ export class RpcResponder {
   private outgoing?: Uint8ArrayList
   /** The requests running, aborted when the channel closes: nobody is left to answer. */
   private readonly running = new Set<AbortController>()
+  /**
+   * The same, by request id, for CANCEL frames. An id reused while its request runs (only a
+   * broken or hostile requester does that) points to the latest; `running` still holds both.
+   */
+  private readonly byId = new Map<number, AbortController>()
 
   constructor (private readonly stream: Stream, private readonly peer: PeerId, private readonly init: RpcResponderInit) {
     this.decoder = new FrameDecoder(init.maxFrameBytes)
@@ -118,6 +127,10 @@ export class RpcResponder {
   }
 
   private onRequest (frame: RpcFrame): void {
+    if (frame.status === RpcFrame.Status.CANCEL) {
+      this.byId.get(frame.id)?.abort(new RpcCancelledError())
+      return
+    }
     if (this.inflight >= this.init.maxInFlight) {
       this.reply({ id: frame.id, status: RpcFrame.Status.BUSY, body: new Uint8Array(0), deadlineMs: 0 })
       return
@@ -136,14 +149,17 @@ export class RpcResponder {
       request.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
     }, deadline)
     this.running.add(request)
+    this.byId.set(frame.id, request)
     try {
       const handler = this.init.handler()
       if (handler == null) throw new Error('no handler')
       const body = await handler(frame.body, { peer: this.peer, signal })
+      // a handler that finished without heeding its signal: a cancelled request still gets no answer
+      signal.throwIfAborted()
       await traverse(this.init.shaper, this.peer, body.byteLength, signal)
       this.reply({ id: frame.id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 0 })
     } catch (err: any) {
-      // aborted otherwise: the channel closed, and nobody reads an answer
+      // aborted otherwise: cancelled, or the channel closed; nobody reads an answer
       if (signal.aborted && !timedOut) return
       const status = timedOut ? RpcFrame.Status.TIMEOUT : RpcFrame.Status.ERROR
       if (status === RpcFrame.Status.ERROR) this.init.log('handler failed for %p: %s', this.peer, err?.message ?? err)
@@ -151,6 +167,7 @@ export class RpcResponder {
     } finally {
       clearTimeout(timer)
       this.running.delete(request)
+      if (this.byId.get(frame.id) === request) this.byId.delete(frame.id)
       this.inflight--
       this.closeWhenIdle()
     }

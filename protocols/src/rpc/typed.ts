@@ -1,6 +1,7 @@
+import { describe, RpcProtocolError } from './errors.js'
 import { Rpc as RpcClass } from './rpc.js'
-import type { RpcComponents, RpcInit } from './index.js'
-import type { AbortOptions, PeerId, Startable } from '@libp2p/interface'
+import type { RpcComponents, RpcInit, RpcRequestOptions } from './index.js'
+import type { PeerId, Startable } from '@libp2p/interface'
 
 interface Codec<T> {
   encode(value: T): Uint8Array
@@ -14,8 +15,9 @@ export interface TypedHandler<Req, Res> {
 
 /**
  * One protobuf request type -> one protobuf response type over the multiplexed channel: what
- * the auction and invoke protocols share. Undecodable frames fail the request (the requester
- * sees RpcRemoteError), never the node.
+ * the auction and invoke protocols share. An undecodable request fails that request (the
+ * requester sees RpcRemoteError), an undecodable answer fails it with RpcProtocolError; neither
+ * touches the channel or the node.
  */
 export class TypedRpc<Req, Res> implements Startable {
   private readonly rpc: RpcClass
@@ -40,7 +42,13 @@ export class TypedRpc<Req, Res> implements Startable {
     this.rpc.setHandler(async (body, context) => this.responseCodec.encode(await handler(this.requestCodec.decode(body), context)))
   }
 
-  async send (peer: PeerId, request: Req, options: AbortOptions & { timeoutMs?: number } = {}): Promise<Res> {
-    return this.responseCodec.decode(await this.rpc.request(peer, this.requestCodec.encode(request), options))
+  async send (peer: PeerId, request: Req, options: RpcRequestOptions = {}): Promise<Res> {
+    const answer = await this.rpc.request(peer, this.requestCodec.encode(request), options)
+    try {
+      return this.responseCodec.decode(answer)
+    } catch (err: any) {
+      // the codec's own error would say nothing a caller can branch on
+      throw new RpcProtocolError(`undecodable answer from ${peer.toString()} on ${this.protocol}: ${describe(err)}`, { cause: err })
+    }
   }
 }

@@ -264,7 +264,8 @@ export namespace Bid {
     FULL = 'FULL',
     DEADLINE = 'DEADLINE',
     RELEASED = 'RELEASED',
-    EXCLUDED = 'EXCLUDED'
+    EXCLUDED = 'EXCLUDED',
+    STOPPING = 'STOPPING'
   }
 
   enum __ReasonValues {
@@ -272,7 +273,8 @@ export namespace Bid {
     FULL = 1,
     DEADLINE = 2,
     RELEASED = 3,
-    EXCLUDED = 4
+    EXCLUDED = 4,
+    STOPPING = 5
   }
 
   export namespace Reason {

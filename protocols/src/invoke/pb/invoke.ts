@@ -8,6 +8,7 @@ export interface InvokeRequest {
   input: Uint8Array<ArrayBuffer>
   deadlineMs: number
   reservation: Uint8Array<ArrayBuffer>
+  invocationId: string
 }
 
 export namespace InvokeRequest {
@@ -40,6 +41,11 @@ export namespace InvokeRequest {
           w.bytes(obj.reservation)
         }
 
+        if ((obj.invocationId != null && obj.invocationId !== '')) {
+          w.uint32(42)
+          w.string(obj.invocationId)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -48,7 +54,8 @@ export namespace InvokeRequest {
           cid: uint8ArrayAlloc(0),
           input: uint8ArrayAlloc(0),
           deadlineMs: 0,
-          reservation: uint8ArrayAlloc(0)
+          reservation: uint8ArrayAlloc(0),
+          invocationId: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -71,6 +78,10 @@ export namespace InvokeRequest {
             }
             case 4: {
               obj.reservation = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.invocationId = reader.string()
               break
             }
             default: {
@@ -116,6 +127,13 @@ export namespace InvokeRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.invocationId`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -148,6 +166,11 @@ export namespace InvokeRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InvokeRequestInvocationIdFieldEvent {
+    field: '$.invocationId'
+    value: string
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -156,7 +179,7 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
   }
 }
@@ -184,7 +207,9 @@ export namespace InvokeResponse {
     TOO_LARGE = 'TOO_LARGE',
     DEADLINE = 'DEADLINE',
     INVALID_MODULE = 'INVALID_MODULE',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    CONFLICT = 'CONFLICT',
+    STOPPING = 'STOPPING'
   }
 
   enum __StatusValues {
@@ -199,7 +224,9 @@ export namespace InvokeResponse {
     TOO_LARGE = 8,
     DEADLINE = 9,
     INVALID_MODULE = 10,
-    ERROR = 11
+    ERROR = 11,
+    CONFLICT = 12,
+    STOPPING = 13
   }
 
   export namespace Status {

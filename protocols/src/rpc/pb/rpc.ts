@@ -16,7 +16,8 @@ export namespace RpcFrame {
     OK = 'OK',
     ERROR = 'ERROR',
     TIMEOUT = 'TIMEOUT',
-    BUSY = 'BUSY'
+    BUSY = 'BUSY',
+    CANCEL = 'CANCEL'
   }
 
   enum __StatusValues {
@@ -24,7 +25,8 @@ export namespace RpcFrame {
     OK = 1,
     ERROR = 2,
     TIMEOUT = 3,
-    BUSY = 4
+    BUSY = 4,
+    CANCEL = 5
   }
 
   export namespace Status {
