@@ -52,8 +52,11 @@ interface Parts {
 /**
  * The node: builds its components from one config and runs them in order. Start: identity,
  * store, executor (and its speed probe), libp2p with the capacity adverts, then the gateway last,
- * so it never answers before it can serve. Stop: gateway first (drains requests in flight), then
- * the executor, libp2p (bounded), sanitizer and store.
+ * so it never answers before it can serve. Stop drains (DESIGN.md section 9): the gateway stops
+ * accepting and placement takes nothing new (bids and invokes answered STOPPING, which callers
+ * retry elsewhere) while what is in flight finishes, both within `shutdown.drainMs`; only then
+ * the executor, libp2p, the sanitizer and the store. A run cut short there ends with
+ * NodeStoppingError, never as a function error.
  */
 export class Daemon implements DaemonInterface {
   readonly config: DaemonConfig
@@ -123,7 +126,6 @@ export class Daemon implements DaemonInterface {
       mdns: config.libp2p.mdns,
       advertIntervalMs: config.adverts.intervalMs,
       maxModuleBytes: config.store.maxModuleBytes,
-      maxPayloadBytes: Math.max(limits.maxInputBytes, limits.maxOutputBytes),
       maxInvokeMs: MAX_DEADLINE_MS,
       links
     }, { privateKey: identity.privateKey, logger })
@@ -146,7 +148,8 @@ export class Daemon implements DaemonInterface {
       tags: config.tags,
       speed,
       // a peer may queue it, fetch its code and run it to its timeout
-      attemptTimeoutMs: 2 * limits.timeoutMs + 5_000
+      attemptTimeoutMs: 2 * limits.timeoutMs + 5_000,
+      invocations: config.invocations
     })({
       peerId: identity.peerId,
       executor: exec,
@@ -158,7 +161,7 @@ export class Daemon implements DaemonInterface {
       logger,
       registry
     })
-    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS })({ resolver: res, placement: place })
+    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, registry })
     const gw = gateway({
       host: api.host,
       port: api.port,
@@ -167,7 +170,8 @@ export class Daemon implements DaemonInterface {
       headersTimeoutMs: config.api.headersTimeoutMs,
       requestTimeoutMs: config.api.requestTimeoutMs,
       bodyIdleTimeoutMs: config.api.bodyIdleTimeoutMs,
-      maxConnections: config.api.maxConnections
+      maxConnections: config.api.maxConnections,
+      drainTimeoutMs: config.shutdown.drainMs
     })({
       logger,
       store,
@@ -236,7 +240,11 @@ export class Daemon implements DaemonInterface {
   private async doStop (): Promise<void> {
     const parts = this.parts
     if (parts == null) return
-    await parts.gateway.stop()
+    const drainMs = this.config.shutdown.drainMs
+    const started = performance.now()
+    // libp2p keeps serving meanwhile: the answers of what runs here still reach their callers
+    await Promise.all([parts.gateway.stop(), parts.placement.drain({ timeoutMs: drainMs })])
+    this.log('drained in %d ms', Math.round(performance.now() - started))
     await parts.placement.stop()
     await parts.executor.stop()
     await parts.resolver.stop()

@@ -103,6 +103,27 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/**
+ * The node is stopping: it takes nothing new, and a run it had to stop on the way out left no
+ * effect. Never a function error: callers try another node.
+ */
+export class NodeStoppingError extends Error {
+  static name = 'NodeStoppingError'
+  constructor (message = 'The node is stopping') {
+    super(message)
+    this.name = 'NodeStoppingError'
+  }
+}
+
+/** An invocation id was sent again with another function or input than the first time (DESIGN.md section 9). */
+export class InvocationConflictError extends Error {
+  static name = 'InvocationConflictError'
+  constructor (message = 'The invocation id was used for another invocation') {
+    super(message)
+    this.name = 'InvocationConflictError'
+  }
+}
+
 /** The configuration is invalid; the message names the dotted path of the bad setting. */
 export class InvalidConfigError extends Error {
   static name = 'InvalidConfigError'
@@ -196,6 +217,8 @@ const byName: Record<string, new (message?: string) => Error> = {
   GuestTrapError,
   NoCapacityError,
   DeadlineExceededError,
+  NodeStoppingError,
+  InvocationConflictError,
   InvalidConfigError,
   InvalidParametersError,
   AbortError,

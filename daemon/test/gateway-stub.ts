@@ -31,7 +31,7 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
           const timer = setTimeout(resolve, options.invokeMs ?? 0)
           opts.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(opts.signal?.reason) }, { once: true })
         })
-        return { output: input, cid: 'bafkreistub', executor: PEER, policy: 'local', durationMs: 1, placementMs: 0, bids: { received: 0, asked: 0 }, placementId: '0', cold: false, fetched: false, fuelUsed: 1 }
+        return { invocationId: opts.invocationId ?? 'stub', output: input, cid: 'bafkreistub', executor: PEER, policy: 'local', durationMs: 1, placementMs: 0, bids: { received: 0, asked: 0 }, placementId: '0', cold: false, fetched: false, fuelUsed: 1 }
       }
     },
     registry: new Registry(),

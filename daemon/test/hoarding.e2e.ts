@@ -95,7 +95,7 @@ function invokeUnknown (node: ProviderNode, victim: DaemonProcess): { seen: Seen
     const cid = CID.create(1, raw.code, await sha256.digest(randomBytes(32)))
     await node.contentRouting.provide(cid, { signal: AbortSignal.timeout(5000) })
     const response = await node.services.invoke.invoke(peer, {
-      cid: cid.bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 10_000, reservation: new Uint8Array(0)
+      cid: cid.bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 10_000, reservation: new Uint8Array(0), invocationId: ''
     }, { timeoutMs: 12_000 })
     return response.status.toLowerCase()
   })

@@ -120,7 +120,8 @@ describe('hostile modules and peers (daemon processes)', function () {
             cid: cid.bytes,
             input: new Uint8Array(0),
             deadlineMs: 20_000,
-            reservation: bid.status === Bid.Status.BID ? bid.reservation : new Uint8Array(0)
+            reservation: bid.status === Bid.Status.BID ? bid.reservation : new Uint8Array(0),
+            invocationId: ''
           }, { timeoutMs: 30_000 })
           outcomes.push(`node ${i}: ${response.status}`)
           expect(response.status, `node ${i}: ${response.message}`).to.not.equal(InvokeResponse.Status.OK)

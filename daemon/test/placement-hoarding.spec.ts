@@ -11,6 +11,7 @@ import { CID } from 'multiformats/cid'
 import { Bid, type CallForBids } from '../../protocols/src/auction/index.js'
 import { InvokeResponse, type InvokeRequest } from '../../protocols/src/invoke/index.js'
 import { FunctionNotFoundError } from '../src/errors.js'
+import { InvocationTable } from '../src/invocations/index.js'
 import { Auctioneer } from '../src/placement/auctioneer.js'
 import { Bidder } from '../src/placement/bidder.js'
 import { RunTimeEstimates } from '../src/placement/estimates.js'
@@ -175,6 +176,9 @@ describe('placement: invocations without a reservation', function () {
     const serve = invokeHandler({
       runner,
       reservations,
+      invocations: new InvocationTable(),
+      stopping: () => false,
+      maxOutputBytes: 1 << 20,
       hasRoom: () => (options.room ?? true) && runner.running < 1,
       hasCode: (cid) => stored.has(cid),
       fetches: new UnreservedFetches({ fetch: async (cid) => resolver.resolve(cid) }),
@@ -184,7 +188,7 @@ describe('placement: invocations without a reservation', function () {
   }
 
   const request = (cid: string, reservation: Uint8Array = new Uint8Array(0)): InvokeRequest => ({
-    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>
+    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>, invocationId: ''
   })
   const context = { peer, signal: new AbortController().signal }
 

@@ -97,7 +97,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'invoke',
-    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--verbose] [--api URL] [--json]',
+    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--verbose] [--api URL] [--json]',
     summary: 'Run a function and print its output',
     positionals: [1, 1],
     options: {
@@ -106,6 +106,7 @@ export const COMMANDS: readonly Command[] = [
       file: { type: 'string', short: 'f', arg: '<file>', help: 'Input read from a file ("-" reads standard input)' },
       policy: { type: 'string', arg: '<name>', help: 'Placement policy: auction, local, random, round-robin, least-loaded, power-of-two' },
       'deadline-ms': { type: 'string', arg: '<ms>', help: 'Give up with DeadlineExceededError after this long' },
+      id: { type: 'string', arg: '<id>', help: 'Invocation id (1-64 of A-Z a-z 0-9 . _ : -): sent again, it never runs twice' },
       verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error' }
     },
     async run (args, io) {
@@ -119,11 +120,13 @@ export const COMMANDS: readonly Command[] = [
       if (typeof policy === 'string') headers['x-faasmesh-policy'] = policy
       const deadline = args.values['deadline-ms']
       if (typeof deadline === 'string') headers['x-faasmesh-deadline-ms'] = deadline
+      if (typeof args.values.id === 'string') headers['x-faasmesh-invocation-id'] = args.values.id
       const target = args.positionals[0]!
       // publisher/name travels as two path segments
       const path = target.split('/').map(encodeURIComponent).join('/')
       const res = await client(args, io).request('POST', `/v1/invoke/${path}`, input, headers)
       const meta = {
+        invocationId: res.headers.get('x-faasmesh-invocation-id'),
         cid: res.headers.get('x-faasmesh-cid'),
         executor: res.headers.get('x-faasmesh-executor'),
         policy: res.headers.get('x-faasmesh-policy'),
@@ -140,7 +143,7 @@ export const COMMANDS: readonly Command[] = [
         return 0
       }
       if (verbose === true) {
-        print(io.stderr, `${target} -> ${meta.cid}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
+        print(io.stderr, `${target} -> ${meta.cid}\n  id         ${meta.invocationId}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
           `  placement  ${meta.placementMs.toFixed(2)} ms, bids ${meta.bids ?? '-'} (received/asked)\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.fetched ? 'cold, code fetched from a peer' : meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
         if (meta.placementId != null) print(io.stderr, await describePlacement(client(args, io), meta.placementId, meta.executor))
       }

@@ -2,14 +2,12 @@
 import { loadConfig } from '../config/index.js'
 import { exposureWarning } from '../gateway/index.js'
 import { createDaemon } from '../index.js'
+import { STOP_MARGIN_MS } from '../shutdown.js'
 import { VERSION } from '../version.js'
 import { READY_LINE } from './banner.js'
 import { bytes } from './format.js'
 import { print, type CliIo } from './io.js'
 import type { ParsedArgs } from './commands.js'
-
-/** A stop that takes longer than this (a wedged worker, a stuck socket) is cut short. */
-const STOP_TIMEOUT_MS = 15_000
 
 export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
   const v = args.values as Record<string, string | undefined>
@@ -67,10 +65,12 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
   const force = (): never => process.exit(130)
   process.once('SIGINT', force)
   process.once('SIGTERM', force)
+  // a stop that takes longer than the drain and a margin (a wedged worker, a stuck socket) is cut short
+  const stopTimeoutMs = config.shutdown.drainMs + STOP_MARGIN_MS
   const timer = setTimeout(() => {
-    print(io.stderr, `stop did not finish within ${STOP_TIMEOUT_MS} ms; exiting`)
+    print(io.stderr, `stop did not finish within ${stopTimeoutMs} ms; exiting`)
     process.exit(1)
-  }, STOP_TIMEOUT_MS)
+  }, stopTimeoutMs)
   timer.unref()
   await daemon.stop()
   clearTimeout(timer)

@@ -75,6 +75,15 @@ export interface DaemonConfig {
     priceWeight: number
     priceFactors: PriceFactor[]
   }
+  invocations: {
+    dedupWindowMs: number
+    maxRemembered: number
+    maxRememberedBytes: number
+  }
+  shutdown: {
+    /** Time in-flight work has to finish on stop. */
+    drainMs: number
+  }
   store: {
     maxModuleBytes: number
     maxCacheBytes: number

@@ -9,6 +9,8 @@ import { PLACEMENT_DEFAULTS } from '../placement/defaults.js'
 import { DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_SANDBOX_HEAP_MB, DEFAULT_SLOTS, DEFAULT_SPARES, MAX_LIMITS } from '../executor/limits.js'
 import { DEFAULT_SANITIZER_MAX_QUEUE, DEFAULT_SANITIZER_MEMORY_MB, DEFAULT_SANITIZER_TIMEOUT_MS } from '../sanitizer/defaults.js'
 import { DEFAULT_MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES_LIMIT } from '../sanitizer/constants.js'
+import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_MAX_REMEMBERED, DEFAULT_MAX_REMEMBERED_BYTES } from '../invocations/constants.js'
+import { DEFAULT_DRAIN_MS } from '../shutdown.js'
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../gateway/constants.js'
 
 export type SettingType =
@@ -82,6 +84,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'placement.basePrice', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.basePrice, description: 'Price of one invocation on an idle node; it grows with load' },
   { path: 'placement.priceWeight', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.priceWeight, description: 'Milliseconds of estimated completion one unit of price is worth when scoring bids' },
   { path: 'placement.priceFactors', type: { kind: 'priceFactors', max: 16 }, default: PLACEMENT_DEFAULTS.priceFactors, description: 'Tags that scale this node\'s price, as key=value:factor (a battery node bids dearer)' },
+  { path: 'invocations.dedupWindowMs', type: { kind: 'int', min: 1000, max: 86_400_000 }, default: DEFAULT_DEDUP_WINDOW_MS, description: 'How long a node remembers an invocation id and its outcome: a repeat within it joins the run or gets the outcome, never a second run' },
+  { path: 'invocations.maxRemembered', type: { kind: 'int', min: 100, max: 1_000_000 }, default: DEFAULT_MAX_REMEMBERED, description: 'Invocation ids remembered at most (per table: as entry node, as executor); beyond it the oldest outcomes are forgotten early' },
+  { path: 'invocations.maxRememberedBytes', type: { kind: 'int', min: 0, max: 2 ** 34 }, default: DEFAULT_MAX_REMEMBERED_BYTES, description: 'Output bytes the remembered outcomes may hold (per table); beyond it the oldest are forgotten early' },
+  { path: 'shutdown.drainMs', type: { kind: 'int', min: 0, max: 600_000 }, default: DEFAULT_DRAIN_MS, description: 'On SIGINT/SIGTERM, how long invocations in flight may take to finish once nothing new is taken; what still runs then is stopped and retried elsewhere by its callers' },
   { path: 'testbed.control', type: { kind: 'bool' }, default: false, description: 'Testbeds only: accept link emulation and partitions through PUT /v1/testbed/links' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]

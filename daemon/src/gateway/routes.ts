@@ -3,6 +3,7 @@
  * invoker and the registry: the gateway never touches libp2p or the executor directly.
  */
 import { InvalidParametersError, RouteNotFoundError } from '../errors.js'
+import { newInvocationId, parseInvocationId } from '../invocations/index.js'
 import { parseLinkState } from '../links/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import type { GatewayComponents } from './index.js'
@@ -114,9 +115,13 @@ export const ROUTES: readonly Route[] = [
     async handle ({ req, res, params, signal, components, maxInputBytes, body }) {
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
+      const chosen = headerString(req, 'x-faasmesh-invocation-id')
+      const invocationId = chosen == null ? newInvocationId() : parseInvocationId(chosen)
+      // every answer carries the id, errors too: a client that lost one retries with it
+      res.setHeader('x-faasmesh-invocation-id', invocationId)
       const input = await body(maxInputBytes)
       const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
-      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, signal })
+      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,

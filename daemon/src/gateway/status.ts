@@ -13,6 +13,8 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   // the client was too slow sending headers or body (Node's timeouts, or body.ts's idle timer)
   RequestTimeoutError: 408,
   AmbiguousNameError: 409,
+  // an invocation id sent again for another function or input
+  InvocationConflictError: 409,
   PayloadTooLargeError: 413,
   OutOfFuelError: 422,
   OutOfMemoryError: 422,
@@ -22,6 +24,7 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   AbortError: 499,
   NoCapacityError: 503,
   NotStartedError: 503,
+  NodeStoppingError: 503,
   ExecutionTimeoutError: 504,
   DeadlineExceededError: 504
 }

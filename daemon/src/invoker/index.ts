@@ -2,7 +2,9 @@
  * @packageDocumentation
  *
  * One invocation end to end: the name or CID to a CID, then placement (`../placement`) under
- * one deadline, from the caller's first byte to its answer.
+ * one deadline, from the caller's first byte to its answer. Every invocation has an id; a
+ * repeat of an id (a client retrying) joins the run in progress or gets its recorded outcome
+ * (`../invocations`, DESIGN.md section 9).
  *
  * @example
  * ```ts
@@ -13,27 +15,38 @@
 import { Invoker as InvokerClass } from './invoker.js'
 import type { Placement, PolicyName } from '../placement/index.js'
 import type { Resolver } from '../resolver/index.js'
+import type { InvocationsInit } from '../invocations/index.js'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
 
 export { POLICIES, type PolicyName } from '../placement/index.js'
 
 export interface InvokerInit {
   /** Longest deadline a caller may ask for. @default 300000 */
   maxDeadlineMs?: number
+  /** The bounds of the table of recent invocation ids. */
+  invocations?: InvocationsInit
 }
 
 export interface InvokerComponents {
   resolver: Pick<Resolver, 'lookup'>
   placement: Pick<Placement, 'place' | 'defaultPolicy'>
+  registry?: Registry
 }
 
 export interface InvocationOptions extends AbortOptions {
   policy?: string
   /** The caller wants an answer within this many ms, or `DeadlineExceededError`. */
   deadlineMs?: number
+  /**
+   * The invocation's id (checked by the caller, e.g. the gateway); a fresh one when absent. A
+   * repeat of an id runs nothing: it joins the run or gets the recorded outcome.
+   */
+  invocationId?: string
 }
 
 export interface InvocationResult {
+  invocationId: string
   output: Uint8Array
   cid: string
   /** Peer id of the node that ran the function. */

@@ -1,20 +1,30 @@
 import { DeadlineExceededError, InvalidParametersError } from '../errors.js'
+import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { POLICIES, type InvocationOptions, type InvocationResult, type InvokerComponents, type InvokerInit, type PolicyName, type Invoker as InvokerInterface } from './index.js'
 
 export class Invoker implements InvokerInterface {
   private readonly components: InvokerComponents
   private readonly maxDeadlineMs: number
+  private readonly table: InvocationTable<InvocationResult>
 
   constructor (components: InvokerComponents, init: InvokerInit) {
     this.components = components
     this.maxDeadlineMs = init.maxDeadlineMs ?? 300_000
+    this.table = invocationTable<InvocationResult>('entry', init.invocations, (result) => result.output.byteLength, components.registry)
   }
 
   async invoke (nameOrCid: string, input: Uint8Array, options: InvocationOptions = {}): Promise<InvocationResult> {
     const policy = this.policyOf(options.policy)
+    this.checkDeadline(options.deadlineMs)
+    const id = options.invocationId ?? newInvocationId()
+    // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
+    return this.table.run(id, fingerprintOf(nameOrCid, input), async (signal) => this.run(id, nameOrCid, input, policy, options.deadlineMs, signal), { signal: options.signal })
+  }
+
+  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
     const started = performance.now()
-    const deadline = this.deadlineSignal(options.deadlineMs)
-    const signal = deadline == null ? options.signal : (options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal]))
+    const deadline = this.deadlineSignal(deadlineMs)
+    const signal = deadline == null ? abandoned : AbortSignal.any([abandoned, deadline.signal])
     try {
       const cid = await this.components.resolver.lookup(nameOrCid, { signal })
       signal?.throwIfAborted()
@@ -22,9 +32,11 @@ export class Invoker implements InvokerInterface {
       const placed = await this.components.placement.place(cid, input, {
         policy,
         signal,
-        deadlineAt: options.deadlineMs == null ? undefined : started + options.deadlineMs
+        invocationId,
+        deadlineAt: deadlineMs == null ? undefined : started + deadlineMs
       })
       return {
+        invocationId,
         output: placed.output,
         cid,
         executor: placed.executor,
@@ -54,11 +66,15 @@ export class Invoker implements InvokerInterface {
     return name as PolicyName
   }
 
-  private deadlineSignal (deadlineMs: number | undefined): { signal: AbortSignal, clear(): void } | undefined {
-    if (deadlineMs == null) return undefined
+  private checkDeadline (deadlineMs: number | undefined): void {
+    if (deadlineMs == null) return
     if (!Number.isSafeInteger(deadlineMs) || deadlineMs <= 0 || deadlineMs > this.maxDeadlineMs) {
       throw new InvalidParametersError(`deadline must be an integer from 1 to ${this.maxDeadlineMs} ms, got ${deadlineMs}`)
     }
+  }
+
+  private deadlineSignal (deadlineMs: number | undefined): { signal: AbortSignal, clear(): void } | undefined {
+    if (deadlineMs == null) return undefined
     const controller = new AbortController()
     const timer = setTimeout(() => { controller.abort(new DeadlineExceededError(`no answer within the ${deadlineMs} ms deadline`)) }, deadlineMs)
     return { signal: controller.signal, clear: () => { clearTimeout(timer) } }

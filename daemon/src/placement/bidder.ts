@@ -12,7 +12,7 @@ import type { Reservations } from './reservations.js'
 export const SELF = 'self'
 
 /** Why a bid was declined, for `faasmesh_placement_bids_declined_total{reason}`. */
-type DeclineLabel = 'full' | 'deadline' | 'peer_limit' | 'stranger_pool' | 'remote_pool' | 'excluded'
+type DeclineLabel = 'full' | 'deadline' | 'peer_limit' | 'stranger_pool' | 'remote_pool' | 'excluded' | 'stopping'
 
 /** Reservations held now, by who holds them. */
 interface Held {
@@ -43,6 +43,8 @@ export interface BidderComponents {
   /** The price at a utilisation (load / slots). */
   price(utilisation: number): number
   metrics?: Pick<PlacementMetrics, 'declined'>
+  /** True once the node drains: it bids for nothing. */
+  stopping?(): boolean
 }
 
 /** What this node would promise for one invocation of `cid`, before reserving anything. */
@@ -105,6 +107,7 @@ export class Bidder {
     for (const token of call.release) reservations.release(token, auctioneer)
     if (call.cid.byteLength === 0) return decline(call.auctionId, Bid.Reason.RELEASED)
     const cid = cidOf(call.cid)
+    if (this.components.stopping?.() === true) return this.decline(call, Bid.Reason.STOPPING, 'stopping')
     const remote = auctioneer !== SELF
     if (remote && ledger.isExcluded(auctioneer)) return this.decline(call, Bid.Reason.EXCLUDED, 'excluded')
     const stranger = remote && !ledger.isKnown(auctioneer)

@@ -26,6 +26,7 @@ import type { PeerEntry } from '../../../protocols/src/adverts/index.js'
 import type { Invoke } from '../../../protocols/src/invoke/index.js'
 import type { PriceFactor } from '../config/index.js'
 import type { Executor } from '../executor/index.js'
+import type { InvocationsInit } from '../invocations/index.js'
 import type { Resolver } from '../resolver/index.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -57,6 +58,8 @@ export interface PlacementInit {
   speed?: number
   /** Longest wait for a remote invocation when the caller set no deadline. @default 15000 */
   attemptTimeoutMs?: number
+  /** The bounds of the table of invocation ids this node runs for its peers. */
+  invocations?: InvocationsInit
 }
 
 export interface PlacementComponents {
@@ -76,6 +79,8 @@ export interface PlaceOptions extends AbortOptions {
   policy: PolicyName
   /** `performance.now()` by which the answer must be back. */
   deadlineAt?: number
+  /** The invocation's id, sent with it to the node that runs it; a fresh one when absent. */
+  invocationId?: string
 }
 
 /** One attempt to run the invocation somewhere. */
@@ -137,6 +142,12 @@ export interface PlacementEvents {
 export interface Placement extends TypedEventTarget<PlacementEvents> {
   readonly defaultPolicy: PolicyName
   start(): Promise<void>
+  /**
+   * Takes nothing new (bids declined STOPPING, invokes answered STOPPING, no free slot
+   * advertised) and waits up to `timeoutMs` for what runs here to finish; what still runs then
+   * is stopped with NodeStoppingError, which its callers retry elsewhere.
+   */
+  drain(options: { timeoutMs: number }): Promise<void>
   stop(): Promise<void>
   /** Runs `cid` where the policy says; throws the named error of the attempt that settled it. */
   place(cid: string, input: Uint8Array, options: PlaceOptions): Promise<Placed>

@@ -1,33 +1,42 @@
 import { CID } from 'multiformats/cid'
 import { InvokeResponse, type InvokeHandler, type InvokeRequest } from '../../../protocols/src/invoke/index.js'
-import { DeadlineExceededError } from '../errors.js'
+import { DeadlineExceededError, NoCapacityError } from '../errors.js'
+import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, type InvocationTable } from '../invocations/index.js'
 import { statusOf } from './invoke-status.js'
-import type { LocalRunner } from './local-runner.js'
+import type { LocalRun, LocalRunner } from './local-runner.js'
 import type { PlacementMetrics } from './metrics.js'
 import type { Reservations } from './reservations.js'
 import type { UnreservedFetches } from './unreserved-fetches.js'
-import type { Logger } from '@libp2p/interface'
+import type { Logger, PeerId } from '@libp2p/interface'
 
 export interface InvokeHandlerComponents {
   runner: LocalRunner
   reservations: Reservations
+  /** The ids this node ran or runs: a repeat joins the run or gets its outcome. */
+  invocations: Pick<InvocationTable<LocalRun>, 'run' | 'has'>
+  /** True once the node is draining: nothing new is taken. */
+  stopping(): boolean
   /** True when this node has room for one more invocation without a reservation. */
   hasRoom(): boolean
   /** True when the store holds the function's code. */
   hasCode(cid: string): boolean
   /** Gets code for an invocation without a reservation, before it is admitted. */
   fetches: Pick<UnreservedFetches, 'fetch'>
+  /** Largest output the invoke protocol carries. */
+  maxOutputBytes: number
   metrics?: Pick<PlacementMetrics, 'unreservedFetches'>
   log: Logger
 }
 
 /**
- * Serves `/faasmesh/invoke/1.0.0`: runs an invocation placed here by a peer. A call that claims
- * a reservation this node granted that peer for that function is always admitted; one without
- * (a policy that does not ask for bids, a reservation that lapsed) is admitted while there is
- * room, else REFUSED so the auctioneer moves on. Its code, when absent, is fetched before it is
- * admitted: an invocation nobody won a bid for holds no slot while the resolver looks for a CID
- * that may exist nowhere.
+ * Serves `/faasmesh/invoke/1.0.0`: runs an invocation placed here by a peer, at most once per
+ * invocation id (a repeat, e.g. the auctioneer's retry after a lost answer, joins the run or
+ * gets the recorded outcome). A call that claims a reservation this node granted that peer for
+ * that function is always admitted; one without (a policy that does not ask for bids, a
+ * reservation that lapsed) is admitted while there is room, else REFUSED so the auctioneer
+ * moves on. Its code, when absent, is fetched before it is admitted: an invocation nobody won a
+ * bid for holds no slot while the resolver looks for a CID that may exist nowhere. A draining
+ * node answers STOPPING to anything new.
  */
 export function invokeHandler (components: InvokeHandlerComponents): InvokeHandler {
   return async (request: InvokeRequest, { peer, signal }) => {
@@ -37,16 +46,21 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
     } catch {
       return failure(InvokeResponse.Status.NOT_FOUND, 'the request carries no valid CID')
     }
-    const claimed = request.reservation.byteLength > 0 && components.reservations.claim(request.reservation, peer.toString(), cid)
-    if (!claimed && !components.hasRoom()) return failure(InvokeResponse.Status.REFUSED, 'no free slot and no reservation')
-    const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
-    const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
+    const id = request.invocationId
+    if (id !== '' && !INVOCATION_ID_PATTERN.test(id)) return failure(InvokeResponse.Status.ERROR, 'the invocation id is not 1-64 characters of [A-Za-z0-9._:-]')
+    // a repeat of a run in progress is answered even now: refusing it would lose its outcome
+    if (components.stopping() && (id === '' || !components.invocations.has(id))) return failure(InvokeResponse.Status.STOPPING, 'the node is stopping')
     try {
-      if (!claimed && !components.hasCode(cid)) {
-        await fetchFirst(components, peer.toString(), cid, runSignal)
-        if (!components.hasRoom()) return failure(InvokeResponse.Status.REFUSED, 'no free slot once the code was here, and no reservation')
+      const run = id === ''
+        ? await execute(components, request, cid, peer, signal)
+        : await components.invocations.run(id, fingerprintOf(cid, request.input), async (runSignal) => execute(components, request, cid, peer, runSignal), {
+          signal,
+          // a lost channel is not a cancellation: the auctioneer's retry on a fresh one may join
+          graceMs: (reason) => (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
+        })
+      if (run.output.byteLength > components.maxOutputBytes) {
+        return failure(InvokeResponse.Status.TOO_LARGE, `the output is ${run.output.byteLength} bytes; the invoke protocol carries at most ${components.maxOutputBytes}`)
       }
-      const run = await components.runner.run(cid, request.input, { signal: runSignal })
       return {
         status: InvokeResponse.Status.OK,
         output: run.output as Uint8Array<ArrayBuffer>,
@@ -57,11 +71,28 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
         message: ''
       }
     } catch (err: any) {
-      if (deadline?.aborted === true) return failure(InvokeResponse.Status.DEADLINE, new DeadlineExceededError(`not done within ${request.deadlineMs} ms`).message)
       const status = statusOf(err)
       if (status === InvokeResponse.Status.ERROR) components.log('invocation of %s for %p failed: %s', cid, peer, err?.message ?? err)
       return failure(status, String(err?.message ?? err).slice(0, 500))
     }
+  }
+}
+
+/** Admits and runs one invocation; throws the named error of what stopped it. */
+async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, signal: AbortSignal): Promise<LocalRun> {
+  const claimed = request.reservation.byteLength > 0 && components.reservations.claim(request.reservation, peer.toString(), cid)
+  if (!claimed && !components.hasRoom()) throw new NoCapacityError('no free slot and no reservation')
+  const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
+  const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
+  try {
+    if (!claimed && !components.hasCode(cid)) {
+      await fetchFirst(components, peer.toString(), cid, runSignal)
+      if (!components.hasRoom()) throw new NoCapacityError('no free slot once the code was here, and no reservation')
+    }
+    return await components.runner.run(cid, request.input, { signal: runSignal })
+  } catch (err: any) {
+    if (deadline?.aborted === true && !signal.aborted) throw new DeadlineExceededError(`not done within ${request.deadlineMs} ms`)
+    throw err
   }
 }
 

@@ -4,8 +4,8 @@
  */
 import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
 import {
-  DeadlineExceededError, ExecutionTimeoutError, FunctionNotFoundError, GuestTrapError, InvalidModuleError, NoCapacityError,
-  OutOfFuelError, OutOfMemoryError, PayloadTooLargeError
+  DeadlineExceededError, ExecutionTimeoutError, FunctionNotFoundError, GuestTrapError, InvalidModuleError, InvocationConflictError, NoCapacityError,
+  NodeStoppingError, OutOfFuelError, OutOfMemoryError, PayloadTooLargeError
 } from '../errors.js'
 
 const Status = InvokeResponse.Status
@@ -19,7 +19,9 @@ const BY_NAME: Record<string, InvokeResponse.Status> = {
   [GuestTrapError.name]: Status.TRAP,
   [PayloadTooLargeError.name]: Status.TOO_LARGE,
   [DeadlineExceededError.name]: Status.DEADLINE,
-  [InvalidModuleError.name]: Status.INVALID_MODULE
+  [InvalidModuleError.name]: Status.INVALID_MODULE,
+  [InvocationConflictError.name]: Status.CONFLICT,
+  [NodeStoppingError.name]: Status.STOPPING
 }
 
 const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => Error>> = {
@@ -31,7 +33,9 @@ const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => 
   [Status.TRAP]: GuestTrapError,
   [Status.TOO_LARGE]: PayloadTooLargeError,
   [Status.DEADLINE]: DeadlineExceededError,
-  [Status.INVALID_MODULE]: InvalidModuleError
+  [Status.INVALID_MODULE]: InvalidModuleError,
+  [Status.CONFLICT]: InvocationConflictError,
+  [Status.STOPPING]: NodeStoppingError
 }
 
 export function statusOf (err: unknown): InvokeResponse.Status {

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto'
 import { TypedEventEmitter } from 'main-event'
 import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
-import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
-import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NotStartedError } from '../errors.js'
+import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
+import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError } from '../errors.js'
+import { invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
 import { invokeHandler } from './invoke-handler.js'
 import { errorOf, isFunctionOutcome, statusOf } from './invoke-status.js'
-import { LocalRunner } from './local-runner.js'
+import { LocalRunner, type LocalRun } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
 import { PeerLedger } from './peer-ledger.js'
 import { planners, type Planner } from './policies.js'
@@ -38,6 +39,15 @@ const RECENT = 128
  */
 const HOLD_SHARE = 0.5
 
+/** Auctions per invocation at most: the first, and one among the others when every target passed it on. */
+const MAX_ROUNDS = 2
+/** What ends a round with every target spent, as opposed to an outcome of the function. */
+const RETRYABLE = new Set([NoCapacityError.name, DeadlineExceededError.name, FunctionNotFoundError.name])
+/** A draining node checks this often whether what runs has finished. */
+const DRAIN_POLL_MS = 20
+/** After the drain bound, runs stopped with NodeStoppingError get this long to answer. */
+const STOPPED_ANSWER_MS = 2_000
+
 /** An attempt that failed in a way worth trying elsewhere, with why. */
 class PassOn extends Error {
   constructor (readonly reason: string, readonly offence?: 'dishonoured' | 'garbage' | 'unreachable') {
@@ -48,7 +58,7 @@ class PassOn extends Error {
 export class Placement extends TypedEventEmitter<PlacementEvents> implements PlacementInterface {
   readonly defaultPolicy: PolicyName
   private readonly components: PlacementComponents
-  private readonly init: Required<Omit<PlacementInit, 'tags' | 'priceFactors'>>
+  private readonly init: Required<Omit<PlacementInit, 'tags' | 'priceFactors' | 'invocations'>>
   private readonly log: Logger
   private readonly self: string
   private readonly estimates = new RunTimeEstimates()
@@ -62,7 +72,12 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private readonly auctioneer: Auctioneer
   private readonly metrics?: PlacementMetrics
   private readonly records = new Map<string, PlacementRecord>()
+  /** The ids this node ran or runs for its peers (at most once each). */
+  private readonly invocations: InvocationTable<LocalRun>
+  /** Aborts what still runs here when a drain's bound is up. */
+  private readonly stopController = new AbortController()
   private started = false
+  private draining = false
 
   constructor (components: PlacementComponents, init: PlacementInit) {
     super()
@@ -95,7 +110,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (owner !== SELF) this.ledger.settle(owner, how)
     })
     this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
-    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, () => {
+    this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength, components.registry)
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, stopSignal: this.stopController.signal }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
     this.bidder = new Bidder({
@@ -106,6 +122,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       reservations: this.reservations,
       ledger: this.ledger,
       metrics: this.metrics,
+      stopping: () => this.draining,
       price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {} })
     }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed })
     this.auctioneer = new Auctioneer({ auction: components.auction, bidder: this.bidder, reputation: this.reputation, metrics: this.metrics, log: this.log })
@@ -119,6 +136,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const serve = invokeHandler({
       runner: this.runner,
       reservations: this.reservations,
+      invocations: this.invocations,
+      stopping: () => this.draining,
+      maxOutputBytes: MAX_INVOKE_PAYLOAD_BYTES,
       hasRoom: () => this.hasRoom(),
       hasCode: (cid) => this.components.store.has(cid),
       fetches: this.fetches,
@@ -135,11 +155,35 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
 
   async stop (): Promise<void> {
     this.started = false
+    this.draining = true
+    this.stopController.abort(new NodeStoppingError('the node stopped before the invocation finished'))
     this.auctioneer.stop()
     this.reservations.clear()
   }
 
+  async drain (options: { timeoutMs: number }): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    // peers see no free slot at once, and stop sampling this node
+    this.safeDispatchEvent('capacity', { detail: { free: 0, queued: this.queued() } })
+    const deadline = performance.now() + options.timeoutMs
+    await this.idle(deadline)
+    if (this.runner.running === 0) return
+    this.log('%d invocations still running after %d ms: stopping them', this.runner.running, options.timeoutMs)
+    // they end with NodeStoppingError (STOPPING on the wire): their callers try elsewhere
+    this.stopController.abort(new NodeStoppingError('the node stopped before the invocation finished'))
+    await this.idle(performance.now() + STOPPED_ANSWER_MS)
+  }
+
+  /** Resolves once nothing runs here, or at `deadline`. */
+  private async idle (deadline: number): Promise<void> {
+    while (this.runner.running > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, Math.max(1, deadline - performance.now()))))
+    }
+  }
+
   freeSlots (): number {
+    if (this.draining) return 0
     return Math.max(0, this.components.executor.stats().slots - this.load())
   }
 
@@ -167,10 +211,27 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     try {
       // parsed once: the calls for bids, the candidates' warm lists and the invoke all need the bytes
       const binary = CID.parse(cid).bytes
-      const plan = await this.plan(binary, input, options)
-      Object.assign(record, { asked: plan.asked, bids: plan.bids, windowMs: plan.windowMs, secondPrice: plan.secondPrice })
-      this.safeDispatchEvent('placement:planned', { detail: record })
-      const placed = await this.attempt(record, plan, binary, input, options, started)
+      const attemptOptions = { ...options, invocationId: options.invocationId ?? newInvocationId() }
+      // peers that passed the invocation on for reasons of their own (stopping, refused, gone)
+      const passedOn = new Set<string>()
+      let placed: Placed | undefined
+      for (let round = 1; placed == null; round++) {
+        const plan = await this.plan(binary, input, options, passedOn)
+        Object.assign(record, { asked: record.asked + plan.asked, bids: [...record.bids, ...plan.bids], windowMs: plan.windowMs, secondPrice: plan.secondPrice })
+        this.safeDispatchEvent('placement:planned', { detail: record })
+        const before = passedOn.size
+        try {
+          placed = await this.attempt(record, plan, binary, input, attemptOptions, started, passedOn)
+        } catch (err: any) {
+          // every target is spent, and some passed it on for reasons of their own: the bids in
+          // hand were not all the mesh had (a slow bidder missed the window), so one more
+          // auction among the others, while time is left
+          const remaining = this.remaining(options)
+          const again = round < MAX_ROUNDS && passedOn.size > before && RETRYABLE.has(err?.name) &&
+            options.signal?.aborted !== true && (remaining == null || remaining > 0)
+          if (!again) throw err
+        }
+      }
       Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
       this.metrics?.placements.inc({ policy: options.policy, executor: placed.executor === this.self ? 'self' : 'remote' })
       this.metrics?.overhead.observe({ policy: options.policy }, placed.placementMs / 1000)
@@ -184,12 +245,12 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
   }
 
-  private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions): Promise<Plan> {
+  private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions, without: Set<string>): Promise<Plan> {
     const remaining = this.remaining(options)
     const windowMs = remaining == null ? this.init.bidWindowMs : Math.max(1, Math.min(this.init.bidWindowMs, remaining / 4))
     return this.planners[options.policy]({
       self: this.selfCandidate(),
-      peers: this.peerCandidates(cid),
+      peers: this.peerCandidates(cid).filter((c) => !without.has(c.peer)),
       candidates: this.init.candidates,
       call: { cid, inputBytes: input.byteLength, deadlineMs: remaining ?? 0, windowMs, priceWeight: this.init.priceWeight, signal: options.signal }
     })
@@ -201,8 +262,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
    * the node (refused, unreachable, silent) passes the invocation on, and one that fails for
    * reasons of the function ends it.
    */
-  private async attempt (record: PlacementRecord, plan: Plan, cid: Uint8Array, input: Uint8Array, options: PlaceOptions, started: number): Promise<Placed> {
+  private async attempt (record: PlacementRecord, plan: Plan, cid: Uint8Array, input: Uint8Array, options: PlaceOptions & { invocationId: string }, started: number, passedOn: Set<string>): Promise<Placed> {
     const targets = [...plan.targets]
+    // the invoke protocol carries inputs up to its cap: a larger one runs here or nowhere
+    if (input.byteLength > MAX_INVOKE_PAYLOAD_BYTES) {
+      for (const target of targets.filter((t) => !t.candidate.self)) this.releaseTarget(target)
+      targets.splice(0, targets.length, ...targets.filter((t) => t.candidate.self))
+    }
     if (!targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
     const reasons: string[] = []
     let deadlineSkipped = false
@@ -242,6 +308,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
             throw err
           }
           if (err.offence != null) this.reputation.penalise(target.candidate.peer, err.offence)
+          if (!target.candidate.self) passedOn.add(target.candidate.peer)
           this.metrics?.retries.inc({ reason: err.reason })
           note(err.reason)
           reasons.push(`${target.candidate.self ? 'this node' : target.candidate.peer}: ${err.reason}`)
@@ -273,13 +340,14 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       // what another node might not suffer: no slot here, no code here, a failure of this node
       const status = statusOf(err)
       if (status === InvokeResponse.Status.REFUSED) throw new PassOn('no capacity')
+      if (status === InvokeResponse.Status.STOPPING) throw new PassOn('stopping')
       if (status === InvokeResponse.Status.NOT_FOUND) throw new PassOn(NO_CODE)
       if (status === InvokeResponse.Status.ERROR) throw new PassOn('failed')
       throw err
     }
   }
 
-  private async runThere (record: PlacementRecord, target: Target, cid: Uint8Array, input: Uint8Array, options: PlaceOptions, timeoutMs: number): Promise<Omit<Placed, 'placementMs'>> {
+  private async runThere (record: PlacementRecord, target: Target, cid: Uint8Array, input: Uint8Array, options: PlaceOptions & { invocationId: string }, timeoutMs: number): Promise<Omit<Placed, 'placementMs'>> {
     const peerId = target.candidate.peerId!
     const reservation = target.reservation ?? new Uint8Array(0)
     const reserved = target.reservation != null && (target.reservedUntil ?? 0) > performance.now()
@@ -290,17 +358,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         cid: cid as Uint8Array<ArrayBuffer>,
         input: input as Uint8Array<ArrayBuffer>,
         deadlineMs: Math.max(1, Math.floor(timeoutMs)),
-        reservation: reservation as Uint8Array<ArrayBuffer>
+        reservation: reservation as Uint8Array<ArrayBuffer>,
+        // a repeat of this id there (the channel's retry after a lost answer) runs nothing twice
+        invocationId: options.invocationId
       }, { timeoutMs, signal: options.signal })
     } catch (err: any) {
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
-      if (err?.name === 'RpcTimeoutError') throw new PassOn('no answer in time', 'dishonoured')
-      if (err?.name === 'RpcBusyError') throw new PassOn('busy')
-      if (err?.name === 'RpcRemoteError') throw new PassOn('remote failure', 'garbage')
-      if (err?.name === 'RpcChannelClosedError' || err?.code === 'ERR_UNREACHABLE' || /dial|connect/i.test(String(err?.message))) {
-        throw new PassOn('unreachable', 'unreachable')
-      }
-      throw new PassOn(`garbled answer (${String(err?.name ?? 'Error')})`, 'garbage')
+      throw passOnFailure(err)
     }
     const Status = InvokeResponse.Status
     if (response.status === Status.OK) {
@@ -318,6 +382,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
     if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
     if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
+    // it drains: not run there, or stopped with no effect
+    if (response.status === Status.STOPPING) throw new PassOn('stopping')
+    // the id ran there for another function or input (reused by its client through another entry node)
+    if (response.status === Status.CONFLICT) throw new PassOn('invocation id conflict')
     if (response.status === Status.NOT_FOUND) throw new PassOn(NO_CODE)
     if (response.status === Status.ERROR) throw new PassOn('failed')
     throw new PassOn(`status ${response.status}`, 'garbage')
@@ -391,6 +459,25 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private remember (record: PlacementRecord): void {
     this.records.set(record.id, record)
     if (this.records.size > RECENT) this.records.delete(this.records.keys().next().value as string)
+  }
+}
+
+/**
+ * Why a remote attempt failed, by the error's name only. Every failure of the transport proves
+ * the invocation will not be answered there: not sent (unreachable), refused unrun (busy), or
+ * sent and then cancelled (no answer in time) or lost with a channel that a retry under the
+ * same id could not reopen. What is the peer's fault costs it reputation; a local failure never does.
+ */
+function passOnFailure (err: any): PassOn {
+  switch (err?.name) {
+    case 'RpcUnreachableError': return new PassOn('unreachable', 'unreachable')
+    case 'RpcChannelClosedError': return new PassOn('unreachable', 'unreachable')
+    case 'RpcBusyError': return new PassOn('busy')
+    // not sent: this node's own write queue to it stalled
+    case 'RpcTimeoutError': return err.sent === false ? new PassOn('not sent in time') : new PassOn('no answer in time', 'dishonoured')
+    case 'RpcRemoteError': return new PassOn('remote failure', 'garbage')
+    case 'RpcProtocolError': return new PassOn('garbled answer', 'garbage')
+    default: return new PassOn(`failed here (${String(err?.name ?? 'Error')})`)
   }
 }
 
