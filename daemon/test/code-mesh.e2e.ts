@@ -92,8 +92,7 @@ describe('function code through the DHT (daemon processes)', function () {
     const victim = nodes[1]!
     const good = wasm('wordcount')
     const goodCid = await cidOf(good)
-    const deployed = await runCli(['deploy', 'words', 'build/wordcount.wasm', '--api', victim.url])
-    expect(deployed.code, deployed.stderr).to.equal(0)
+    const integrity = /faasmesh_code_fetches_total\{outcome="integrity"\} (\d+)/
 
     const attackerKey = await generateKeyPair('Ed25519')
     const attacker = await createLibp2p({
@@ -112,17 +111,36 @@ describe('function code through the DHT (daemon processes)', function () {
     })
     try {
       // serves corrupted bytes for the real module, and claims to provide it
-      attacker.services.code.setLookup(async () => { const b = new Uint8Array(good); b[10] = (b[10] ?? 0) ^ 0xff; return b })
+      let served = 0
+      attacker.services.code.setLookup(async () => { served++; const b = new Uint8Array(good); b[10] = (b[10] ?? 0) ^ 0xff; return b })
       for (const n of nodes.slice(1)) await attacker.dial(multiaddr(n.multiaddr), { signal: AbortSignal.timeout(5000) })
-      await attacker.contentRouting.provide(CID.parse(goodCid), { signal: AbortSignal.timeout(10_000) }).catch(() => {})
-      // a record for the victim's name, signed by the attacker
+      await attacker.contentRouting.provide(CID.parse(goodCid), { signal: AbortSignal.timeout(10_000) })
+
+      // no honest node has the module yet: the attacker is its only provider, so node 2 must
+      // fetch from it, see the bytes fail the CID, count that, and refuse with a named error
+      const tricked = nodes[2]!
+      const before = await metric(tricked, integrity)
+      const alone = await invoke(tricked, goodCid, 'one two two')
+      expect(alone.status, alone.text).to.equal(404)
+      expect(JSON.parse(alone.text).error.name).to.equal('FunctionNotFoundError')
+      expect(served, 'fetches the attacker served').to.be.greaterThan(0)
+      expect(await metric(tricked, integrity) - before, 'integrity failures counted on node 2').to.be.greaterThan(0)
+
+      // now an honest provider exists too: everyone gets the real code, the attacker's offer or not
+      const deployed = await runCli(['deploy', 'words', 'build/wordcount.wasm', '--api', victim.url])
+      expect(deployed.code, deployed.stderr).to.equal(0)
+      // a record for the victim's name, signed by the attacker (the daemons' DHTs refuse to store
+      // it; kad-dht reports that as query events, not as an error)
       const forged = await createNameRecord(attackerKey, 'words', (await cidOf(wasm('hello'))), Date.now() + 1e9)
-      await attacker.contentRouting.put(nameKey(victim.peerId, 'words'), forged, { signal: AbortSignal.timeout(10_000) }).catch(() => {})
+      await attacker.contentRouting.put(nameKey(victim.peerId, 'words'), forged, { signal: AbortSignal.timeout(10_000) })
 
       for (const n of nodes.slice(2)) {
-        const res = await invoke(n, `${victim.peerId}/words`, 'one two two')
-        expect(res.status, res.text).to.equal(200)
-        expect(JSON.parse(res.text)).to.include({ words: 3, unique: 2 })
+        let res: Awaited<ReturnType<typeof invoke>> | undefined
+        // the victim announces its record in the background: give it a moment
+        await waitFor(async () => { res = await invoke(n, `${victim.peerId}/words`, 'one two two'); return res.status !== 404 }, 20_000, 'the victim\'s record')
+        expect(res!.status, res!.text).to.equal(200)
+        expect(JSON.parse(res!.text)).to.include({ words: 3, unique: 2 })
+        expect(res!.fetched).to.equal('true')
       }
       for (const n of nodes.slice(1)) expect((await fetch(`${n.url}/v1/health`)).status).to.equal(200)
     } finally {

@@ -2,8 +2,10 @@ import { defaultLogger } from '@libp2p/logger'
 import { expect } from 'chai'
 import { Registry } from 'prom-client'
 import { executor, type RunnableModule } from '../src/executor/index.js'
+import { MAX_FUNCTION_LABELS } from '../src/executor/executor.js'
+import { OTHER_LABEL } from '../src/utils/bounded-labels.js'
 import { sanitize } from '../src/sanitizer/sanitize.js'
-import { executorContract } from './contracts/executor.js'
+import { executorContract, expectError } from './contracts/executor.js'
 import { wasm } from './support/paths.js'
 import { startExecutor } from './support/executors.js'
 import { waitFor } from './support/wait.js'
@@ -68,6 +70,68 @@ describe('executor (worker pool)', function () {
       expect(text).to.match(/faasmesh_executor_starts_total\{kind="warm"\} 1/)
       expect(text).to.match(/faasmesh_executor_pool_workers\{state="idle"\} 1/)
       expect(text).to.match(/faasmesh_executor_duration_seconds_count\{outcome="ok"\} 2/)
+    } finally {
+      await exec.stop()
+    }
+  })
+
+  it('stopped under running and queued invocations, ends them with NodeStoppingError, never a function error, and quarantines nothing', async function () {
+    this.timeout(60_000)
+    const registry = new Registry()
+    const loop = sanitized('hostile/loop')
+    const exec = executor({ slots: 1, spares: 0, maxQueue: 4, limits: { timeoutMs: 20_000, fuel: 1e12 } })({
+      logger: defaultLogger(),
+      registry,
+      modules: { loadRunnable: async () => loop }
+    })
+    try {
+      // twice: two deaths of its sandbox would put the function in quarantine
+      for (let round = 0; round < 2; round++) {
+        await exec.start()
+        const running = exec.invoke('loop', new Uint8Array())
+        running.catch(() => {})
+        await waitFor(() => exec.stats().busy === 1, 10_000, 'the loop to run')
+        const queued = exec.invoke('loop', new Uint8Array())
+        queued.catch(() => {})
+        await waitFor(() => exec.stats().queued === 1, 10_000, 'a queued call')
+        const stopped = exec.stop()
+        // refused at once from the moment stop() begins
+        await expectError(exec.invoke('loop', new Uint8Array()), 'NodeStoppingError')
+        await stopped
+        await expectError(running, 'NodeStoppingError')
+        await expectError(queued, 'NodeStoppingError')
+        await expectError(exec.invoke('loop', new Uint8Array()), 'NodeStoppingError')
+      }
+      // not in quarantine (that would refuse it with GuestTrapError): it runs into its own timeout
+      await exec.start()
+      await expectError(exec.invoke('loop', new Uint8Array(), { limits: { timeoutMs: 200 } }), 'ExecutionTimeoutError')
+      const text = await registry.metrics()
+      // the running and the queued call of each round; calls refused at the door are not runs
+      expect(text).to.match(/faasmesh_executor_invocations_total\{function="loop",outcome="NodeStoppingError"\} 4\n/)
+      expect(text).not.to.match(/GuestTrapError|OutOfMemoryError/)
+    } finally {
+      await exec.stop()
+    }
+  })
+
+  it(`keeps at most ${MAX_FUNCTION_LABELS} function labels; later CIDs count as "${OTHER_LABEL}"`, async function () {
+    const registry = new Registry()
+    const exec = executor({ slots: 1, spares: 0, limits: { maxInputBytes: 1 } })({
+      logger: defaultLogger(),
+      registry,
+      modules: { loadRunnable: async () => sanitized('hello') }
+    })
+    await exec.start()
+    try {
+      const extra = 20
+      // every CID is counted, whatever the outcome: too large an input is refused before any load
+      for (let i = 0; i < MAX_FUNCTION_LABELS + extra; i++) await expectError(exec.invoke(`cid-${i}`, new Uint8Array(2)), 'PayloadTooLargeError')
+      await expectError(exec.invoke('cid-0', new Uint8Array(2)), 'PayloadTooLargeError')
+      const text = await registry.metrics()
+      const labels = new Set([...text.matchAll(/faasmesh_executor_invocations_total\{function="([^"]*)"/g)].map((m) => m[1]))
+      expect(labels.size).to.equal(MAX_FUNCTION_LABELS + 1)
+      expect(text).to.match(new RegExp(`faasmesh_executor_invocations_total\\{function="${OTHER_LABEL}",outcome="PayloadTooLargeError"\\} ${extra}\n`))
+      expect(text).to.match(/faasmesh_executor_invocations_total\{function="cid-0",outcome="PayloadTooLargeError"\} 2\n/)
     } finally {
       await exec.stop()
     }

@@ -9,13 +9,29 @@ import { expect } from 'chai'
 import { Registry } from 'prom-client'
 import { createNameRecord, nameKey } from '../../protocols/src/names/index.js'
 import { codeNode, stopCodeNodes, type CodeNode } from '../../protocols/test/support/code-nodes.js'
-import { resolver, type Resolver } from '../src/resolver/index.js'
+import { MAX_CACHED_NAMES, resolver, type Resolver, type ResolverComponents, type ResolverInit } from '../src/resolver/index.js'
 import { sanitizer } from '../src/sanitizer/index.js'
 import { cidOf, functionStore, type FunctionStore } from '../src/store/index.js'
 import { expectError } from './contracts/executor.js'
 import { tempDir, wasm } from './support/paths.js'
 import { waitFor } from './support/wait.js'
 import type { PeerInfo, PrivateKey } from '@libp2p/interface'
+
+/** Settles only when `signal` aborts, with its reason: a DHT or peer that never answers. */
+async function hang (signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+  })
+}
+
+/** Waits `ms` unless `signal` aborts first: a slow but honest DHT or peer. */
+async function slow (ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
+  })
+}
 
 describe('resolver', function () {
   this.timeout(20_000)
@@ -34,6 +50,15 @@ describe('resolver', function () {
   let candidates: string[]
   let trusted: string[]
   let res: Resolver
+  let components: ResolverComponents
+  let others: Resolver[]
+
+  /** A resolver on the same store, DHT map and code nodes, with some components replaced. */
+  const another = (init: ResolverInit, replaced: Partial<ResolverComponents>): Resolver => {
+    const r = resolver({ trusted, ...init })({ ...components, registry: new Registry(), ...replaced })
+    others.push(r)
+    return r
+  }
 
   const fib = wasm('fib')
   let fibCid: string
@@ -59,7 +84,8 @@ describe('resolver', function () {
     provided = []
     candidates = []
     trusted = []
-    res = resolver({ resolveTimeoutMs: 3000, trusted })({
+    others = []
+    components = {
       store,
       peerId: peerIdFromPrivateKey(me),
       privateKey: me,
@@ -80,11 +106,14 @@ describe('resolver', function () {
         if (value == null) throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
         return value
       }
-    })
+    }
+    // sanitizing the first fetched module starts a sandbox process: seconds on a loaded machine
+    res = resolver({ resolveTimeoutMs: 10_000, trusted })(components)
     await res.start()
   })
 
   afterEach(async function () {
+    for (const r of others) await r.stop()
     await res.stop()
     await store.stop()
     await stopCodeNodes()
@@ -188,10 +217,107 @@ describe('resolver', function () {
     await expectError(res.resolve('slow-name', { signal: controller.signal }), 'DeadlineExceededError')
   })
 
-  it('answers an unknown name with FunctionNotFoundError within the resolve timeout', async function () {
+  it('answers an unknown name or CID with FunctionNotFoundError at the resolve timeout when the DHT never answers', async function () {
+    this.timeout(5000)
     candidates = [peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()]
-    const started = Date.now()
-    await expectError(res.resolve('nobody-has-this'), 'FunctionNotFoundError')
-    expect(Date.now() - started).to.be.lessThan(3500)
+    const r = another({ resolveTimeoutMs: 400 }, {
+      getRecord: async (_key, options) => hang(options.signal!),
+      async * findProviders (_cid, options) { await hang(options.signal!) }
+    })
+    for (const target of ['nobody-has-this', fibCid]) {
+      const started = Date.now()
+      await expectError(r.resolve(target), 'FunctionNotFoundError')
+      expect(Date.now() - started, target).to.be.within(380, 1500)
+    }
+  })
+
+  it('a caller that gives up does not end a shared fetch: the others get the code, and it is kept', async function () {
+    providers = [honest]
+    let shared: AbortSignal | undefined
+    const r = another({}, {
+      async * findProviders (cid, options) {
+        shared = options.signal
+        yield * components.findProviders(cid, options)
+      },
+      fetchCode: async (provider, cid, options) => {
+        await slow(100, options.signal!)
+        return components.fetchCode(provider, cid, options)
+      }
+    })
+    const deadline = AbortSignal.timeout(5)
+    const first = r.resolve(fibCid, { signal: deadline })
+    const second = r.resolve(fibCid)
+    expect(await expectError(first, 'TimeoutError')).to.equal(deadline.reason)
+    expect(shared?.aborted, 'the shared fetch\'s signal').to.equal(false)
+    expect(await second).to.deep.equal({ cid: fibCid, fetched: true })
+    expect(fetchCalls).to.equal(1)
+    expect(await r.resolve(fibCid)).to.deep.equal({ cid: fibCid, fetched: false })
+  })
+
+  it('a caller that gives up does not end a shared name lookup: the others get the CID, and it is cached', async function () {
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    dht.set(new TextDecoder().decode(nameKey(pubId, 'calc')), await createNameRecord(pub, 'calc', fibCid, 1))
+    candidates = [pubId]
+    let shared: AbortSignal | undefined
+    let gets = 0
+    const r = another({}, {
+      getRecord: async (key, options) => {
+        gets++
+        shared = options.signal
+        await slow(100, options.signal!)
+        return components.getRecord(key, options)
+      }
+    })
+    const deadline = AbortSignal.timeout(5)
+    const first = r.lookup('calc', { signal: deadline })
+    const second = r.lookup('calc')
+    expect(await expectError(first, 'TimeoutError')).to.equal(deadline.reason)
+    expect(shared?.aborted, 'the shared lookup\'s signal').to.equal(false)
+    expect(await second).to.equal(fibCid)
+    expect(await r.lookup('calc')).to.equal(fibCid)
+    expect(gets).to.equal(1)
+  })
+
+  it('stop() ends shared fetches and lookups with NodeStoppingError', async function () {
+    const pubId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    candidates = [pubId]
+    const signals: AbortSignal[] = []
+    const r = another({ resolveTimeoutMs: 30_000 }, {
+      getRecord: async (_key, options) => { signals.push(options.signal!); return hang(options.signal!) },
+      async * findProviders (_cid, options) { signals.push(options.signal!); await hang(options.signal!) }
+    })
+    const pending = [r.resolve(fibCid), r.lookup(`${pubId}/calc`), r.lookup('calc')]
+    for (const p of pending) p.catch(() => {})
+    await waitFor(() => signals.length === 3, 2000, 'shared work to start')
+    await r.stop()
+    expect(signals.map((s) => s.aborted)).to.deep.equal([true, true, true])
+    for (const p of pending) await expectError(p, 'NodeStoppingError')
+  })
+
+  it('keeps at most MAX_CACHED_NAMES names, dropping the least recently used', async function () {
+    this.timeout(60_000)
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    let gets = 0
+    const r = another({ nameCacheTtlMs: 600_000 }, {
+      getRecord: async (key) => {
+        gets++
+        const name = new TextDecoder().decode(key).split('/').pop()!
+        return createNameRecord(pub, name, fibCid, 1)
+      }
+    })
+    const names = (r as unknown as { names: Map<string, unknown> }).names
+    for (let i = 0; i < MAX_CACHED_NAMES; i++) await r.lookup(`${pubId}/n-${i}`)
+    // n-0 used again: now the most recently used, n-1 the least
+    await r.lookup(`${pubId}/n-0`)
+    expect(gets).to.equal(MAX_CACHED_NAMES)
+    for (let i = MAX_CACHED_NAMES; i < MAX_CACHED_NAMES + 50; i++) await r.lookup(`${pubId}/n-${i}`)
+    expect(names.size).to.equal(MAX_CACHED_NAMES)
+    gets = 0
+    await r.lookup(`${pubId}/n-0`)
+    expect(gets, 'n-0 was used recently: still cached').to.equal(0)
+    await r.lookup(`${pubId}/n-1`)
+    expect(gets, 'n-1 was the least recently used: looked up again').to.equal(1)
   })
 })

@@ -3,8 +3,9 @@ import { TypedEventEmitter } from 'main-event'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { raceSignal } from 'race-signal'
 import {
-  AbortError, ExecutionTimeoutError, GuestTrapError, NoCapacityError, NotStartedError, OutOfMemoryError, PayloadTooLargeError, reviveError
+  AbortError, ExecutionTimeoutError, GuestTrapError, NoCapacityError, NodeStoppingError, NotStartedError, OutOfMemoryError, PayloadTooLargeError, reviveError
 } from '../errors.js'
+import { BoundedLabels } from '../utils/bounded-labels.js'
 import { describeExit, type ExitInfo, type ProcessChannel } from '../utils/process-channel.js'
 import {
   DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_MODULE_CACHE_SIZE, DEFAULT_SANDBOX_HEAP_MB, DEFAULT_SANDBOX_MODULE_BYTES, DEFAULT_SLOTS, DEFAULT_SPARES,
@@ -20,6 +21,14 @@ import type { RunRequest, RunResponse } from './messages.js'
 import type { Logger } from '@libp2p/interface'
 
 const SANDBOX_URL = new URL('./sandbox-process.js', import.meta.url)
+
+/**
+ * Function CIDs with a series of their own in `faasmesh_executor_invocations_total`; the rest
+ * count as `other`. Any peer can have this node run as many CIDs as it likes, and each label
+ * value is a series kept for the life of the process: 256 CIDs x a handful of outcomes keeps
+ * a scrape in the tens of KiB.
+ */
+export const MAX_FUNCTION_LABELS = 256
 
 type Sandbox = ProcessChannel<RunRequest, RunResponse>
 
@@ -50,6 +59,9 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   private readonly extraMsPerFuel: number
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private started = false
+  // set from the moment stop() begins until the next start(): what fails then is the node's
+  // doing, never the function's
+  private stopping = false
 
   constructor (components: ExecutorComponents, init: ExecutorInit) {
     super()
@@ -84,6 +96,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   async start (): Promise<void> {
     if (this.started) return
     await this.pool.start()
+    this.stopping = false
     this.started = true
     this.log('started %d slots', this.pool.stats().slots)
   }
@@ -91,6 +104,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.stopping = true
     await this.pool.stop()
     this.compiled.clear()
     this.ready.clear()
@@ -111,6 +125,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
   }
 
   async invoke (cid: string, input: Uint8Array, options: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.stopping) throw new NodeStoppingError('the executor is stopping')
     if (!this.started) throw new NotStartedError('executor is not started')
     const started = performance.now()
     const limits = this.effectiveLimits(options.limits)
@@ -153,7 +168,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
       outcome = String(err?.name ?? 'Error')
       throw err
     } finally {
-      this.metrics?.invocations.inc({ function: cid, outcome })
+      this.metrics?.invocations.inc({ function: this.metrics.functions.label(cid), outcome })
       this.metrics?.duration.observe({ outcome }, (performance.now() - started) / 1000)
     }
   }
@@ -174,6 +189,9 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         const reason = options.signal.reason
         throw reason instanceof Error && reason.name !== 'TimeoutError' && reason.name !== 'AbortError' ? reason : new AbortError('invocation cancelled')
       }
+      // stop() killed the sandbox under the call or closed the queue it waited in: no sign of
+      // the function's behaviour, so no function error and nothing toward its quarantine
+      if (this.stopping) throw new NodeStoppingError('the executor stopped during the invocation')
       if (err?.name === 'ProcessExitedError') {
         const died = sandboxDied(err.exit)
         this.quarantine.died(request.cid, died)
@@ -258,9 +276,10 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
 
 function registerMetrics (registry: Registry, stats: () => PoolStats) {
   return {
+    functions: new BoundedLabels(MAX_FUNCTION_LABELS),
     invocations: new Counter({
       name: 'faasmesh_executor_invocations_total',
-      help: 'Invocations run by this node, by function CID and outcome (ok or the error name)',
+      help: `Invocations run by this node, by function CID (the first ${MAX_FUNCTION_LABELS} seen, later ones as "other") and outcome (ok or the error name)`,
       labelNames: ['function', 'outcome'],
       registers: [registry]
     }),

@@ -100,7 +100,10 @@ export interface Executor extends TypedEventTarget<ExecutorEvents> {
   /**
    * Runs the function `cid` on `input`. Throws the named errors of DESIGN.md section 2:
    * `ExecutionTimeoutError`, `OutOfFuelError`, `OutOfMemoryError`, `GuestTrapError`,
-   * `PayloadTooLargeError`, `NoCapacityError`, or the reason of an aborted `signal`.
+   * `PayloadTooLargeError`, `NoCapacityError`, or the reason of an aborted `signal`. Once
+   * `stop()` has begun, calls in flight or arriving throw `NodeStoppingError` (the node's
+   * doing, never counted against the function); it does not wait for them (draining is the
+   * daemon's job).
    */
   invoke(cid: string, input: Uint8Array, options?: InvokeOptions): Promise<InvokeResult>
   /** True when `cid` is compiled and cached. */

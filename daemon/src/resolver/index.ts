@@ -12,16 +12,22 @@
  * node's own binding, then to trusted publishers (this node's bootstrap peers and
  * `names.trusted`), then to the peers in the capacity view, and is refused as ambiguous when
  * several untrusted publishers disagree.
+ *
+ * A fetch of a CID and a lookup of a name run once however many callers want them, under the
+ * node's lifetime and the resolve timeout, never under a caller's signal: each caller waits with
+ * its own signal, so one giving up never fails the others, and finished work is kept for the next.
  */
 import { Resolver as ResolverClass } from './resolver.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
+export { MAX_CACHED_NAMES } from './constants.js'
+
 export interface ResolverInit {
   /** Longest time a name lookup or a provider search may take. @default 5000 */
   resolveTimeoutMs?: number
-  /** How long a name resolved through the DHT is remembered. @default 30000 */
+  /** How long a name resolved through the DHT is remembered (at most MAX_CACHED_NAMES of them). @default 30000 */
   nameCacheTtlMs?: number
   /** Publishers whose records win for plain names, in order (peer ids). @default [] */
   trusted?: string[]
@@ -56,7 +62,8 @@ export interface Resolver {
   stop(): Promise<void>
   /**
    * A module this node holds for `target` (`name`, `publisher/name` or CID), fetching it if
-   * needed. Throws `FunctionNotFoundError` (within the resolve timeout) or `AmbiguousNameError`.
+   * needed. Throws `FunctionNotFoundError` (within the resolve timeout), `AmbiguousNameError`,
+   * `NodeStoppingError` (stop() ended the search) or, when `signal` aborts first, its reason.
    */
   resolve(target: string, options?: AbortOptions): Promise<Resolved>
   /**

@@ -1,7 +1,9 @@
 import { Counter, Histogram } from 'prom-client'
+import { raceSignal } from 'race-signal'
 import { createNameRecord, FUNCTION_NAME_PATTERN, nameKey, verifyNameRecord } from '../../../protocols/src/names/index.js'
-import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError } from '../errors.js'
+import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, NodeStoppingError } from '../errors.js'
 import { parseFunctionCid } from '../store/index.js'
+import { MAX_CACHED_NAMES } from './constants.js'
 import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -15,11 +17,14 @@ export class Resolver implements ResolverInterface {
   private readonly nameCacheTtlMs: number
   private readonly trusted: string[]
   private readonly maxPublishers: number
+  // insertion order doubles as recency order: a hit is deleted and re-inserted
   private readonly names = new Map<string, { cid: string, expires: number }>()
-  // one fetch per CID and one lookup per name at a time, however many invocations wait on it
+  // one fetch per CID and one lookup per name at a time, however many invocations wait on it;
+  // the work belongs to the node (see shared()), each caller only waits for it
   private readonly fetching = new Map<string, Promise<void>>()
   private readonly lookingUp = new Map<string, Promise<string>>()
-  private readonly controller = new AbortController()
+  // the node's lifetime: aborted in stop(), it ends shared work and announcements
+  private controller = new AbortController()
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private readonly onDeployed = (evt: CustomEvent<FunctionBinding>): void => { void this.announceName(evt.detail) }
   private readonly onCached = (evt: CustomEvent<{ cid: string }>): void => { void this.provide(evt.detail.cid) }
@@ -37,6 +42,7 @@ export class Resolver implements ResolverInterface {
   /** Announces everything the store holds (records and provider entries do not survive a restart) and follows new arrivals. */
   async start (): Promise<void> {
     const { store } = this.components
+    if (this.controller.signal.aborted) this.controller = new AbortController()
     store.addEventListener('function:deployed', this.onDeployed)
     store.addEventListener('function:cached', this.onCached)
     void (async () => {
@@ -48,11 +54,13 @@ export class Resolver implements ResolverInterface {
   async stop (): Promise<void> {
     this.components.store.removeEventListener('function:deployed', this.onDeployed)
     this.components.store.removeEventListener('function:cached', this.onCached)
-    this.controller.abort()
+    this.controller.abort(new NodeStoppingError('the resolver stopped'))
   }
 
   async resolve (text: string, options: AbortOptions = {}): Promise<Resolved> {
     try {
+      // a caller who has already given up starts no shared work
+      options.signal?.throwIfAborted()
       return await this.resolveTarget(this.parse(text), options)
     } catch (err) {
       // a caller who gave up (deadline, client gone) hears why, not "not found"
@@ -63,6 +71,7 @@ export class Resolver implements ResolverInterface {
 
   async lookup (text: string, options: AbortOptions = {}): Promise<string> {
     try {
+      options.signal?.throwIfAborted()
       return await this.lookupTarget(this.parse(text), options)
     } catch (err) {
       if (options.signal?.aborted === true) throw options.signal.reason ?? err
@@ -84,10 +93,12 @@ export class Resolver implements ResolverInterface {
     if (this.components.store.has(cid)) return { cid, fetched: false }
     let fetch = this.fetching.get(cid)
     if (fetch == null) {
-      fetch = this.fetch(cid, this.signal(options)).finally(() => this.fetching.delete(cid))
+      fetch = this.fetch(cid, this.shared()).finally(() => this.fetching.delete(cid))
+      // every caller may have given up by the time it fails: nobody else hears of it
+      fetch.catch(() => {})
       this.fetching.set(cid, fetch)
     }
-    await fetch
+    await raceSignal(fetch, options.signal)
     return { cid, fetched: true }
   }
 
@@ -114,25 +125,43 @@ export class Resolver implements ResolverInterface {
       }
     }
     const key = target.kind === 'scoped' ? `${target.publisher}/${target.name}` : target.name
-    const cached = this.names.get(key)
-    if (cached != null && cached.expires > Date.now()) return cached.cid
+    const cached = this.cachedName(key)
+    if (cached != null) return cached
     let lookup = this.lookingUp.get(key)
     if (lookup == null) {
       // the resolve timeout starts here: a local binding or a cached name needs no timer
-      const signal = this.signal(options)
+      const signal = this.shared()
       lookup = (target.kind === 'scoped' ? this.lookupScoped(target.publisher, target.name, signal) : this.lookupPlain(target.name, signal))
         .then((cid) => {
-          this.names.set(key, { cid, expires: Date.now() + this.nameCacheTtlMs })
+          this.cacheName(key, cid)
           return cid
         })
         .finally(() => this.lookingUp.delete(key))
+      lookup.catch(() => {})
       this.lookingUp.set(key, lookup)
     }
-    return lookup
+    return raceSignal(lookup, options.signal)
+  }
+
+  /** A name's cached CID, if it has not expired; a hit becomes the most recently used. */
+  private cachedName (key: string): string | undefined {
+    const entry = this.names.get(key)
+    if (entry == null) return undefined
+    this.names.delete(key)
+    if (entry.expires <= Date.now()) return undefined
+    this.names.set(key, entry)
+    return entry.cid
+  }
+
+  private cacheName (key: string, cid: string): void {
+    this.names.delete(key)
+    this.names.set(key, { cid, expires: Date.now() + this.nameCacheTtlMs })
+    while (this.names.size > MAX_CACHED_NAMES) this.names.delete(this.names.keys().next().value as string)
   }
 
   private async lookupScoped (publisher: string, name: string, signal: AbortSignal): Promise<string> {
     const cid = await this.recordCid(publisher, name, signal)
+    this.throwIfStopped()
     if (cid == null) throw new FunctionNotFoundError(`no record for ${publisher}/${name} in the DHT`)
     return cid
   }
@@ -151,8 +180,10 @@ export class Resolver implements ResolverInterface {
       for (const lookup of lookups.slice(0, trusted.length)) {
         const { cid } = await lookup
         if (cid != null) return cid
+        this.throwIfStopped()
       }
       const found = await Promise.all(lookups)
+      this.throwIfStopped()
       const hits = found.filter((f) => f.cid != null)
       const cids = new Set(hits.map((h) => h.cid))
       if (cids.size === 1) return hits[0]!.cid!
@@ -212,6 +243,7 @@ export class Resolver implements ResolverInterface {
     } finally {
       this.metrics?.dht.observe({ op: 'find-providers' }, (performance.now() - started) / 1000)
     }
+    this.throwIfStopped()
     throw new FunctionNotFoundError(`no provider in the mesh could supply ${cid} (${tried.size} tried)`)
   }
 
@@ -242,9 +274,18 @@ export class Resolver implements ResolverInterface {
     }
   }
 
-  private signal (options: AbortOptions): AbortSignal {
-    const timeout = AbortSignal.timeout(this.resolveTimeoutMs)
-    return options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+  /**
+   * The signal of a fetch or name lookup that callers share: the node's lifetime and the
+   * resolve timeout, never a caller's signal, so that one caller giving up (a 5 ms deadline, a
+   * client gone) never ends work that others wait on; once done, it is cached for the next.
+   */
+  private shared (): AbortSignal {
+    return AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.resolveTimeoutMs)])
+  }
+
+  /** Work cut short by stop() ends as such, not as "not found". */
+  private throwIfStopped (): void {
+    if (this.controller.signal.aborted) throw new NodeStoppingError('the resolver stopped')
   }
 
   /** Announcements run in the background, bounded, and end with the node. */
