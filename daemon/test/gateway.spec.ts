@@ -243,16 +243,34 @@ describe('gateway', function () {
       expect((await call('GET', '/v1/invoke/hello')).headers.get('allow')).to.equal('POST')
     })
 
-    it('a client that goes away cancels its invocation and frees the slot', async function () {
-      const url = new URL('/v1/invoke/loop', api)
-      await new Promise<void>((resolve) => {
-        const req = httpRequest(url, { method: 'POST' })
-        req.on('error', () => { resolve() })
-        req.end()
-        setTimeout(() => { req.destroy(); resolve() }, 150)
+    it('a client that goes away cancels its running invocation and frees the slot', async function () {
+      const metrics = async (): Promise<string> => (await call('GET', '/metrics')).text
+      const busy = async (): Promise<number> => Number(/faasmesh_executor_pool_workers\{state="busy"\} (\d+)/.exec(await metrics())?.[1] ?? NaN)
+      const loopRuns = async (outcome: string): Promise<number> => {
+        const cid = (await call('GET', '/v1/functions')).json.functions.find((f: { names: string[] }) => f.names.includes('loop')).cid
+        return Number(new RegExp(`faasmesh_executor_invocations_total\\{function="${cid}",outcome="${outcome}"\\} (\\d+)`).exec(await metrics())?.[1] ?? 0)
+      }
+      const [abortedBefore, timedOutBefore] = [await loopRuns('AbortError'), await loopRuns('ExecutionTimeoutError')]
+      expect(await busy(), 'no slot busy before').to.equal(0)
+      const req = httpRequest(new URL('/v1/invoke/loop', api), { method: 'POST' })
+      const answered = new Promise<string>((resolve) => {
+        req.on('response', (res) => { resolve(`answered ${res.statusCode}`) })
+        req.on('error', (err) => { resolve(`gone: ${err.message}`) })
       })
-      // both slots free again long before the 1 s timeout would have freed them
-      await waitFor(async () => (await call('GET', '/metrics')).text.includes('faasmesh_executor_pool_workers{state="busy"} 0'), TIMEOUT_MS - 200, 'slot freed')
+      req.end()
+      try {
+        // the call is running: the loop holds a slot
+        await waitFor(async () => await busy() === 1, 5000, 'the invocation to start')
+      } finally {
+        req.destroy()
+      }
+      const left = performance.now()
+      expect(await answered, 'the client left before any answer').to.match(/^gone/)
+      // freed long before the 1 s timeout would have freed it, and ended by the abort, not the timeout
+      await waitFor(async () => await busy() === 0, TIMEOUT_MS, 'slot freed')
+      expect(performance.now() - left, 'freed by the abort').to.be.lessThan(TIMEOUT_MS / 2)
+      expect(await loopRuns('AbortError'), 'the running call was aborted').to.equal(abortedBefore + 1)
+      expect(await loopRuns('ExecutionTimeoutError'), 'and did not run into its timeout').to.equal(timedOutBefore)
     })
   })
 

@@ -21,7 +21,12 @@ import { waitFor } from './support/wait.js'
 
 const ENV = { FAASMESH_ADVERTS_INTERVAL_MS: '500' }
 /** fib(n) for the inputs used here. */
-const FIB: Record<number, number> = { 25: 75025, 27: 196418, 35: 9227465 }
+const FIB: Record<number, number> = { 25: 75025, 32: 2178309, 35: 9227465 }
+/**
+ * The burst's input: long enough (tens of ms on a fast node) that run time, not the auction's
+ * own overhead, decides where a call is best run, and the learned run times tell fast from slow.
+ */
+const BURST_N = 32
 
 interface Answer { status: number, body: string, executor: string | null, placementId: string | null, ms: number }
 
@@ -92,7 +97,7 @@ describe('placement across daemon processes', function () {
     const deployed = await runCli(['deploy', 'fib', 'build/fib.wasm', '--api', nodes[0]!.url])
     expect(deployed.code, deployed.stderr).to.equal(0)
     // every node gets the code and learns fib's run time: round robin visits each in turn
-    for (let i = 0; i < 15; i++) expectFib(await invoke(nodes[0]!, 27, { 'x-faasmesh-policy': 'round-robin' }), 27)
+    for (let i = 0; i < 15; i++) expectFib(await invoke(nodes[0]!, BURST_N, { 'x-faasmesh-policy': 'round-robin' }), BURST_N)
   })
 
   after(async function () {
@@ -102,13 +107,26 @@ describe('placement across daemon processes', function () {
   })
 
   it('spreads a burst sent to one node across the mesh, the fast nodes winning more than the slow ones', async function () {
-    const answers = await Promise.all(Array.from({ length: 40 }, async () => invoke(nodes[0]!, 27)))
-    for (const a of answers) expectFib(a, 27)
+    const answers = await Promise.all(Array.from({ length: 40 }, async () => invoke(nodes[0]!, BURST_N)))
+    for (const a of answers) expectFib(a, BURST_N)
     const count = (d: DaemonProcess): number => answers.filter((a) => a.executor === d.peerId).length
     const counts = nodes.map(count)
+    const seen = `executions per node ${counts.join(' ')}`
     expect(counts.reduce((a, b) => a + b), 'every answer names a mesh node').to.equal(40)
-    expect(counts.filter((c) => c > 0).length, `executions per node ${counts.join(' ')}`).to.be.at.least(3)
-    expect(counts[1]! + counts[2]!, `fast vs slow: ${counts.join(' ')}`).to.be.greaterThan(2 * (counts[3]! + counts[4]!))
+    expect(counts.filter((c) => c > 0).length, seen).to.be.at.least(3)
+    // on a busy 2-core host the fast nodes are not six times faster, and in a burst the caps on
+    // what one auctioneer may hold send much of it back to node 0: more wins, not a margin
+    expect(counts[1]! + counts[2]!, `fast vs slow: ${seen}`).to.be.greaterThan(counts[3]! + counts[4]!)
+    // the reason they win: every slow node bids its slowness. Its lowest estimate (an idle slot,
+    // its learned run time) is above the fast nodes' lowest; a bidder blind to speed bids them alike
+    const bids = (await Promise.all(answers.map(async (a) => {
+      const res = await fetch(`${nodes[0]!.url}/v1/placements/${a.placementId!}`, { signal: AbortSignal.timeout(5000) })
+      return ((await res.json()) as { bids: Array<{ peer: string, outcome: string, estimatedMs?: number }> }).bids
+    }))).flat().filter((b) => b.outcome === 'bid')
+    const lowest = (group: DaemonProcess[]): number => Math.min(...bids.filter((b) => group.some((d) => d.peerId === b.peer)).map((b) => b.estimatedMs!))
+    const [fast, slow] = [lowest(nodes.slice(1, 3)), lowest(nodes.slice(3, 5))]
+    expect(slow, 'the slow nodes bid').to.be.lessThan(Infinity)
+    expect(slow, `lowest estimate, slow vs fast: ${slow} ${fast} ms`).to.be.greaterThan(fast)
     expect(await metric(nodes[0]!, /faasmesh_placements_total\{policy="auction",executor="remote"\} (\d+)/)).to.be.greaterThan(0)
   })
 
@@ -161,13 +179,27 @@ describe('placement across daemon processes', function () {
       throw new Error(`${err.message}; latest placements: ${JSON.stringify(recent.slice(0, requests))}; reputations: ${JSON.stringify(reputations)}`)
     }
     victim!.proc.kill('SIGKILL')
+    // no error is expected from a kill: every request must get its right answer, from a live node
     const answers = await Promise.all(pending)
-    expect(answers, 'requests in = answers out').to.have.length(requests)
     for (const a of answers) {
       expectFib(a, 35)
       expect(a.executor).to.not.equal(victim!.peerId)
     }
-    const { placements: records } = await placements(nodes[0]!)
-    expect(records.flatMap((r) => r.attempts).some((a) => a.peer === victim!.peerId && a.outcome === 'unreachable'), 'the killed winner shows as unreachable').to.equal(true)
+    // what placement decided for each: a record that says where it ran, and for the ones the
+    // victim held, the victim unreachable and the invocation passed on to the node that answered
+    const records = await Promise.all(answers.map(async (a) => {
+      expect(a.placementId, 'every answer names its placement').to.be.a('string')
+      const res = await fetch(`${nodes[0]!.url}/v1/placements/${a.placementId!}`, { signal: AbortSignal.timeout(5000) })
+      expect(res.status, `placement ${a.placementId}`).to.equal(200)
+      return { answer: a, record: await res.json() as { outcome: string, executor: string, attempts: Array<{ peer: string, outcome: string }> } }
+    }))
+    for (const { answer, record } of records) {
+      expect(record.outcome).to.equal('ok')
+      expect(record.executor).to.equal(answer.executor)
+      expect(record.attempts.at(-1), JSON.stringify(record.attempts)).to.deep.include({ peer: answer.executor, outcome: 'ok' })
+    }
+    const victimAttempts = records.flatMap(({ record }) => record.attempts.filter((t) => t.peer === victim!.peerId))
+    // (and, from the checks above, every invocation it held was passed on to a node that answered)
+    expect(victimAttempts.map((t) => t.outcome), 'the killed winner shows as unreachable').to.include('unreachable')
   })
 })

@@ -1,8 +1,11 @@
-import { expect } from 'chai'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
 import { multiaddr } from '@multiformats/multiaddr'
+import { expect } from 'chai'
+import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
-import { ADVERTS_TOPIC, CapacityAdvert, MAX_ADVERT_BYTES, validateAdvert, type AdvertFields, type RejectReason } from '../src/adverts/index.js'
-import { advertNode, bareNode, connect, stopAll, type AdvertNode } from './support/nodes.js'
+import { ADVERTS_TOPIC, CapacityAdvert, capacityAdverts, gossipScoreParams, MAX_ADVERT_BYTES, validateAdvert, type AdvertFields, type RejectReason } from '../src/adverts/index.js'
+import { advertNode, bareNode, base, connect, stopAll, type AdvertNode } from './support/nodes.js'
 import { waitFor } from './support/wait.js'
 
 const CID_BYTES = CID.parse('bafkreicged763fcw4ppkikhtvshxdcvfjdtg5htik6xyekf652todjb33u').bytes
@@ -155,14 +158,37 @@ describe('capacity adverts', function () {
       expect(entry?.advert).to.deep.include({ seq, slotsTotal: 8 })
     })
 
-    it('unsigned messages never reach the view', async function () {
-      const attacker = await bareNode('StrictNoSign')
-      attacker.services.pubsub.subscribe(ADVERTS_TOPIC)
-      await connect(attacker, victim)
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      await attacker.services.pubsub.publish(ADVERTS_TOPIC, CapacityAdvert.encode(advert())).catch(() => {})
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      expect(victim.services.adverts.peers().map((p) => p.peerId.toString())).to.deep.equal([honest.peerId.toString()])
+    it('unsigned adverts never reach the view, even from a gossipsub that lets them through', async function () {
+      // gossipsub under StrictSign drops unsigned messages before any topic validator runs; a
+      // node whose gossipsub is configured StrictNoSign hands them on, and our validator is then
+      // the only gate: it must reject them itself (the signer is the advert's identity)
+      const lax = await createLibp2p({
+        ...base,
+        services: {
+          identify: identify(),
+          pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', floodPublish: true, scoreParams: gossipScoreParams() }),
+          adverts: capacityAdverts({ intervalMs: 200 })
+        }
+      }) as unknown as AdvertNode
+      try {
+        const unsigned: Array<{ from: string, reason: RejectReason }> = []
+        lax.services.adverts.addEventListener('advert:rejected', (evt) => { unsigned.push({ from: evt.detail.from.toString(), reason: evt.detail.reason }) })
+        const seen: string[] = []
+        lax.services.pubsub.addEventListener('message', (evt) => { if (evt.detail.topic === ADVERTS_TOPIC) seen.push(evt.detail.type) })
+        const attacker = await bareNode('StrictNoSign')
+        attacker.services.pubsub.subscribe(ADVERTS_TOPIC)
+        await connect(attacker, lax)
+        await waitFor(() => attacker.services.pubsub.getSubscribers(ADVERTS_TOPIC).some((p) => p.equals(lax.peerId)), 10_000, 'lax node subscription')
+        // everything else about it is valid: only the missing signature is wrong
+        const addrs = attacker.getMultiaddrs().map((m) => m.bytes as Uint8Array<ArrayBuffer>)
+        await attacker.services.pubsub.publish(ADVERTS_TOPIC, CapacityAdvert.encode(advert({ multiaddrs: addrs })))
+        await waitFor(() => unsigned.length > 0, 5000, 'the unsigned advert to be rejected by our validator')
+        expect(unsigned).to.deep.equal([{ from: attacker.peerId.toString(), reason: 'unsigned' }])
+        expect(seen, 'rejected, so never delivered').to.deep.equal([])
+        expect(lax.services.adverts.peers()).to.deep.equal([])
+      } finally {
+        await lax.stop()
+      }
     })
   })
 })

@@ -4,10 +4,10 @@
  * this runs as root.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { parse as parseYaml } from 'yaml'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { loadOrCreateIdentity } from '../../daemon/src/identity/index.js'
 import { netnsUnavailable } from '../src/netns.js'
 import { BIN, tempDir } from '../../daemon/test/support/paths.js'
@@ -25,6 +25,19 @@ function csv (file: string): CsvRow[] {
 
 function jsonl (file: string): InvocationRecord[] {
   return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+}
+
+/** How to run compose here: `docker compose` (v2), else `docker-compose` (v1), else undefined. */
+function composeCommand (): string[] | undefined {
+  for (const command of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(command[0]!, [...command.slice(1), 'version'], { stdio: 'ignore', timeout: 20_000 })
+      return command
+    } catch {
+      // not installed, or this docker has no compose plugin: try the next
+    }
+  }
+  return undefined
 }
 
 /** Daemon processes whose command line mentions `dir`. */
@@ -108,17 +121,27 @@ describe('faasmesh testbed (daemon processes)', function () {
     expect(run.stderr).to.include('killed worker-0').and.include('partitioned').and.include('healed').and.include('restarted worker-0')
     const [row] = csv(join(out, 'summary.csv'))
     const records = jsonl(join(out, 'invocations.jsonl'))
-    expect(Number(row!.lost)).to.equal(0)
+    const outcomes: Record<string, number> = {}
+    for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1
+    const seen = `outcomes ${JSON.stringify(outcomes)}`
     expect(Number(row!.count)).to.equal(records.length).and.be.greaterThan(100)
-    // every request has its answer: the output, or a named error
-    for (const r of records) expect(r.outcome === 'ok' || /Error$/.test(r.outcome), r.outcome).to.equal(true)
+    expect(Number(row!.lost), seen).to.equal(0)
+    expect(Number(row!.ok), 'the CSV counts the answers').to.equal(outcomes.ok ?? 0)
+    // requests enter at the stable nodes, which stay up: a kill or a partition of workers may
+    // leave an invocation with nowhere to run (every target dead or cut off and this node's own
+    // room taken: NoCapacityError), but never without an answer (lost), never without an entry
+    // node (NoEntryNode), and never with any other error
+    const FROM_CHURN = new Set(['ok', 'NoCapacityError'])
+    expect(Object.keys(outcomes).filter((o) => !FROM_CHURN.has(o)), seen).to.deep.equal([])
+    // and placement retries around the dead and the unreachable: almost every request succeeds
+    expect(outcomes.ok ?? 0, seen).to.be.at.least(Math.ceil(0.95 * records.length))
   })
 
   it('leaves no daemon behind when the run is interrupted with Ctrl-C', async function () {
     await interrupt(['testbed/scenarios/policies-hetero.yaml', '--quick'], await dir(), () => {})
   })
 
-  it('writes a compose project that matches the scenario, with known identities, and validates', async function () {
+  it('writes a compose project that matches the scenario, with known identities', async function () {
     const out = await dir()
     const run = await runCli(['testbed', 'compose', 'testbed/scenarios/policies-hetero.yaml', '-o', out])
     expect(run.code, run.stderr).to.equal(0)
@@ -133,17 +156,36 @@ describe('faasmesh testbed (daemon processes)', function () {
     // the identity a container will use is the one whose peer id the others bootstrap to
     expect((await loadOrCreateIdentity(join(out, 'nodes', 'fast-0'))).peerId.toString()).to.equal(mesh.nodes[0]!.peerId)
     expect(readFileSync(join(out, 'shape', 'slow-3', 'shape.sh'), 'utf8')).to.include('netem delay 0.5ms 0.1ms loss 0%')
-    let validator: string | undefined
-    try {
-      execFileSync('docker-compose', ['version'], { stdio: 'ignore' })
-      validator = 'docker-compose'
-    } catch {}
+  })
+
+  it('writes a compose project that docker compose validates', async function () {
+    const validator = composeCommand()
     if (validator == null) {
       // eslint-disable-next-line no-console
-      console.log('      (docker-compose not installed: the file was checked by parsing only; .ci/run installs it as root)')
-      return
+      console.log('      skipped: neither `docker compose` nor `docker-compose` is installed (.ci/run installs it as root)')
+      this.skip()
     }
-    execFileSync(validator, ['-f', join(out, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe' })
+    const out = await dir()
+    const run = await runCli(['testbed', 'compose', 'testbed/scenarios/policies-hetero.yaml', '-o', out])
+    expect(run.code, run.stderr).to.equal(0)
+    const file = join(out, 'docker-compose.yml')
+    // `config` parses, interpolates and checks the file against the compose schema; it throws
+    // (exit code 1 and the reason on stderr) when the file is not a valid project
+    const check = (path: string): string => {
+      try {
+        execFileSync(validator[0]!, [...validator.slice(1), '-f', path, 'config', '-q'], { stdio: 'pipe', cwd: out, timeout: 60_000 })
+        return 'valid'
+      } catch (err: any) {
+        return `invalid: ${String(err.stderr ?? err.message).trim().slice(0, 500)}`
+      }
+    }
+    expect(check(file)).to.equal('valid')
+    // and the check can fail: the same project with one service given an unknown key is refused
+    const broken = join(out, 'broken-compose.yml')
+    const project = parseYaml(readFileSync(file, 'utf8'))
+    project.services['fast-0'].no_such_key = true
+    writeFileSync(broken, stringifyYaml(project))
+    expect(check(broken)).to.match(/^invalid: .*no_such_key/s)
   })
 
   it('runs each node in its own network namespace with --netns, and removes them after', async function () {

@@ -3,7 +3,7 @@ import { Bid, type Auction, type CallForBids } from '../../../protocols/src/auct
 import type { Bidder } from './bidder.js'
 import type { BidRecord, Candidate, Plan, Target } from './candidates.js'
 import type { PlacementMetrics } from './metrics.js'
-import type { Reputation } from './reputation.js'
+import type { Offence, Reputation } from './reputation.js'
 import type { Logger, PeerId } from '@libp2p/interface'
 
 export interface AuctioneerComponents {
@@ -41,12 +41,27 @@ const LATE_BID_MS = 500
 const RELEASE_FLUSH_MS = 10
 /** The protocol's limit of releases per call. */
 const MAX_RELEASES = 64
+/**
+ * The errors of a call for bids that are the peer's doing, by name, and what each costs it.
+ * Anything else (RpcBusyError: it said so politely; RpcCancelledError, a bug or an abort on
+ * this side) costs it nothing.
+ */
+const OFFENCE_BY_ERROR: ReadonlyMap<string, Offence> = new Map([
+  // it answered, but with a failure or bytes that do not decode
+  ['RpcRemoteError', 'garbage'],
+  ['RpcProtocolError', 'garbage'],
+  // it went away, or was never reachable
+  ['RpcUnreachableError', 'unreachable'],
+  ['RpcChannelClosedError', 'unreachable'],
+  // no answer within the window and the grace after it
+  ['RpcTimeoutError', 'slow']
+])
 
 /**
  * Runs one sealed-bid round: a call for bids to every candidate at once (this node answers
  * itself without the network), a window that closes when all have answered, or with the bids in
  * hand once the slowest candidate has had three of its usual round trips (at least 3 ms), or at
- * `windowMs` whatever happens, and the bids ranked by score. Peers that miss the whole window or answer nonsense lose reputation. Reservations that
+ * `windowMs` whatever happens, and the bids ranked by score. Peers that miss the whole window or answer nonsense lose reputation; a failure of this side's own (an abort, a bug) costs nobody any. Reservations that
  * lose are handed back, riding on the next call to the same peer when one comes soon (a late
  * bid's too), except the runner-up's, which the caller holds for a retry.
  */
@@ -246,13 +261,11 @@ export class Auctioneer {
       record.reason = String(err?.name ?? 'Error')
       record.outcome = 'error'
       if (call.signal?.aborted === true) return { candidate, record }
-      if (err?.name === 'RpcTimeoutError') {
-        record.outcome = 'timeout'
-        reputation.penalise(candidate.peer, 'slow')
-      } else if (err?.name !== 'RpcBusyError') {
-        reputation.penalise(candidate.peer, err?.name === 'RpcRemoteError' ? 'garbage' : 'unreachable')
-      }
-      this.components.log('no bid from %s: %s', candidate.peer, err?.message ?? err)
+      const offence = OFFENCE_BY_ERROR.get(record.reason)
+      if (offence === 'slow') record.outcome = 'timeout'
+      // only the peer's own failings cost it reputation: a local bug or abort bans nobody
+      if (offence != null) reputation.penalise(candidate.peer, offence)
+      this.components.log('no bid from %s: %s%s', candidate.peer, err?.message ?? err, offence == null ? ' (not held against it)' : '')
       metrics?.bids.inc({ outcome: record.outcome })
       return { candidate, record }
     }
