@@ -6,6 +6,8 @@
 import { expect } from 'chai'
 import { AbortError, GuestTrapError, InvalidParametersError, NoCapacityError } from '../src/errors.js'
 import { fingerprintOf, InvocationTable, isFunctionError, newInvocationId, parseInvocationId } from '../src/invocations/index.js'
+import { invoker } from '../src/invoker/index.js'
+import type { PlaceOptions, Placed } from '../src/placement/index.js'
 
 const FP = fingerprintOf('bafkreistub', new Uint8Array([1, 2, 3]))
 
@@ -52,7 +54,6 @@ describe('invocation ids', () => {
 
 describe('invocation table', () => {
   it('runs an id once: a concurrent repeat joins the run, a later one gets the recorded outcome', async () => {
-    const table = new InvocationTable<string>()
     const { state, fn } = work('answer')
     const dedup: string[] = []
     const t = new InvocationTable<string>({ onDeduplicated: (how) => { dedup.push(how) } })
@@ -65,7 +66,7 @@ describe('invocation table', () => {
     expect(await t.run('id-1', FP, fn)).to.equal('answer')
     expect(state.runs).to.equal(1)
     expect(dedup).to.deep.equal(['joined', 'recorded'])
-    expect(table.size).to.equal(0)
+    expect(t.size).to.equal(1)
   })
 
   it('refuses a repeat of an id with another function or input (InvocationConflictError), running nothing', async () => {
@@ -157,6 +158,31 @@ describe('invocation table', () => {
     expect(orphan.state.aborted, 'nobody came back within the grace').to.equal(1)
   })
 
+  it('runs a repeat afresh when it comes while a cancelled run winds down, instead of inheriting the cancellation', async () => {
+    const table = new InvocationTable<string>()
+    let runs = 0
+    let release = (): void => {}
+    // the first run takes a moment to notice its abort (a sandbox being killed)
+    const slow = async (signal: AbortSignal): Promise<string> => {
+      runs++
+      const mine = runs
+      return new Promise<string>((resolve, reject) => {
+        if (mine > 1) { release = () => { resolve('second') }; return }
+        signal.addEventListener('abort', () => { setTimeout(() => { reject(signal.reason) }, 30) }, { once: true })
+      })
+    }
+    const gone = new AbortController()
+    const first = table.run('id', FP, slow, { signal: gone.signal })
+    await tick()
+    gone.abort(new AbortError('client left'))
+    await first.catch(() => {})
+    const retry = table.run('id', FP, slow)
+    await tick(60)
+    release()
+    expect(await retry).to.equal('second')
+    expect(runs).to.equal(2)
+  })
+
   it('aborts what runs with the reason given when the node stops', async () => {
     const table = new InvocationTable<string>()
     const { state, fn } = work('x')
@@ -193,5 +219,61 @@ describe('invocation table', () => {
     expect(table.has('id')).to.equal(false)
     await table.run('id', FP, async () => { runs++; return 'a' })
     expect(runs).to.equal(2)
+  })
+})
+
+describe('invocation ids at the entry node', () => {
+  /** An invoker whose placement takes `ms` (or until its signal aborts), counting its runs. */
+  function entry (ms: number) {
+    const placed = { count: 0 }
+    const inv = invoker()({
+      resolver: { lookup: async (name: string) => name },
+      placement: {
+        defaultPolicy: 'local',
+        async place (cid: string, input: Uint8Array, options: PlaceOptions): Promise<Placed> {
+          placed.count++
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(resolve, ms)
+            options.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(options.signal?.reason) }, { once: true })
+          })
+          return { id: 'p', output: input, executor: 'self', durationMs: ms, placementMs: 0, cold: false, fetched: false, fuelUsed: 1, bids: { received: 0, asked: 0 } }
+        }
+      }
+    })
+    return { inv, placed }
+  }
+
+  it('runs an id once for callers at once and after, and answers each with it', async () => {
+    const { inv, placed } = entry(20)
+    const input = new Uint8Array([7])
+    const results = await Promise.all([inv.invoke('f', input, { invocationId: 'k1' }), inv.invoke('f', input, { invocationId: 'k1' })])
+    results.push(await inv.invoke('f', input, { invocationId: 'k1' }))
+    expect(placed.count).to.equal(1)
+    expect(results.map((r) => r.invocationId)).to.deep.equal(['k1', 'k1', 'k1'])
+    let err: any
+    try { await inv.invoke('f', new Uint8Array([8]), { invocationId: 'k1' }) } catch (e) { err = e }
+    expect(err?.name).to.equal('InvocationConflictError')
+  })
+
+  it('holds each caller to its own deadline: one that joined a run cut by another caller\'s deadline runs it again', async () => {
+    const { inv, placed } = entry(100)
+    const input = new Uint8Array([1])
+    const [hasty, patient] = await Promise.allSettled([
+      inv.invoke('f', input, { invocationId: 'k2', deadlineMs: 20 }),
+      inv.invoke('f', input, { invocationId: 'k2' })
+    ])
+    expect(hasty.status === 'rejected' && hasty.reason.name).to.equal('DeadlineExceededError')
+    expect(patient.status, String((patient as any).reason)).to.equal('fulfilled')
+    expect(placed.count, 'the first run was cut, the second ran').to.equal(2)
+
+    // and one with a shorter deadline than the run it joins gives up at its own
+    const started = performance.now()
+    const [slow, short] = await Promise.allSettled([
+      inv.invoke('f', input, { invocationId: 'k3' }),
+      inv.invoke('f', input, { invocationId: 'k3', deadlineMs: 20 })
+    ])
+    expect(short.status === 'rejected' && short.reason.name).to.equal('DeadlineExceededError')
+    expect(slow.status).to.equal('fulfilled')
+    expect(performance.now() - started).to.be.at.least(90)
   })
 })

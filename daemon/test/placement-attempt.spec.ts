@@ -74,8 +74,11 @@ async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidat
       const list = invokes.get(peer.toString()) ?? []
       list.push(request)
       invokes.set(peer.toString(), list)
-      if (request.reservation.byteLength > 0) returned.add(hex(request.reservation))
       const behaviour = behaviours[i]!
+      // a request that arrived claims its reservation there, unless it was refused unrun
+      const claimed = !('throws' in behaviour) || (behaviour.sent !== false && behaviour.throws !== 'RpcBusyError' && behaviour.throws !== 'RpcUnreachableError')
+      const unrun = 'status' in behaviour && (behaviour.status === Status.STOPPING || behaviour.status === Status.CONFLICT)
+      if (request.reservation.byteLength > 0 && claimed && !unrun) returned.add(hex(request.reservation))
       if ('throws' in behaviour) throw named(behaviour.throws, { sent: behaviour.sent ?? true })
       if ('hang' in behaviour) {
         return new Promise((_resolve, reject) => {
@@ -120,7 +123,7 @@ async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidat
 
 /** Every reservation a bid granted is claimed or released (releases ride a call or leave within ~10 ms). */
 async function expectAllReturned (m: Mesh): Promise<void> {
-  await waitFor(() => [...m.granted].every((t) => m.returned.has(t)), 2000, 'every granted reservation claimed or released')
+  await waitFor(() => [...m.granted].every((t) => m.returned.has(t)), 2000, `every granted reservation claimed or released: granted ${[...m.granted].join()}, returned ${[...m.returned].join()}`)
 }
 
 const reputations = (m: Mesh): Record<string, string> => Object.fromEntries(m.placement.reputations().map((r) => [r.peer, r.last]))
@@ -147,7 +150,7 @@ describe('placement: attempts', function () {
   })
 
   it('passes on without blaming anyone when the peer is stopping, the id conflicts there, or it is busy', async () => {
-    for (const behaviour of [{ status: Status.STOPPING }, { status: Status.CONFLICT }, { throws: 'RpcBusyError' }, { throws: 'RpcTimeoutError', sent: false }] as Behaviour[]) {
+    for (const behaviour of [{ status: Status.STOPPING }, { status: Status.CONFLICT }, { status: Status.TOO_LARGE }, { throws: 'RpcBusyError' }] as Behaviour[]) {
       const m = await make([behaviour, { status: Status.OK }])
       const placed = await m.placement.place(CID_TEXT, new Uint8Array([1]), { policy: 'auction' })
       expect(placed.executor, JSON.stringify(behaviour)).to.equal(m.peers[1]!.toString())
@@ -163,11 +166,12 @@ describe('placement: attempts', function () {
     expect(m.placement.reputations()).to.deep.equal([])
   })
 
-  it('penalises by name: silence after sending dishonours, an undecodable or failed answer is garbage', async () => {
-    for (const [throws, offence] of [['RpcTimeoutError', 'dishonoured'], ['RpcProtocolError', 'garbage'], ['RpcRemoteError', 'garbage'], ['RpcChannelClosedError', 'unreachable']]) {
-      const m = await make([{ throws: throws! }, { status: Status.OK }])
+  it('penalises by name: silence after sending dishonours, a channel that would not open in time is slow, an undecodable or failed answer is garbage', async () => {
+    for (const [throws, offence, sent] of [['RpcTimeoutError', 'dishonoured', true], ['RpcTimeoutError', 'slow', false], ['RpcProtocolError', 'garbage', true], ['RpcRemoteError', 'garbage', true], ['RpcChannelClosedError', 'unreachable', true], ['RpcUnreachableError', 'unreachable', false]] as Array<[string, string, boolean]>) {
+      const m = await make([{ throws, sent }, { status: Status.OK }])
       await m.placement.place(CID_TEXT, new Uint8Array([1]), { policy: 'auction' })
       expect(reputations(m)[m.peers[0]!.toString()], throws).to.equal(offence)
+      await expectAllReturned(m)
     }
   })
 
@@ -257,6 +261,17 @@ describe('placement: serving invokes', function () {
     expect(m.localRuns.count).to.equal(1)
     const bad = await serve(request('not valid!'), context(a!))
     expect(bad.status).to.equal(Status.ERROR)
+  })
+
+  it('shares one table between its own runs and its peers\': an id it ran for itself does not run again for a peer', async () => {
+    const m = await mesh([], { localMs: 20 })
+    placements.push(m.placement)
+    const placed = await m.placement.place(CID_TEXT, new Uint8Array([1]), { policy: 'local', invocationId: 'both-ways' })
+    expect(placed.output).to.deep.equal(OUTPUT)
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const answer = await m.serve()(request('both-ways'), { peer, signal: new AbortController().signal })
+    expect(answer.status, answer.message).to.equal(Status.OK)
+    expect(m.localRuns.count).to.equal(1)
   })
 
   it('drains: declines bids and invokes STOPPING, lets what runs finish, and stops what outlives the bound', async () => {

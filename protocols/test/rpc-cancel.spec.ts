@@ -89,7 +89,8 @@ describe('rpc cancellation between real nodes', function () {
     controller.abort(new AbortError('the caller went away'))
     expect((await pending).name).to.equal('AbortError')
     await waitFor(() => holder.abortedAt != null, 1000, 'the handler\'s signal to abort')
-    expect(holder.abortedAt! - abortedByCaller, 'ms from the caller\'s abort to the handler\'s').to.be.below(100)
+    // without a CANCEL it would run to its 5 s deadline (and the wait above would time out)
+    expect(holder.abortedAt! - abortedByCaller, 'ms from the caller\'s abort to the handler\'s').to.be.below(500)
     expect(holder.reason?.name).to.equal('RpcCancelledError')
     await sleep(150)
     expect(received, 'bytes the responder sent after the cancel').to.equal(0)
@@ -109,9 +110,9 @@ describe('rpc cancellation between real nodes', function () {
     }
     expect(stream!.writableNeedsDrain, 'the link is full').to.equal(true)
     let received = 0
-    // the request waits 150 ms to be written: the responder's deadline ends 150 ms after the requester's
-    const held = outcome(client.services.rpc.request(server.peerId, enc('hold'), { timeoutMs: 300 }))
-    await sleep(150)
+    // the request waits 400 ms to be written: the responder's deadline ends 400 ms after the requester's
+    const held = outcome(client.services.rpc.request(server.peerId, enc('hold'), { timeoutMs: 800 }))
+    await sleep(400)
     served!.resume()
     const result = await held
     const timedOut = performance.now()
@@ -119,7 +120,7 @@ describe('rpc cancellation between real nodes', function () {
     expect(result.name).to.equal('RpcTimeoutError')
     expect(result.err.sent, 'the frame had left').to.equal(true)
     await waitFor(() => holder.abortedAt != null, 1000, 'the handler\'s signal to abort')
-    expect(holder.abortedAt! - timedOut, 'ms from the requester\'s timeout to the handler\'s abort').to.be.below(100)
+    expect(holder.abortedAt! - timedOut, 'ms from the requester\'s timeout to the handler\'s abort').to.be.below(300)
     expect(holder.reason?.name, 'cancelled, not its own deadline').to.equal('RpcCancelledError')
     await Promise.all(fillers)
     await sleep(250)
@@ -260,7 +261,7 @@ describe('rpc retries', function () {
     expect(result.name).to.equal('RpcTimeoutError')
     expect(holder.calls, 'sent twice').to.equal(2)
     // a fresh full timeout for the retry would make it 400 + 800 ms
-    expect(elapsed, 'ms in all, for an 800 ms request').to.be.within(790, 800 + 200)
+    expect(elapsed, 'ms in all, for an 800 ms request').to.be.within(790, 800 + 350)
   })
 })
 
@@ -297,8 +298,8 @@ describe('rpc channel opening', function () {
     expect([short!.name, long!.name]).to.deep.equal(['RpcTimeoutError', 'RpcTimeoutError'])
     expect([short!.err.sent, long!.err.sent], 'never sent').to.deep.equal([false, false])
     // the open itself goes on for 10 s (the service's bound)
-    expect(ends[0], 'ms until the 200 ms caller gave up').to.be.within(190, 200 + 250)
-    expect(ends[1], 'ms until the 400 ms caller gave up').to.be.within(390, 400 + 250)
+    expect(ends[0], 'ms until the 200 ms caller gave up').to.be.within(190, 200 + 1000)
+    expect(ends[1], 'ms until the 400 ms caller gave up').to.be.within(390, 400 + 1000)
   })
 
   it('fails with RpcUnreachableError, never a raw libp2p error, for a peer without the protocol or not listening', async function () {

@@ -84,6 +84,12 @@ export class InvocationTable<T> {
   async run (id: string, fingerprint: string, work: (signal: AbortSignal) => Promise<T>, options: RunOptions = {}): Promise<T> {
     options.signal?.throwIfAborted()
     let entry = this.live(id)
+    if (entry != null && !entry.settled && entry.controller.signal.aborted) {
+      // cancelled (its callers all left) and not yet wound down: a repeat does not inherit the
+      // cancellation; it waits for the run to end (forgotten, or an outcome after all) and asks again
+      await entry.promise.catch(() => {})
+      return this.run(id, fingerprint, work, options)
+    }
     if (entry != null) {
       if (entry.fingerprint !== fingerprint) throw new InvocationConflictError(`invocation id "${id}" was used for another function or input`)
       this.init.onDeduplicated?.(entry.settled ? 'recorded' : 'joined')

@@ -17,8 +17,32 @@ export class Invoker implements InvokerInterface {
     const policy = this.policyOf(options.policy)
     this.checkDeadline(options.deadlineMs)
     const id = options.invocationId ?? newInvocationId()
-    // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
-    return this.table.run(id, fingerprintOf(nameOrCid, input), async (signal) => this.run(id, nameOrCid, input, policy, options.deadlineMs, signal), { signal: options.signal })
+    const fingerprint = fingerprintOf(nameOrCid, input)
+    // each caller waits under its own deadline, whoever's run it waits for
+    const deadline = this.deadlineSignal(options.deadlineMs)
+    const signal = deadline == null ? options.signal : options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])
+    try {
+      for (let round = 0; ; round++) {
+        let started = false
+        try {
+          // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
+          return await this.table.run(id, fingerprint, async (runSignal) => {
+            started = true
+            return this.run(id, nameOrCid, input, policy, options.deadlineMs, runSignal)
+          }, { signal })
+        } catch (err: any) {
+          // the run it joined ran out of its first caller's time, not of this caller's: run it
+          // again under its own (a run cut by its deadline left no effect, and the table forgot it)
+          if (!started && round === 0 && err?.name === DeadlineExceededError.name && signal?.aborted !== true) continue
+          throw err
+        }
+      }
+    } catch (err) {
+      if (deadline?.signal.aborted === true) throw deadline.signal.reason
+      throw err
+    } finally {
+      deadline?.clear()
+    }
   }
 
   private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, abandoned: AbortSignal): Promise<InvocationResult> {

@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
 import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
 import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError } from '../errors.js'
-import { invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
+import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
@@ -50,7 +50,7 @@ const STOPPED_ANSWER_MS = 2_000
 
 /** An attempt that failed in a way worth trying elsewhere, with why. */
 class PassOn extends Error {
-  constructor (readonly reason: string, readonly offence?: 'dishonoured' | 'garbage' | 'unreachable') {
+  constructor (readonly reason: string, readonly offence?: 'dishonoured' | 'garbage' | 'unreachable' | 'slow') {
     super(reason)
   }
 }
@@ -156,7 +156,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   async stop (): Promise<void> {
     this.started = false
     this.draining = true
-    this.stopController.abort(new NodeStoppingError('the node stopped before the invocation finished'))
+    const stopping = new NodeStoppingError('the node stopped before the invocation finished')
+    this.stopController.abort(stopping)
+    // runs still fetching their code, before the runner has them
+    this.invocations.abortAll(stopping)
     this.auctioneer.stop()
     this.reservations.clear()
   }
@@ -329,11 +332,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
   }
 
-  private async runHere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions): Promise<Omit<Placed, 'placementMs'>> {
+  private async runHere (record: PlacementRecord, target: Target, input: Uint8Array, options: PlaceOptions & { invocationId: string }): Promise<Omit<Placed, 'placementMs'>> {
     if (target.reservation != null) this.reservations.claim(target.reservation, SELF, record.cid)
     target.reservation = undefined
     try {
-      const run = await this.runner.run(record.cid, input, { signal: options.signal })
+      // this node's runs share the table its peers' runs go through: an id that ran here, for
+      // whichever entry node, does not run here again
+      const run = await this.invocations.run(options.invocationId, fingerprintOf(record.cid, input), async (signal) => this.runner.run(record.cid, input, { signal }), { signal: options.signal })
       return { id: record.id, output: run.output, executor: this.self, durationMs: run.durationMs, cold: run.cold, fetched: run.fetched, fuelUsed: run.fuelUsed, bids: this.bidCount(record) }
     } catch (err: any) {
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
@@ -363,10 +368,14 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         invocationId: options.invocationId
       }, { timeoutMs, signal: options.signal })
     } catch (err: any) {
+      // it never ran there: the slot it reserved goes back (the attempts' end releases it)
+      if (notRun(err)) target.reservation = unclaimed(reservation)
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
       throw passOnFailure(err)
     }
     const Status = InvokeResponse.Status
+    // answered before it was admitted: the reservation was not claimed there
+    if (response.status === Status.STOPPING || response.status === Status.CONFLICT) target.reservation = unclaimed(reservation)
     if (response.status === Status.OK) {
       this.reputation.reward(target.candidate.peer)
       return {
@@ -380,6 +389,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         bids: this.bidCount(record)
       }
     }
+    // the limits on input and output are each node's own (and the protocol's): another may take it
+    if (response.status === Status.TOO_LARGE) throw new PassOn('too large there')
     if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
     if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
     // it drains: not run there, or stopped with no effect
@@ -468,13 +479,31 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
  * sent and then cancelled (no answer in time) or lost with a channel that a retry under the
  * same id could not reopen. What is the peer's fault costs it reputation; a local failure never does.
  */
+/** Failures of a remote attempt that prove the request did not reach the peer's handler. */
+function notRun (err: any): boolean {
+  switch (err?.name) {
+    case 'RpcUnreachableError': return true
+    // refused on arrival, its handler never called
+    case 'RpcBusyError': return true
+    // refused here before sending (above the protocol's cap)
+    case 'InvalidParametersError': return true
+    case 'RpcTimeoutError': return err.sent === false
+    default: return false
+  }
+}
+
+function unclaimed (reservation: Uint8Array): Uint8Array | undefined {
+  return reservation.byteLength > 0 ? reservation : undefined
+}
+
 function passOnFailure (err: any): PassOn {
   switch (err?.name) {
     case 'RpcUnreachableError': return new PassOn('unreachable', 'unreachable')
     case 'RpcChannelClosedError': return new PassOn('unreachable', 'unreachable')
     case 'RpcBusyError': return new PassOn('busy')
     // not sent: this node's own write queue to it stalled
-    case 'RpcTimeoutError': return err.sent === false ? new PassOn('not sent in time') : new PassOn('no answer in time', 'dishonoured')
+    // not sent: the channel did not open, or the peer did not read, in time
+    case 'RpcTimeoutError': return err.sent === false ? new PassOn('not sent in time', 'slow') : new PassOn('no answer in time', 'dishonoured')
     case 'RpcRemoteError': return new PassOn('remote failure', 'garbage')
     case 'RpcProtocolError': return new PassOn('garbled answer', 'garbage')
     default: return new PassOn(`failed here (${String(err?.name ?? 'Error')})`)

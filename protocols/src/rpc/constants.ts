@@ -31,3 +31,10 @@ export const MAX_QUEUED_CANCELS = 1024
  * left it fails at once instead (a frame cannot even cross loopback in less).
  */
 export const MIN_RETRY_MS = 1
+/**
+ * Opening a channel (dial, noise, yamux, protocol select) takes 2-4 ms on a LAN and under a
+ * second across the world: one that takes longer than this is to a peer that is not really
+ * there, and the callers waiting for it learn so (RpcUnreachableError) rather than wait out a
+ * 300 s invoke bound.
+ */
+export const MAX_OPEN_MS = 10_000

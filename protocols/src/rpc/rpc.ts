@@ -1,5 +1,5 @@
 import { RpcChannel } from './channel.js'
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX_CHANNELS_PER_CONNECTION, MIN_RETRY_MS } from './constants.js'
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX_CHANNELS_PER_CONNECTION, MAX_OPEN_MS, MIN_RETRY_MS } from './constants.js'
 import { describe, RpcTimeoutError, RpcUnreachableError } from './errors.js'
 import { RpcResponder } from './responder.js'
 import { traverse, type LinkShaper } from '../links.js'
@@ -72,7 +72,13 @@ export class Rpc implements RpcInterface, Startable {
     } catch (err: any) {
       if (!this.mayRetry(err, deadline, options)) throw err
       this.log('%s to %p, sending again on a fresh channel', err.name, peer)
-      return await this.attempt(peer, body, deadline, options)
+      try {
+        return await this.attempt(peer, body, deadline, options)
+      } catch (retryErr: any) {
+        // the first one was sent: whatever befell the retry, the peer may have run the request,
+        // and the caller must not hear "never sent"
+        throw err?.sent === true && retryErr?.sent !== true ? err : retryErr
+      }
     }
   }
 
@@ -124,7 +130,7 @@ export class Rpc implements RpcInterface, Startable {
   private async connect (peer: PeerId, onClose: () => void): Promise<RpcChannel> {
     let stream: Stream
     try {
-      stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.timeout(this.timeoutMs) })
+      stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal: AbortSignal.timeout(Math.min(this.timeoutMs, MAX_OPEN_MS)) })
     } catch (err: any) {
       // whatever libp2p threw (dial, negotiation, timeout), the caller learns one thing by name:
       // the request never left
