@@ -87,12 +87,44 @@ export async function benchRpc (quick: boolean): Promise<Row[]> {
       await stream.close()
     }))
     const tcpRtt = await tcpRoundTrip(n)
+    const cancel = await cancelLatency(server, client, quick ? 100 : 500)
     return [
       { group: 'rpc', name: '100 B request on the shared channel (rpc)', result: channel, baselineName: 'raw loopback TCP round trip', baseline: tcpRtt },
       { group: 'rpc', name: '100 B request on a new stream per call', result: perStream, baselineName: 'raw loopback TCP round trip', baseline: tcpRtt },
-      { group: 'rpc', name: '100 B request on the shared channel (rpc)', result: channel, baselineName: 'a new stream per call', baseline: perStream }
+      { group: 'rpc', name: '100 B request on the shared channel (rpc)', result: channel, baselineName: 'a new stream per call', baseline: perStream },
+      { group: 'rpc', name: 'caller\'s abort to the remote handler\'s abort (CANCEL frame)', result: cancel, baselineName: '100 B request on the shared channel (rpc)', baseline: channel }
     ]
   } finally {
     await Promise.all([server.stop(), client.stop()])
   }
+}
+
+/**
+ * From a caller's abort to the remote handler's signal aborting: the trip of a CANCEL frame
+ * (issue 12), which is what frees a remote slot when a client goes away. One clock: both
+ * nodes are in this process.
+ */
+async function cancelLatency (server: RpcNode, client: RpcNode, n: number): Promise<Summary> {
+  let started = (): void => {}
+  let aborted = (_at: number): void => {}
+  server.services.rpc.setHandler(async (body, { signal }) => {
+    if (body[0] !== 1) return body
+    started()
+    await new Promise<void>((resolve) => { signal.addEventListener('abort', () => { aborted(performance.now()); resolve() }, { once: true }) })
+    return body
+  })
+  const hold = new Uint8Array([1])
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const running = new Promise<void>((resolve) => { started = resolve })
+    const done = new Promise<number>((resolve) => { aborted = resolve })
+    const controller = new AbortController()
+    const request = client.services.rpc.request(server.peerId, hold, { signal: controller.signal, timeoutMs: 5000 }).catch(() => {})
+    await running
+    const abortedAt = performance.now()
+    controller.abort()
+    samples.push((await done) - abortedAt)
+    await request
+  }
+  return summarize(samples)
 }
