@@ -473,12 +473,6 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   }
 }
 
-/**
- * Why a remote attempt failed, by the error's name only. Every failure of the transport proves
- * the invocation will not be answered there: not sent (unreachable), refused unrun (busy), or
- * sent and then cancelled (no answer in time) or lost with a channel that a retry under the
- * same id could not reopen. What is the peer's fault costs it reputation; a local failure never does.
- */
 /** Failures of a remote attempt that prove the request did not reach the peer's handler. */
 function notRun (err: any): boolean {
   switch (err?.name) {
@@ -496,6 +490,12 @@ function unclaimed (reservation: Uint8Array): Uint8Array | undefined {
   return reservation.byteLength > 0 ? reservation : undefined
 }
 
+/**
+ * Why a remote attempt failed, by the error's name only. Every failure of the transport proves
+ * the invocation will not be answered there: not sent (unreachable), refused unrun (busy), or
+ * sent and then cancelled (no answer in time) or lost with a channel that a retry under the
+ * same id could not reopen. What is the peer's fault costs it reputation; a local failure never does.
+ */
 function passOnFailure (err: any): PassOn {
   switch (err?.name) {
     case 'RpcUnreachableError': return new PassOn('unreachable', 'unreachable')
