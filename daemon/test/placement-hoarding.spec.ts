@@ -178,7 +178,6 @@ describe('placement: invocations without a reservation', function () {
       reservations,
       invocations: new InvocationTable(),
       stopping: () => false,
-      maxOutputBytes: 1 << 20,
       hasRoom: () => (options.room ?? true) && runner.running < 1,
       hasCode: (cid) => stored.has(cid),
       fetches: new UnreservedFetches({ fetch: async (cid) => resolver.resolve(cid) }),

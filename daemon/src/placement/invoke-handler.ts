@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { InvokeResponse, type InvokeHandler, type InvokeRequest } from '../../../protocols/src/invoke/index.js'
 import { DeadlineExceededError, NoCapacityError } from '../errors.js'
-import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, type InvocationTable } from '../invocations/index.js'
+import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { statusOf } from './invoke-status.js'
 import type { LocalRun, LocalRunner } from './local-runner.js'
 import type { PlacementMetrics } from './metrics.js'
@@ -22,8 +22,6 @@ export interface InvokeHandlerComponents {
   hasCode(cid: string): boolean
   /** Gets code for an invocation without a reservation, before it is admitted. */
   fetches: Pick<UnreservedFetches, 'fetch'>
-  /** Largest output the invoke protocol carries. */
-  maxOutputBytes: number
   metrics?: Pick<PlacementMetrics, 'unreservedFetches'>
   log: Logger
 }
@@ -51,16 +49,14 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
     // a repeat of a run in progress is answered even now: refusing it would lose its outcome
     if (components.stopping() && (id === '' || !components.invocations.has(id))) return failure(InvokeResponse.Status.STOPPING, 'the node is stopping')
     try {
-      const run = id === ''
-        ? await execute(components, request, cid, peer, signal)
-        : await components.invocations.run(id, fingerprintOf(cid, request.input), async (runSignal) => execute(components, request, cid, peer, runSignal), {
-          signal,
-          // a lost channel is not a cancellation: the auctioneer's retry on a fresh one may join
-          graceMs: (reason) => (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
-        })
-      if (run.output.byteLength > components.maxOutputBytes) {
-        return failure(InvokeResponse.Status.TOO_LARGE, `the output is ${run.output.byteLength} bytes; the invoke protocol carries at most ${components.maxOutputBytes}`)
-      }
+      // every run goes through the table, so that stopping the node reaches them all; a request
+      // without an id (an older peer's) gets one of its own, which nothing repeats
+      const run = await components.invocations.run(id !== '' ? id : newInvocationId(), fingerprintOf(cid, request.input), async (runSignal) => execute(components, request, cid, peer, runSignal), {
+        signal,
+        // a lost channel is not a cancellation: the auctioneer's retry on a fresh one may join
+        graceMs: (reason) => id !== '' && (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
+      })
+      // an output above the protocol's cap is answered TOO_LARGE by the invoke service itself
       return {
         status: InvokeResponse.Status.OK,
         output: run.output as Uint8Array<ArrayBuffer>,

@@ -15,8 +15,6 @@ export interface LocalRunnerComponents {
   resolver: Pick<Resolver, 'resolve'>
   executor: Pick<Executor, 'invoke'>
   estimates: RunTimeEstimates
-  /** Aborts, with NodeStoppingError, what still runs when a draining node's bound is up. */
-  stopSignal?: AbortSignal
 }
 
 /**
@@ -36,9 +34,6 @@ export class LocalRunner {
   }
 
   async run (cid: string, input: Uint8Array, options: AbortOptions = {}): Promise<LocalRun> {
-    const { stopSignal } = this.components
-    stopSignal?.throwIfAborted()
-    if (stopSignal != null) options = { ...options, signal: options.signal == null ? stopSignal : AbortSignal.any([options.signal, stopSignal]) }
     this.admitted++
     this.onChange()
     try {

@@ -74,8 +74,6 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private readonly records = new Map<string, PlacementRecord>()
   /** The ids this node ran or runs for its peers (at most once each). */
   private readonly invocations: InvocationTable<LocalRun>
-  /** Aborts what still runs here when a drain's bound is up. */
-  private readonly stopController = new AbortController()
   private started = false
   private draining = false
 
@@ -111,7 +109,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     })
     this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
     this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength, components.registry)
-    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, stopSignal: this.stopController.signal }, () => {
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
     this.bidder = new Bidder({
@@ -138,7 +136,6 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       reservations: this.reservations,
       invocations: this.invocations,
       stopping: () => this.draining,
-      maxOutputBytes: MAX_INVOKE_PAYLOAD_BYTES,
       hasRoom: () => this.hasRoom(),
       hasCode: (cid) => this.components.store.has(cid),
       fetches: this.fetches,
@@ -156,10 +153,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   async stop (): Promise<void> {
     this.started = false
     this.draining = true
-    const stopping = new NodeStoppingError('the node stopped before the invocation finished')
-    this.stopController.abort(stopping)
-    // runs still fetching their code, before the runner has them
-    this.invocations.abortAll(stopping)
+    // every run here, its peers' and its own, goes through the table
+    this.invocations.abortAll(new NodeStoppingError('the node stopped before the invocation finished'))
     this.auctioneer.stop()
     this.reservations.clear()
   }
@@ -174,7 +169,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (this.runner.running === 0) return
     this.log('%d invocations still running after %d ms: stopping them', this.runner.running, options.timeoutMs)
     // they end with NodeStoppingError (STOPPING on the wire): their callers try elsewhere
-    this.stopController.abort(new NodeStoppingError('the node stopped before the invocation finished'))
+    this.invocations.abortAll(new NodeStoppingError('the node stopped before the invocation finished'))
     await this.idle(performance.now() + STOPPED_ANSWER_MS)
   }
 
