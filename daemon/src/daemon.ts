@@ -18,6 +18,7 @@ import { advertisedHttpAddrs } from './node/http-addrs.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { summarizePeer } from './node/peers.js'
 import { resolver, type Resolver } from './resolver/index.js'
+import { stateLayer, type StateLayer } from './state/index.js'
 import { sanitizer, type Sanitizer } from './sanitizer/index.js'
 import { functionStore, type FunctionStore } from './store/index.js'
 import { VERSION } from './version.js'
@@ -45,6 +46,7 @@ interface Parts {
   store: FunctionStore
   executor: Executor
   placement: Placement
+  state: StateLayer
   invoker: Invoker
   gateway: Gateway
 }
@@ -143,6 +145,13 @@ export class Daemon implements DaemonInterface {
     // executor charges reference time): advertise that, not this machine's start-up probe,
     // which varies with whatever else is starting on the same host
     const speed = config.executor.slowdown > 1 ? 1 / config.executor.slowdown : measuredSpeed
+    const state = stateLayer({ ...config.state, dataDir: config.dataDir, leaseMs: limits.timeoutMs + 1000 })({
+      peerId: identity.peerId,
+      state: node.services.state,
+      peers: () => node.services.adverts.peers().map((entry) => entry.peerId.toString()),
+      logger,
+      registry
+    })
     const place = placement({
       ...config.placement,
       tags: config.tags,
@@ -158,6 +167,8 @@ export class Daemon implements DaemonInterface {
       auction: node.services.auction,
       invoke: node.services.invoke,
       peers: () => node.services.adverts.peers(),
+      transactions: state.transactions,
+      homes: state.homes,
       logger,
       registry
     })
@@ -183,6 +194,7 @@ export class Daemon implements DaemonInterface {
       peers: () => node.services.adverts.peers().map((entry) => summarizePeer(entry, Date.now())),
       isWarm: (cid) => exec.isWarm(cid),
       placements: place,
+      state,
       links: links == null
         ? undefined
         : {
@@ -193,7 +205,7 @@ export class Daemon implements DaemonInterface {
             }
           }
     })
-    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, placement: place, invoker: inv, gateway: gw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, placement: place, state, invoker: inv, gateway: gw }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
@@ -201,6 +213,7 @@ export class Daemon implements DaemonInterface {
     await exec.start()
     this.advertise(exec, place, mesh, speed, () => apiUrl)
     await place.start()
+    await state.start()
     await mesh.start()
     await res.start()
     await gw.start()
@@ -246,6 +259,7 @@ export class Daemon implements DaemonInterface {
     await Promise.all([parts.gateway.stop(), parts.placement.drain({ timeoutMs: drainMs })])
     this.log('drained in %d ms', Math.round(performance.now() - started))
     await parts.placement.stop()
+    await parts.state.stop()
     await parts.executor.stop()
     await parts.resolver.stop()
     await parts.mesh.stop()

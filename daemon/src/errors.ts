@@ -124,6 +124,60 @@ export class InvocationConflictError extends Error {
   }
 }
 
+/** A state key, or a key inside a state, breaks its pattern or length (DESIGN.md section 10). */
+export class InvalidStateKeyError extends Error {
+  static name = 'InvalidStateKeyError'
+  constructor (message = 'Invalid state key') {
+    super(message)
+    this.name = 'InvalidStateKeyError'
+  }
+}
+
+/** An in-client state that is not a faasmesh state: bad base64, wrong format version, checksum or encoding. */
+export class InvalidStateError extends Error {
+  static name = 'InvalidStateError'
+  constructor (message = 'Invalid state') {
+    super(message)
+    this.name = 'InvalidStateError'
+  }
+}
+
+/** A state above its caps: a guest writing past them, or an in-client state header too large. Nothing is stored. */
+export class StateTooLargeError extends Error {
+  static name = 'StateTooLargeError'
+  constructor (message = 'The state is too large') {
+    super(message)
+    this.name = 'StateTooLargeError'
+  }
+}
+
+/** Concurrent invocations kept changing the state key: the invocation was re-run its bounded number of times. */
+export class StateConflictError extends Error {
+  static name = 'StateConflictError'
+  constructor (message = 'The state changed under every try') {
+    super(message)
+    this.name = 'StateConflictError'
+  }
+}
+
+/** The state cannot be reached (its home is gone, no replica answers, the database is down): never an empty state instead. */
+export class StateUnavailableError extends Error {
+  static name = 'StateUnavailableError'
+  constructor (message = 'The state is unavailable') {
+    super(message)
+    this.name = 'StateUnavailableError'
+  }
+}
+
+/** A state model this node does not offer (an unknown name, or `external` with no database configured). */
+export class UnsupportedStateModelError extends Error {
+  static name = 'UnsupportedStateModelError'
+  constructor (message = 'Unsupported state model') {
+    super(message)
+    this.name = 'UnsupportedStateModelError'
+  }
+}
+
 /** The configuration is invalid; the message names the dotted path of the bad setting. */
 export class InvalidConfigError extends Error {
   static name = 'InvalidConfigError'
@@ -219,6 +273,12 @@ const byName: Record<string, new (message?: string) => Error> = {
   DeadlineExceededError,
   NodeStoppingError,
   InvocationConflictError,
+  InvalidStateKeyError,
+  InvalidStateError,
+  StateTooLargeError,
+  StateConflictError,
+  StateUnavailableError,
+  UnsupportedStateModelError,
   InvalidConfigError,
   InvalidParametersError,
   AbortError,

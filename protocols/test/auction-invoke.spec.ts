@@ -25,7 +25,7 @@ async function node (invokeInit: Record<string, unknown> = {}): Promise<Node> {
   }) as unknown as Promise<Node>
 }
 
-const ok = (output: Uint8Array): InvokeResponse => ({ status: InvokeResponse.Status.OK, output: output as Uint8Array<ArrayBuffer>, durationUs: 0, fuel: 0, cold: false, fetched: false, message: '' })
+const ok = (output: Uint8Array): InvokeResponse => ({ status: InvokeResponse.Status.OK, output: output as Uint8Array<ArrayBuffer>, durationUs: 0, fuel: 0, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) })
 const invocation = (input: Uint8Array, invocationId = ''): InvokeRequest => ({ cid: CID_BYTES, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId })
 const call = (auctionId: string): CallForBids => ({ auctionId, cid: CID_BYTES, inputBytes: 1, deadlineMs: 1000, release: [] })
 
@@ -78,7 +78,10 @@ describe('auction and invoke protocols', function () {
       fuel: 4512,
       cold: true,
       fetched: false,
-      message: ''
+      message: '',
+      stateVersion: 0,
+      stateBytes: 0,
+      clientState: new Uint8Array(0)
     }))
     const response = await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new TextEncoder().encode('x') as Uint8Array<ArrayBuffer>, deadlineMs: 1000, reservation: new Uint8Array(0), invocationId: '' })
     expect(response).to.deep.include({ status: InvokeResponse.Status.OK, durationUs: 850, fuel: 4512, cold: true })

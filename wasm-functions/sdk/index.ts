@@ -3,9 +3,11 @@
 // The host ABI is bytes in, bytes out: a function exports
 //   `handle(input: ArrayBuffer): ArrayBuffer`
 // and this SDK gives it the small conveniences most functions need: UTF-8 text, a JSON reader and
-// writer, and logging through the host. See ../README.md for the full contract.
+// writer, logging through the host, and the state API (`state.get/set/delete/keys`). See
+// ../README.md for the full contract.
 
 export { JsonValue, JsonKind, parseJson, JsonWriter } from './json'
+export { state } from './state'
 
 // The host reads at most 1 KiB per message and a bounded number of messages per invocation;
 // anything beyond that is dropped by the host, never by the guest.

@@ -4,9 +4,11 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolveApiUrl } from '../config/index.js'
+import { checkStateKey } from '../state/index.js'
 import { ApiClient } from './client.js'
 import { runDaemon } from './daemon-command.js'
 import { describePlacement } from './placement-report.js'
+import { describeInvokeState, describeStateView, invokeStateOf, readStateFile, StateFileError, writeStateFile, type StateView } from './state.js'
 import { bytes, shortAddr, shortPeer, table } from './format.js'
 import { print, UsageError, type CliIo } from './io.js'
 import type { PeerSummary } from '../gateway/index.js'
@@ -97,7 +99,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'invoke',
-    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--verbose] [--api URL] [--json]',
+    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--state-key K [--state-model M] [--state-file F]] [--verbose] [--api URL] [--json]',
     summary: 'Run a function and print its output',
     positionals: [1, 1],
     options: {
@@ -107,6 +109,9 @@ export const COMMANDS: readonly Command[] = [
       policy: { type: 'string', arg: '<name>', help: 'Placement policy: auction, local, random, round-robin, least-loaded, power-of-two' },
       'deadline-ms': { type: 'string', arg: '<ms>', help: 'Give up with DeadlineExceededError after this long' },
       id: { type: 'string', arg: '<id>', help: 'Invocation id (1-64 of A-Z a-z 0-9 . _ : -): sent again, it never runs twice' },
+      'state-key': { type: 'string', arg: '<key>', help: 'Run as a transaction on this state key\'s state (1-128 of A-Z a-z 0-9 . _ : -)' },
+      'state-model': { type: 'string', arg: '<model>', help: 'Where the state lives: in-client, in-function, in-edge, external (default: the node\'s state.defaultModel)' },
+      'state-file': { type: 'string', arg: '<file>', help: 'in-client state: sent from this file (none yet: a new state), replaced by the new state on success' },
       verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error' }
     },
     async run (args, io) {
@@ -121,6 +126,20 @@ export const COMMANDS: readonly Command[] = [
       const deadline = args.values['deadline-ms']
       if (typeof deadline === 'string') headers['x-faasmesh-deadline-ms'] = deadline
       if (typeof args.values.id === 'string') headers['x-faasmesh-invocation-id'] = args.values.id
+      const stateKey = args.values['state-key'] as string | undefined
+      let stateModel = args.values['state-model'] as string | undefined
+      const stateFile = args.values['state-file'] as string | undefined
+      if (stateKey == null && (stateModel != null || stateFile != null)) throw new UsageError('--state-model and --state-file need --state-key')
+      if (stateFile != null) {
+        if (stateModel != null && stateModel !== 'in-client') throw new UsageError(`--state-file holds in-client state; it does not go with --state-model ${stateModel}`)
+        stateModel = 'in-client'
+      }
+      if (stateKey != null) headers['x-faasmesh-state-key'] = checkStateKey(stateKey)
+      if (stateModel != null) headers['x-faasmesh-state-model'] = stateModel
+      if (stateFile != null) {
+        const carried = await readStateFile(stateFile)
+        if (carried != null) headers['x-faasmesh-state'] = carried
+      }
       const target = args.positionals[0]!
       // publisher/name travels as two path segments
       const path = target.split('/').map(encodeURIComponent).join('/')
@@ -138,13 +157,21 @@ export const COMMANDS: readonly Command[] = [
         bids: res.headers.get('x-faasmesh-bids'),
         placementId: res.headers.get('x-faasmesh-placement-id')
       }
+      const state = stateKey != null ? invokeStateOf(stateKey, res.headers) : undefined
+      if (stateFile != null) {
+        // the call committed a new state: saved before the output is shown, or it is as if the call never happened
+        if (state?.clientState == null) throw new StateFileError(`the daemon sent back no in-client state; ${stateFile} still holds the state this call started from`)
+        await writeStateFile(stateFile, state.clientState)
+      }
       if (args.values.json === true) {
-        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta }))
+        const shown = state == null ? undefined : stateFile != null ? { ...state, clientState: undefined, file: stateFile } : state
+        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta, ...(shown != null ? { state: shown } : {}) }))
         return 0
       }
       if (verbose === true) {
         print(io.stderr, `${target} -> ${meta.cid}\n  id         ${meta.invocationId}\n  executor   ${meta.executor}\n  policy     ${meta.policy}\n` +
           `  placement  ${meta.placementMs.toFixed(2)} ms, bids ${meta.bids ?? '-'} (received/asked)\n  duration   ${meta.durationMs.toFixed(2)} ms (${meta.fetched ? 'cold, code fetched from a peer' : meta.cold ? 'cold' : 'warm'})\n  fuel       ${meta.fuel}`)
+        if (state != null) print(io.stderr, describeInvokeState(state, stateFile))
         if (meta.placementId != null) print(io.stderr, await describePlacement(client(args, io), meta.placementId, meta.executor))
       }
       io.stdout.write(res.body)
@@ -207,6 +234,32 @@ export const COMMANDS: readonly Command[] = [
       if (args.values.json === true) print(io.stdout, JSON.stringify(health))
       else print(io.stdout, `${health.ok ? 'ok' : 'NOT OK'}  ${api.baseUrl}\n  peer id  ${health.peerId}\n  version  ${health.version}\n  addrs    ${health.addrs.length > 0 ? health.addrs.join(', ') : '(none)'}`)
       return health.ok ? 0 : 1
+    }
+  },
+  {
+    name: 'state',
+    usage: 'faasmesh state get|delete <stateKey> [--model M] [--api URL] [--json]',
+    summary: 'Show or delete the state the mesh keeps for a state key',
+    positionals: [2, 2],
+    options: {
+      ...CLIENT_OPTIONS,
+      model: { type: 'string', arg: '<model>', help: 'in-function, in-edge or external (default: the node\'s state.defaultModel)' }
+    },
+    async run (args, io) {
+      const [action, stateKey] = args.positionals as [string, string]
+      if (action !== 'get' && action !== 'delete') throw new UsageError(`unknown action "${action}"; use get or delete`)
+      const model = args.values.model as string | undefined
+      const path = `/v1/state/${encodeURIComponent(checkStateKey(stateKey))}${model != null ? `?model=${encodeURIComponent(model)}` : ''}`
+      if (action === 'delete') {
+        const removed = await client(args, io).json<{ model: string, key: string, removed: boolean }>('DELETE', path)
+        if (args.values.json === true) print(io.stdout, JSON.stringify(removed))
+        else print(io.stdout, `deleted the ${removed.model} state of ${removed.key}`)
+        return 0
+      }
+      const view = await client(args, io).json<StateView>('GET', path)
+      if (args.values.json === true) print(io.stdout, JSON.stringify({ key: stateKey, ...view }))
+      else print(io.stdout, describeStateView(stateKey, view))
+      return 0
     }
   }
 ]

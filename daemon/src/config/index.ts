@@ -14,6 +14,7 @@ export { loadConfig, parseHostPort, type ConfigSources } from './load.js'
 export { SETTINGS, envName, type PriceFactor, type Setting } from './schema.js'
 import type { PriceFactor } from './schema.js'
 import type { PolicyName } from '../placement/policy-names.js'
+import type { StateModel } from '../state/backend.js'
 
 export { resolveApiUrl, DEFAULT_API_URL } from './client.js'
 
@@ -91,6 +92,15 @@ export interface DaemonConfig {
   names: {
     /** Publishers whose records win for plain names. */
     trusted: string[]
+  }
+  state: {
+    /** Model of a call with a state key and no model header. */
+    defaultModel: StateModel
+    maxBytes: number
+    replicas: number
+    /** Redis URL of the external model; empty: none. */
+    externalUrl: string
+    maxConflictRetries: number
   }
   testbed: {
     /** Accept link emulation and partitions from the testbed. */

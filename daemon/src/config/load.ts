@@ -123,6 +123,18 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
         return value
       }
       return resolve(value)
+    case 'url': {
+      const text = typeof value === 'string' ? value.trim() : undefined
+      if (text === '') return ''
+      let scheme: string | undefined
+      try {
+        scheme = text == null ? undefined : new URL(text).protocol
+      } catch {}
+      if (scheme == null || !type.schemes.includes(scheme)) {
+        errors.push(`${setting.path}: expected a URL starting ${type.schemes.map((s) => `${s}//`).join(' or ')}, got ${shown} (${source})`)
+      }
+      return text
+    }
     case 'hostport': {
       if (typeof value !== 'string' || parseHostPort(value) == null) {
         errors.push(`${setting.path}: expected host:port with a port from 0 to 65535, got ${shown} (${source})`)

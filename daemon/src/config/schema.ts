@@ -11,6 +11,8 @@ import { DEFAULT_SANITIZER_MAX_QUEUE, DEFAULT_SANITIZER_MEMORY_MB, DEFAULT_SANIT
 import { DEFAULT_MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES_LIMIT } from '../sanitizer/constants.js'
 import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_MAX_REMEMBERED, DEFAULT_MAX_REMEMBERED_BYTES } from '../invocations/constants.js'
 import { DEFAULT_DRAIN_MS } from '../shutdown.js'
+import { STATE_MODELS } from '../state/backend.js'
+import { DEFAULT_MAX_CONFLICT_RETRIES, DEFAULT_REPLICAS, DEFAULT_STATE_MAX_BYTES, MAX_STATE_MAX_BYTES } from '../state/constants.js'
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../gateway/constants.js'
 
 export type SettingType =
@@ -20,6 +22,8 @@ export type SettingType =
   | { kind: 'path' }
   | { kind: 'hostport' }
   | { kind: 'bool' }
+  /** A URL with one of `schemes` (`redis:`), or empty for none. */
+  | { kind: 'url', schemes: readonly string[] }
   /** A list of multiaddrs; in the environment, comma-separated. */
   | { kind: 'multiaddrs', max: number }
   /** A list of peer ids; in the environment, comma-separated. */
@@ -88,6 +92,11 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'invocations.maxRemembered', type: { kind: 'int', min: 100, max: 1_000_000 }, default: DEFAULT_MAX_REMEMBERED, description: 'Invocation ids remembered at most (per table: as entry node, as executor); beyond it the oldest outcomes are forgotten early' },
   { path: 'invocations.maxRememberedBytes', type: { kind: 'int', min: 0, max: 2 ** 34 }, default: DEFAULT_MAX_REMEMBERED_BYTES, description: 'Output bytes the remembered outcomes may hold (per table); beyond it the oldest are forgotten early' },
   { path: 'shutdown.drainMs', type: { kind: 'int', min: 0, max: 600_000 }, default: DEFAULT_DRAIN_MS, description: 'On SIGINT/SIGTERM, how long invocations in flight may take to finish once nothing new is taken; what still runs then is stopped and retried elsewhere by its callers' },
+  { path: 'state.defaultModel', type: { kind: 'enum', values: STATE_MODELS }, default: 'in-function', description: `State model of a call with a state key and no x-faasmesh-state-model: ${STATE_MODELS.join(', ')}` },
+  { path: 'state.maxBytes', type: { kind: 'int', min: 1024, max: MAX_STATE_MAX_BYTES }, default: DEFAULT_STATE_MAX_BYTES, description: 'What one state key\'s state may hold, keys and values (in-client states are also capped by their 64 KiB header); a function writing past it fails with StateTooLargeError and stores nothing' },
+  { path: 'state.replicas', type: { kind: 'int', min: 1, max: 16 }, default: DEFAULT_REPLICAS, description: 'Peers that keep each in-edge state (and each in-function home record), the primary included' },
+  { path: 'state.externalUrl', type: { kind: 'url', schemes: ['redis:', 'rediss:'] }, default: '', description: 'The Redis server of the external model, e.g. redis://127.0.0.1:6379 (empty: external is refused with 400)' },
+  { path: 'state.maxConflictRetries', type: { kind: 'int', min: 0, max: 1000 }, default: DEFAULT_MAX_CONFLICT_RETRIES, description: 'Re-runs of an invocation whose commit found its state changed, before StateConflictError (409)' },
   { path: 'testbed.control', type: { kind: 'bool' }, default: false, description: 'Testbeds only: accept link emulation and partitions through PUT /v1/testbed/links' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]

@@ -149,7 +149,8 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         fuel: limits.fuel,
         maxOutputBytes: limits.maxOutputBytes,
         context: options.context ?? { seed: randomInt(2 ** 48 - 1), nowMs: Date.now() },
-        extraMsPerFuel: this.extraMsPerFuel
+        extraMsPerFuel: this.extraMsPerFuel,
+        ...(options.state != null ? { state: { entries: [...options.state.entries], maxBytes: options.state.maxBytes } } : {})
       }
       const response = await this.run(request, runnable, limits.timeoutMs, options)
       // compiled in a sandbox now (unless V8 refused it): the next call is warm
@@ -162,7 +163,9 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         runMs: response.runMs,
         fuelUsed: response.fuelUsed,
         cold,
-        logs: response.logs
+        logs: response.logs,
+        // copies: a received array is a view into the whole message, which a kept value would pin
+        ...(options.state != null ? { writes: new Map(response.writes?.map(([key, value]) => [key, value == null ? null : new Uint8Array(value)])) } : {})
       }
     } catch (err: any) {
       outcome = String(err?.name ?? 'Error')

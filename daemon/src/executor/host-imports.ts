@@ -4,6 +4,7 @@
  * link `env.constructor` or `env.toString` through `Object.prototype`.
  */
 import { MAX_LOG_MESSAGE_BYTES, MAX_LOG_MESSAGES } from './limits.js'
+import { stateImports, type StateTransaction } from './state-imports.js'
 import type { InvocationContext } from './messages.js'
 
 /** Raised inside the guest's call stack by `env.abort`; unwinds the Wasm frames. */
@@ -32,9 +33,13 @@ export interface HostImportsInit {
   context: InvocationContext
   /** Collects the guest's log lines (capped). */
   logs: string[]
+  /** The invocation's working copy of its state; without it the `faasmesh.state_*` imports throw InvalidStateKeyError. */
+  state?: StateTransaction
+  /** Takes fuel from the guest for work a host function does for it (bytes copied); throws OutOfFuelError. */
+  charge(units: number): void
 }
 
-export function hostImports ({ memory, context, logs }: HostImportsInit): WebAssembly.Imports {
+export function hostImports ({ memory, context, logs, state, charge }: HostImportsInit): WebAssembly.Imports {
   const log = (line: string): void => {
     if (logs.length < MAX_LOG_MESSAGES) logs.push(line.slice(0, MAX_LOG_MESSAGE_BYTES))
   }
@@ -57,6 +62,7 @@ export function hostImports ({ memory, context, logs }: HostImportsInit): WebAss
     if (ptr > buffer.byteLength) return
     log(utf8.decode(new Uint8Array(buffer, ptr, Math.min(length >>> 0, MAX_LOG_MESSAGE_BYTES, buffer.byteLength - ptr))))
   }
+  Object.assign(faasmesh, stateImports({ memory, state, charge }))
 
   const imports = Object.create(null)
   imports.env = env

@@ -72,6 +72,13 @@ export interface InvokeOptions extends AbortOptions {
   limits?: Partial<ExecutionLimits>
   /** Seed and clock the guest sees; by default a random seed and the current time. */
   context?: InvocationContext
+  /**
+   * The snapshot of the invocation's state key (DESIGN.md section 10) and the most it may hold,
+   * keys and values (`state.maxBytes`). The guest reads and writes a copy through
+   * `faasmesh.state_*`; without it those imports fail with `InvalidStateKeyError`. Its size
+   * counts against no other limit.
+   */
+  state?: { entries: Map<string, Uint8Array>, maxBytes: number }
 }
 
 export interface InvokeResult {
@@ -85,6 +92,11 @@ export interface InvokeResult {
   cold: boolean
   /** What the guest logged (capped). */
   logs: string[]
+  /**
+   * What the invocation changed in its state: a value per key set, `null` per key deleted.
+   * Present iff `state` was given (the call returned normally: a failed call has no writes).
+   */
+  writes?: Map<string, Uint8Array | null>
 }
 
 export interface ExecutorEvents {
@@ -100,7 +112,9 @@ export interface Executor extends TypedEventTarget<ExecutorEvents> {
   /**
    * Runs the function `cid` on `input`. Throws the named errors of DESIGN.md section 2:
    * `ExecutionTimeoutError`, `OutOfFuelError`, `OutOfMemoryError`, `GuestTrapError`,
-   * `PayloadTooLargeError`, `NoCapacityError`, or the reason of an aborted `signal`. Once
+   * `PayloadTooLargeError`, `NoCapacityError`, or the reason of an aborted `signal`; and from
+   * the state imports, `StateTooLargeError` (a write past the caps) or `InvalidStateKeyError`
+   * (a bad key inside the state, or no `state` given). Once
    * `stop()` has begun, calls in flight or arriving throw `NodeStoppingError` (the node's
    * doing, never counted against the function); it does not wait for them (draining is the
    * daemon's job).

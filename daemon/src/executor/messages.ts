@@ -1,4 +1,9 @@
-/** Messages between the executor (in the daemon) and its sandbox processes. */
+/**
+ * Messages between the executor (in the daemon) and its sandbox processes. They cross with V8's
+ * serialisation (`ProcessChannel`, `serialization: 'advanced'`): byte arrays and `null` arrive as
+ * they left, only the bytes a view covers are sent.
+ */
+import type { StateInit, WireWrites } from './state-imports.js'
 
 export interface InvocationContext {
   /** Returned by `Math.random`'s seed import; same seed, same random sequence. */
@@ -21,10 +26,13 @@ export interface RunRequest {
   context: InvocationContext
   /** Testbeds only: the sandbox stays busy this many extra ms per unit of fuel used (0 = none). */
   extraMsPerFuel: number
+  /** The snapshot of the invocation's state key and its cap; absent when it has none. */
+  state?: StateInit
 }
 
 export interface WireError { name: string, message: string }
 
 export type RunResponse =
-  | { ok: true, output: Uint8Array, fuelUsed: number, runMs: number, logs: string[] }
+  /** `writes`: present iff the request had `state` (keys set to a value, or deleted: `null`). */
+  | { ok: true, output: Uint8Array, fuelUsed: number, runMs: number, logs: string[], writes?: WireWrites }
   | { ok: false, error: WireError, fuelUsed: number, runMs: number, logs: string[] }

@@ -42,3 +42,10 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000
 
 /** Methods that change nothing: the only ones a cross-site request may use. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
+
+/**
+ * Request headers Node accepts in all: an in-client state header of up to 64 KiB plus room for
+ * the rest (Node's default, 16 KiB, would refuse most in-client states with 431). A larger
+ * `x-faasmesh-state` within this bound is refused by name (StateTooLargeError, 413).
+ */
+export const MAX_HEADER_BYTES = 96 * 1024

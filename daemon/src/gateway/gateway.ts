@@ -5,7 +5,7 @@ import { discardBody, readBody } from './body.js'
 import { answerClientError } from './client-error.js'
 import {
   DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_DISCARD_MAX_BYTES, DEFAULT_DISCARD_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, SAFE_METHODS
+  DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, SAFE_METHODS
 } from './constants.js'
 import { crossSiteGuard, type CrossSiteGuard } from './cross-site.js'
 import { ROUTES, sendJson } from './routes.js'
@@ -56,6 +56,8 @@ export class Gateway implements GatewayInterface {
     // Node refuses a headers timeout longer than the request timeout
     const headersTimeoutMs = Math.min(this.init.headersTimeoutMs, requestTimeoutMs)
     const server = createServer({
+      // an in-client state travels in a header of up to 64 KiB (DESIGN.md section 10)
+      maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,

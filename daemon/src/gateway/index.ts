@@ -19,8 +19,9 @@ import { Gateway as GatewayClass } from './gateway.js'
 import type { Invoker } from '../invoker/index.js'
 import type { LinkState } from '../links/index.js'
 import type { Placement } from '../placement/index.js'
+import type { StateModel, StateView } from '../state/index.js'
 import type { FunctionStore } from '../store/index.js'
-import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 export { STATUS_BY_ERROR, statusOf } from './status.js'
@@ -88,6 +89,12 @@ export interface GatewayComponents {
   isWarm(cid: string): boolean
   /** Recent placement decisions and peer reputations. */
   placements: Pick<Placement, 'recent' | 'get' | 'reputations'>
+  /** Stateful functions: the model a call without `x-faasmesh-state-model` gets, and the state routes. */
+  state?: {
+    readonly defaultModel: StateModel
+    view(model: StateModel, stateKey: string, options?: AbortOptions): Promise<StateView | undefined>
+    remove(model: StateModel, stateKey: string, options?: AbortOptions): Promise<boolean>
+  }
   /** Testbeds only (`testbed.control`): emulated links and partitions. */
   links?: {
     state(): LinkState

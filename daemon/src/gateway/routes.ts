@@ -2,9 +2,11 @@
  * The HTTP API of DESIGN.md section 6, as a table of routes. Handlers see only the store, the
  * invoker and the registry: the gateway never touches libp2p or the executor directly.
  */
-import { InvalidParametersError, RouteNotFoundError } from '../errors.js'
+import { InvalidParametersError, RouteNotFoundError, UnsupportedStateModelError } from '../errors.js'
 import { newInvocationId, parseInvocationId } from '../invocations/index.js'
 import { parseLinkState } from '../links/index.js'
+import { checkStateKey, clientStateFromHeader, clientStateToHeader, STATE_MODELS, type StateModel } from '../state/index.js'
+import type { StateSpec } from '../invoker/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import type { GatewayComponents } from './index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -22,7 +24,7 @@ export interface RouteContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT'
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   /** Matched against the path; capture groups become `params`. */
   pattern: RegExp
   /** Label for metrics. */
@@ -53,9 +55,54 @@ function segment (params: string[], index: number): string {
   }
 }
 
+function queryParam (req: IncomingMessage, name: string): string | null {
+  return new URL(req.url ?? '/', 'http://gateway').searchParams.get(name)
+}
+
 function headerString (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+function stateLayer (components: GatewayComponents): NonNullable<GatewayComponents['state']> {
+  if (components.state == null) throw new UnsupportedStateModelError('this node keeps no state')
+  return components.state
+}
+
+function modelOf (components: GatewayComponents, text: string | null | undefined): StateModel {
+  const state = stateLayer(components)
+  if (text == null || text === '') return state.defaultModel
+  if (!(STATE_MODELS as readonly string[]).includes(text)) {
+    throw new UnsupportedStateModelError(`unknown state model "${text.slice(0, 40)}"; use one of ${STATE_MODELS.join(', ')}`)
+  }
+  return text as StateModel
+}
+
+/** The state an invocation asks for through its headers (DESIGN.md section 10), checked before anything runs. */
+function stateOf (req: IncomingMessage, components: GatewayComponents): StateSpec | undefined {
+  const key = headerString(req, 'x-faasmesh-state-key')
+  const model = headerString(req, 'x-faasmesh-state-model')
+  const carried = headerString(req, 'x-faasmesh-state')
+  if (key == null) {
+    if (model != null || carried != null) throw new InvalidParametersError('x-faasmesh-state-model and x-faasmesh-state need x-faasmesh-state-key')
+    return undefined
+  }
+  const spec: StateSpec = { key: checkStateKey(key), model: modelOf(components, model) }
+  if (carried != null) {
+    if (spec.model !== 'in-client') throw new InvalidParametersError(`x-faasmesh-state is the in-client model's; this call's model is ${spec.model}`)
+    spec.clientState = clientStateFromHeader(carried)
+  }
+  return spec
+}
+
+/** The headers of a stateful invocation's answer. */
+function stateHeaders (state: NonNullable<Awaited<ReturnType<GatewayComponents['invoker']['invoke']>>['state']>): Record<string, string> {
+  return {
+    'x-faasmesh-state-model': state.model,
+    'x-faasmesh-state-version': String(state.version),
+    'x-faasmesh-state-bytes': String(state.bytes),
+    ...(state.clientState != null ? { 'x-faasmesh-state': clientStateToHeader(state.clientState) } : {})
+  }
 }
 
 function testbedLinks (components: GatewayComponents): NonNullable<GatewayComponents['links']> {
@@ -119,9 +166,10 @@ export const ROUTES: readonly Route[] = [
       const invocationId = chosen == null ? newInvocationId() : parseInvocationId(chosen)
       // every answer carries the id, errors too: a client that lost one retries with it
       res.setHeader('x-faasmesh-invocation-id', invocationId)
+      const state = stateOf(req, components)
       const input = await body(maxInputBytes)
       const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
-      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal })
+      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal, ...(state != null ? { state } : {}) })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,
@@ -134,9 +182,38 @@ export const ROUTES: readonly Route[] = [
         'x-faasmesh-fetched': String(result.fetched),
         'x-faasmesh-fuel': String(result.fuelUsed),
         'x-faasmesh-bids': `${result.bids.received}/${result.bids.asked}`,
-        'x-faasmesh-placement-id': result.placementId
+        'x-faasmesh-placement-id': result.placementId,
+        ...(result.state != null ? stateHeaders(result.state) : {})
       })
       res.end(result.output)
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/state\/([^/]+)$/,
+    name: 'state',
+    async handle ({ req, res, params, signal, components }) {
+      const key = checkStateKey(segment(params, 0))
+      const model = modelOf(components, queryParam(req, 'model'))
+      if (model === 'in-client') throw new InvalidParametersError('in-client state is kept by its client, not by the mesh')
+      const view = await stateLayer(components).view(model, key, { signal })
+      if (view == null) throw new RouteNotFoundError(`state key "${key}" has no ${model} state`)
+      const entries: Record<string, string> = {}
+      for (const [name, value] of view.entries) entries[name] = Buffer.from(value).toString('base64')
+      sendJson(res, 200, { model, version: view.version, ...(view.home != null ? { home: view.home } : {}), entries })
+    }
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/state\/([^/]+)$/,
+    name: 'state-delete',
+    async handle ({ req, res, params, signal, components }) {
+      const key = checkStateKey(segment(params, 0))
+      const model = modelOf(components, queryParam(req, 'model'))
+      if (model === 'in-client') throw new InvalidParametersError('in-client state is kept by its client, not by the mesh')
+      const removed = await stateLayer(components).remove(model, key, { signal })
+      if (!removed) throw new RouteNotFoundError(`state key "${key}" has no ${model} state`)
+      sendJson(res, 200, { model, key, removed })
     }
   },
   {

@@ -5,6 +5,9 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   InvalidModuleError: 400,
   ForbiddenImportError: 400,
   InvalidParametersError: 400,
+  InvalidStateKeyError: 400,
+  InvalidStateError: 400,
+  UnsupportedStateModelError: 400,
   // a cross-site request to a mutating route (cross-site.ts)
   ForbiddenError: 403,
   FunctionNotFoundError: 404,
@@ -15,7 +18,9 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   AmbiguousNameError: 409,
   // an invocation id sent again for another function or input
   InvocationConflictError: 409,
+  StateConflictError: 409,
   PayloadTooLargeError: 413,
+  StateTooLargeError: 413,
   OutOfFuelError: 422,
   OutOfMemoryError: 422,
   GuestTrapError: 422,
@@ -25,6 +30,7 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   NoCapacityError: 503,
   NotStartedError: 503,
   NodeStoppingError: 503,
+  StateUnavailableError: 503,
   ExecutionTimeoutError: 504,
   DeadlineExceededError: 504
 }

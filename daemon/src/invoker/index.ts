@@ -13,13 +13,13 @@
  * ```
  */
 import { Invoker as InvokerClass } from './invoker.js'
-import type { Placement, PolicyName } from '../placement/index.js'
+import type { Placement, PolicyName, StateSpec, Placed } from '../placement/index.js'
 import type { Resolver } from '../resolver/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
-export { POLICIES, type PolicyName } from '../placement/index.js'
+export { POLICIES, type PolicyName, type StateSpec } from '../placement/index.js'
 
 export interface InvokerInit {
   /** Longest deadline a caller may ask for. @default 300000 */
@@ -43,6 +43,8 @@ export interface InvocationOptions extends AbortOptions {
    * repeat of an id runs nothing: it joins the run or gets the recorded outcome.
    */
   invocationId?: string
+  /** A stateful invocation: its state key and model (checked by the caller, e.g. the gateway). */
+  state?: StateSpec
 }
 
 export interface InvocationResult {
@@ -65,6 +67,8 @@ export interface InvocationResult {
   /** True when the code was fetched from a peer for this call. */
   fetched: boolean
   fuelUsed: number
+  /** A stateful invocation: the state's version after it, bytes moved, the new in-client state. */
+  state?: Placed['state']
 }
 
 export interface Invoker {

@@ -1,5 +1,6 @@
 import { DeadlineExceededError, InvalidParametersError } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
+import type { StateSpec } from '../placement/index.js'
 import { POLICIES, type InvocationOptions, type InvocationResult, type InvokerComponents, type InvokerInit, type PolicyName, type Invoker as InvokerInterface } from './index.js'
 
 export class Invoker implements InvokerInterface {
@@ -17,7 +18,8 @@ export class Invoker implements InvokerInterface {
     const policy = this.policyOf(options.policy)
     this.checkDeadline(options.deadlineMs)
     const id = options.invocationId ?? newInvocationId()
-    const fingerprint = fingerprintOf(nameOrCid, input)
+    // an id is bound to its function, input and state key: reused for another, it conflicts
+    const fingerprint = fingerprintOf(options.state == null ? nameOrCid : `${nameOrCid}\0${options.state.model}\0${options.state.key}`, input)
     // each caller waits under its own deadline, whoever's run it waits for
     const deadline = this.deadlineSignal(options.deadlineMs)
     const signal = deadline == null ? options.signal : options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])
@@ -28,7 +30,7 @@ export class Invoker implements InvokerInterface {
           // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
           return await this.table.run(id, fingerprint, async (runSignal) => {
             started = true
-            return this.run(id, nameOrCid, input, policy, options.deadlineMs, runSignal)
+            return this.run(id, nameOrCid, input, policy, options.deadlineMs, options.state, runSignal)
           }, { signal })
         } catch (err: any) {
           // the run it joined ran out of its first caller's time, not of this caller's: run it
@@ -45,7 +47,7 @@ export class Invoker implements InvokerInterface {
     }
   }
 
-  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
+  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, state: StateSpec | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
     const started = performance.now()
     const deadline = this.deadlineSignal(deadlineMs)
     const signal = deadline == null ? abandoned : AbortSignal.any([abandoned, deadline.signal])
@@ -57,7 +59,8 @@ export class Invoker implements InvokerInterface {
         policy,
         signal,
         invocationId,
-        deadlineAt: deadlineMs == null ? undefined : started + deadlineMs
+        deadlineAt: deadlineMs == null ? undefined : started + deadlineMs,
+        ...(state != null ? { state } : {})
       })
       return {
         invocationId,
@@ -71,7 +74,8 @@ export class Invoker implements InvokerInterface {
         fetched: placed.fetched,
         fuelUsed: placed.fuelUsed,
         bids: placed.bids,
-        placementId: placed.id
+        placementId: placed.id,
+        ...(placed.state != null ? { state: placed.state } : {})
       }
     } catch (err) {
       // whatever was in flight when the deadline passed, the caller hears about the deadline

@@ -19,6 +19,7 @@ import { capacityAdverts, gossipScoreParams, type CapacityAdverts } from '../../
 import { auction, type Auction } from '../../../protocols/src/auction/index.js'
 import { codeTransfer, type CodeTransfer } from '../../../protocols/src/code/index.js'
 import { invokeProtocol, type Invoke } from '../../../protocols/src/invoke/index.js'
+import { stateProtocol, type StateService } from '../../../protocols/src/state/index.js'
 import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
@@ -54,6 +55,7 @@ export type MeshServices = {
   code: CodeTransfer
   auction: Auction
   invoke: Invoke
+  state: StateService
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -123,7 +125,9 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
       auction: auction({ shaper: links }),
-      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links })
+      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links }),
+      // in-edge state and the directory of in-function homes (daemon/src/state)
+      state: stateProtocol({ shaper: links })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

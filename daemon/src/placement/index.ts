@@ -28,6 +28,7 @@ import type { PriceFactor } from '../config/index.js'
 import type { Executor } from '../executor/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
 import type { Resolver } from '../resolver/index.js'
+import type { HomeDirectory, StateModel, StateOutcome, Transactions } from '../state/index.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
@@ -71,6 +72,10 @@ export interface PlacementComponents {
   invoke: Invoke
   /** The capacity view (gossiped adverts). */
   peers(): PeerEntry[]
+  /** Runs stateful invocations placed here as transactions; without it they fail StateUnavailableError. */
+  transactions?: Pick<Transactions, 'run'>
+  /** Where in-function state lives: its calls go to the key's home. */
+  homes?: HomeDirectory
   logger: ComponentLogger
   registry?: Registry
 }
@@ -81,6 +86,16 @@ export interface PlaceOptions extends AbortOptions {
   deadlineAt?: number
   /** The invocation's id, sent with it to the node that runs it; a fresh one when absent. */
   invocationId?: string
+  /** A stateful invocation: its state key and model (in-client: with the client's state). */
+  state?: StateSpec
+}
+
+/** The state an invocation runs on (DESIGN.md section 10). */
+export interface StateSpec {
+  model: StateModel
+  key: string
+  /** in-client: the envelope the client sent (empty: a new state). */
+  clientState?: Uint8Array
 }
 
 /** One attempt to run the invocation somewhere. */
@@ -111,6 +126,8 @@ export interface PlacementRecord {
   totalMs?: number
   /** `ok`, or the name of the error the caller got. */
   outcome?: string
+  /** A stateful invocation: its model and key (in-function: the key's home ran it). */
+  state?: { model: StateModel, key: string, home?: string }
 }
 
 export interface Placed {
@@ -126,6 +143,8 @@ export interface Placed {
   fuelUsed: number
   /** Bids received, and candidates asked (0 for policies that ask none). */
   bids: { received: number, asked: number }
+  /** A stateful invocation: its state's version after the call, bytes moved, the new in-client state. */
+  state?: Pick<StateOutcome, 'model' | 'version' | 'bytes' | 'clientState'>
 }
 
 export interface PlacementEvents {

@@ -1,8 +1,10 @@
 import { CID } from 'multiformats/cid'
-import { InvokeResponse, type InvokeHandler, type InvokeRequest } from '../../../protocols/src/invoke/index.js'
+import { InvokeResponse, InvokeState, type InvokeHandler, type InvokeRequest } from '../../../protocols/src/invoke/index.js'
 import { DeadlineExceededError, NoCapacityError } from '../errors.js'
 import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, newInvocationId, type InvocationTable } from '../invocations/index.js'
+import { checkStateKey, type StateCall } from '../state/index.js'
 import { statusOf } from './invoke-status.js'
+import { modelFromWire } from './state-wire.js'
 import type { LocalRun, LocalRunner } from './local-runner.js'
 import type { PlacementMetrics } from './metrics.js'
 import type { Reservations } from './reservations.js'
@@ -48,10 +50,22 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
     if (id !== '' && !INVOCATION_ID_PATTERN.test(id)) return failure(InvokeResponse.Status.ERROR, 'the invocation id is not 1-64 characters of [A-Za-z0-9._:-]')
     // a repeat of a run in progress is answered even now: refusing it would lose its outcome
     if (components.stopping() && (id === '' || !components.invocations.has(id))) return failure(InvokeResponse.Status.STOPPING, 'the node is stopping')
+    const runId = id !== '' ? id : newInvocationId()
+    let state: StateCall | undefined
+    if (request.state != null && request.state.model !== InvokeState.Model.NONE) {
+      const model = modelFromWire(request.state.model)
+      if (model == null) return failure(InvokeResponse.Status.STATE_UNSUPPORTED, `this node does not know state model ${request.state.model}`)
+      try {
+        checkStateKey(request.state.key)
+      } catch (err: any) {
+        return failure(InvokeResponse.Status.STATE_KEY_INVALID, err.message)
+      }
+      state = { model, key: request.state.key, invocationId: runId, clientState: request.state.clientState }
+    }
     try {
       // every run goes through the table, so that stopping the node reaches them all; a request
       // without an id (an older peer's) gets one of its own, which nothing repeats
-      const run = await components.invocations.run(id !== '' ? id : newInvocationId(), fingerprintOf(cid, request.input), async (runSignal) => execute(components, request, cid, peer, runSignal), {
+      const run = await components.invocations.run(runId, fingerprintOf(stateTarget(cid, state), request.input), async (runSignal) => execute(components, request, cid, peer, state, runSignal), {
         signal,
         // a lost channel is not a cancellation: the auctioneer's retry on a fresh one may join
         graceMs: (reason) => id !== '' && (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
@@ -64,7 +78,10 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
         fuel: run.fuelUsed,
         cold: run.cold,
         fetched: run.fetched,
-        message: ''
+        message: '',
+        stateVersion: run.state?.version ?? 0,
+        stateBytes: run.state?.bytes ?? 0,
+        clientState: (run.state?.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
       }
     } catch (err: any) {
       const status = statusOf(err)
@@ -75,9 +92,12 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
 }
 
 /** Admits and runs one invocation; throws the named error of what stopped it. */
-async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, signal: AbortSignal): Promise<LocalRun> {
+async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, state: StateCall | undefined, signal: AbortSignal): Promise<LocalRun> {
   const claimed = request.reservation.byteLength > 0 && components.reservations.claim(request.reservation, peer.toString(), cid)
-  if (!claimed && !components.hasRoom()) throw new NoCapacityError('no free slot and no reservation')
+  // an in-function call is sent to its key's home and can run nowhere else: it queues here (the
+  // executor's queue bounds it) rather than be refused for want of room
+  const home = state?.model === 'in-function'
+  if (!claimed && !home && !components.hasRoom()) throw new NoCapacityError('no free slot and no reservation')
   const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
   const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
   try {
@@ -85,7 +105,7 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
       await fetchFirst(components, peer.toString(), cid, runSignal)
       if (!components.hasRoom()) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
-    return await components.runner.run(cid, request.input, { signal: runSignal })
+    return await components.runner.run(cid, request.input, { signal: runSignal, state })
   } catch (err: any) {
     if (deadline?.aborted === true && !signal.aborted) throw new DeadlineExceededError(`not done within ${request.deadlineMs} ms`)
     throw err
@@ -103,5 +123,10 @@ async function fetchFirst (components: InvokeHandlerComponents, peer: string, ci
 }
 
 function failure (status: InvokeResponse.Status, message: string): InvokeResponse {
-  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message }
+  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) }
+}
+
+/** What an id is bound to: the function, and the state key and model it runs on. */
+export function stateTarget (cid: string, state: { model: string, key: string } | undefined): string {
+  return state == null ? cid : `${cid}\0${state.model}\0${state.key}`
 }

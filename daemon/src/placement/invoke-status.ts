@@ -5,7 +5,8 @@
 import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
 import {
   DeadlineExceededError, ExecutionTimeoutError, FunctionNotFoundError, GuestTrapError, InvalidModuleError, InvocationConflictError, NoCapacityError,
-  NodeStoppingError, OutOfFuelError, OutOfMemoryError, PayloadTooLargeError
+  InvalidStateError, InvalidStateKeyError, NodeStoppingError, OutOfFuelError, OutOfMemoryError, PayloadTooLargeError, StateConflictError, StateTooLargeError,
+  StateUnavailableError, UnsupportedStateModelError
 } from '../errors.js'
 
 const Status = InvokeResponse.Status
@@ -21,7 +22,13 @@ const BY_NAME: Record<string, InvokeResponse.Status> = {
   [DeadlineExceededError.name]: Status.DEADLINE,
   [InvalidModuleError.name]: Status.INVALID_MODULE,
   [InvocationConflictError.name]: Status.CONFLICT,
-  [NodeStoppingError.name]: Status.STOPPING
+  [NodeStoppingError.name]: Status.STOPPING,
+  [StateConflictError.name]: Status.STATE_CONFLICT,
+  [StateUnavailableError.name]: Status.STATE_UNAVAILABLE,
+  [StateTooLargeError.name]: Status.STATE_TOO_LARGE,
+  [InvalidStateError.name]: Status.STATE_INVALID,
+  [InvalidStateKeyError.name]: Status.STATE_KEY_INVALID,
+  [UnsupportedStateModelError.name]: Status.STATE_UNSUPPORTED
 }
 
 const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => Error>> = {
@@ -35,7 +42,13 @@ const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => 
   [Status.DEADLINE]: DeadlineExceededError,
   [Status.INVALID_MODULE]: InvalidModuleError,
   [Status.CONFLICT]: InvocationConflictError,
-  [Status.STOPPING]: NodeStoppingError
+  [Status.STOPPING]: NodeStoppingError,
+  [Status.STATE_CONFLICT]: StateConflictError,
+  [Status.STATE_UNAVAILABLE]: StateUnavailableError,
+  [Status.STATE_TOO_LARGE]: StateTooLargeError,
+  [Status.STATE_INVALID]: InvalidStateError,
+  [Status.STATE_KEY_INVALID]: InvalidStateKeyError,
+  [Status.STATE_UNSUPPORTED]: UnsupportedStateModelError
 }
 
 export function statusOf (err: unknown): InvokeResponse.Status {
@@ -53,10 +66,13 @@ export function errorOf (response: InvokeResponse, peer: string): Error {
 }
 
 /**
- * Outcomes that belong to the function and its input, not to the node that ran it: another
- * node would answer the same, so they go straight back to the caller instead of being retried.
+ * Outcomes that belong to the function, its input or its state, not to the node that ran it:
+ * another node would answer the same (the state lives elsewhere, the same for every node), so
+ * they go straight back to the caller instead of being retried.
  */
 export function isFunctionOutcome (status: InvokeResponse.Status): boolean {
   return status === Status.TIMEOUT || status === Status.OUT_OF_FUEL || status === Status.OUT_OF_MEMORY ||
-    status === Status.TRAP || status === Status.TOO_LARGE || status === Status.INVALID_MODULE
+    status === Status.TRAP || status === Status.TOO_LARGE || status === Status.INVALID_MODULE ||
+    status === Status.STATE_CONFLICT || status === Status.STATE_UNAVAILABLE || status === Status.STATE_TOO_LARGE ||
+    status === Status.STATE_INVALID || status === Status.STATE_KEY_INVALID
 }

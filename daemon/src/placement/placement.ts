@@ -3,13 +3,14 @@ import { TypedEventEmitter } from 'main-event'
 import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
 import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
-import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError } from '../errors.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError, StateUnavailableError } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
-import { invokeHandler } from './invoke-handler.js'
+import { invokeHandler, stateTarget } from './invoke-handler.js'
 import { errorOf, isFunctionOutcome, statusOf } from './invoke-status.js'
 import { LocalRunner, type LocalRun } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
@@ -18,12 +19,14 @@ import { planners, type Planner } from './policies.js'
 import { pricing } from './pricing.js'
 import { Reputation } from './reputation.js'
 import { Reservations } from './reservations.js'
+import { modelToWire } from './state-wire.js'
 import { UnreservedFetches } from './unreserved-fetches.js'
 import type { Candidate, Plan, Target } from './candidates.js'
 import type {
-  AttemptRecord, PlaceOptions, Placed, PlacementComponents, PlacementEvents, PlacementInit, PlacementRecord, Placement as PlacementInterface
+  AttemptRecord, PlaceOptions, Placed, PlacementComponents, PlacementEvents, PlacementInit, PlacementRecord, Placement as PlacementInterface, StateSpec
 } from './index.js'
 import type { PolicyName } from './policy-names.js'
+import type { StateCall } from '../state/index.js'
 import type { Logger } from '@libp2p/interface'
 
 /** Why an attempt passed the invocation on when the node could not get the code. */
@@ -43,6 +46,10 @@ const HOLD_SHARE = 0.5
 const MAX_ROUNDS = 2
 /** What ends a round with every target spent, as opposed to an outcome of the function. */
 const RETRYABLE = new Set([NoCapacityError.name, DeadlineExceededError.name, FunctionNotFoundError.name])
+/** In-function homes an entry node remembers (state key -> peer id); a home that fails is looked up again. */
+const KNOWN_HOMES = 4096
+/** Why an attempt at an in-function home failed in a way that means the home is not there. */
+const HOME_GONE = new Set(['unreachable', 'stopping', 'not sent in time', 'no answer in time'])
 /** A draining node checks this often whether what runs has finished. */
 const DRAIN_POLL_MS = 20
 /** After the drain bound, runs stopped with NodeStoppingError get this long to answer. */
@@ -74,6 +81,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private readonly records = new Map<string, PlacementRecord>()
   /** The ids this node ran or runs for its peers (at most once each). */
   private readonly invocations: InvocationTable<LocalRun>
+  /** In-function homes this node placed calls on, most recently used last. */
+  private readonly homes = new Map<string, string>()
   private started = false
   private draining = false
 
@@ -109,7 +118,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     })
     this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
     this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength, components.registry)
-    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates }, () => {
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, transactions: components.transactions }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
     this.bidder = new Bidder({
@@ -205,6 +214,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (!this.started) throw new NotStartedError('placement is not started')
     const started = performance.now()
     const record: PlacementRecord = { id: randomBytes(6).toString('hex'), cid, policy: options.policy, at: Date.now(), asked: 0, bids: [], attempts: [] }
+    if (options.state != null) record.state = { model: options.state.model, key: options.state.key }
     this.remember(record)
     try {
       // parsed once: the calls for bids, the candidates' warm lists and the invoke all need the bytes
@@ -213,8 +223,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       // peers that passed the invocation on for reasons of their own (stopping, refused, gone)
       const passedOn = new Set<string>()
       let placed: Placed | undefined
+      // in-function state lives on its key's home: the call goes there, and nowhere else
+      const home = options.state?.model === 'in-function'
       for (let round = 1; placed == null; round++) {
-        const plan = await this.plan(binary, input, options, passedOn)
+        const plan = home ? await this.homePlan(record, binary, input, options) : await this.plan(binary, input, options, passedOn)
         Object.assign(record, { asked: record.asked + plan.asked, bids: [...record.bids, ...plan.bids], windowMs: plan.windowMs, secondPrice: plan.secondPrice })
         this.safeDispatchEvent('placement:planned', { detail: record })
         const before = passedOn.size
@@ -225,12 +237,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
           // hand were not all the mesh had (a slow bidder missed the window), so one more
           // auction among the others, while time is left
           const remaining = this.remaining(options)
-          const again = round < MAX_ROUNDS && passedOn.size > before && RETRYABLE.has(err?.name) &&
+          const again = !home && round < MAX_ROUNDS && passedOn.size > before && RETRYABLE.has(err?.name) &&
             options.signal?.aborted !== true && (remaining == null || remaining > 0)
           if (!again) throw err
         }
       }
       Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
+      if (home && options.state != null) this.rememberHome(options.state.key, placed.executor)
       this.metrics?.placements.inc({ policy: options.policy, executor: placed.executor === this.self ? 'self' : 'remote' })
       this.metrics?.overhead.observe({ policy: options.policy }, placed.placementMs / 1000)
       return placed
@@ -241,6 +254,50 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       record.totalMs = performance.now() - started
       this.safeDispatchEvent('placement:done', { detail: record })
     }
+  }
+
+  /**
+   * The plan of an in-function call: its key's home alone. A key with no home yet gets one by
+   * the auction: its winner is claimed as the home in the directory, and the first claim wins
+   * for every entry node (a concurrent first call elsewhere may have claimed another).
+   */
+  private async homePlan (record: PlacementRecord, cid: Uint8Array, input: Uint8Array, options: PlaceOptions): Promise<Plan> {
+    const key = options.state!.key
+    const directory = this.components.homes
+    if (directory == null) throw new StateUnavailableError('this node keeps no directory of in-function homes')
+    let home = this.homes.get(key) ?? await directory.lookup(key, { signal: options.signal })
+    let plan: Plan = { targets: [], bids: [], asked: 0, held: [] }
+    if (home == null) {
+      plan = await this.plan(cid, input, options, new Set())
+      const winner = plan.targets[0]?.candidate.peer ?? this.self
+      home = await directory.claim(key, winner, { signal: options.signal })
+      this.log('state key %s: home %s (auction winner %s)', key, home, winner)
+    }
+    record.state = { ...record.state!, home }
+    // the home keeps its reservation when it won the auction; everything else goes back
+    const kept = plan.targets.find((t) => t.candidate.peer === home)
+    for (const target of [...plan.targets, ...plan.held]) if (target !== kept) this.releaseTarget(target)
+    return { ...plan, targets: [kept ?? this.homeTarget(home)], held: [] }
+  }
+
+  private homeTarget (home: string): Target {
+    if (home === this.self) return { candidate: this.selfCandidate() }
+    const known = this.peerCandidates(new Uint8Array(0)).find((c) => c.peer === home)
+    if (known != null) return { candidate: known }
+    let peerId
+    try {
+      peerId = peerIdFromString(home)
+    } catch {
+      throw new StateUnavailableError(`the directory names "${home.slice(0, 60)}" as the home, which is no peer id`)
+    }
+    // not in the capacity view (gone, or not advertising): the attempt finds out
+    return { candidate: { peer: home, peerId, self: false, slotsTotal: 1, slotsFree: 0, queueLength: 0, speed: 1, warm: false } }
+  }
+
+  private rememberHome (key: string, home: string): void {
+    this.homes.delete(key)
+    this.homes.set(key, home)
+    if (this.homes.size > KNOWN_HOMES) this.homes.delete(this.homes.keys().next().value as string)
   }
 
   private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions, without: Set<string>): Promise<Plan> {
@@ -267,7 +324,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       for (const target of targets.filter((t) => !t.candidate.self)) this.releaseTarget(target)
       targets.splice(0, targets.length, ...targets.filter((t) => t.candidate.self))
     }
-    if (!targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
+    // an in-function call runs on its home or nowhere
+    const pinned = options.state?.model === 'in-function'
+    if (!pinned && !targets.some((t) => t.candidate.self)) targets.push({ candidate: this.selfCandidate() })
     const reasons: string[] = []
     let deadlineSkipped = false
     // a held reservation is worth keeping only while it lives; a retry after that goes without
@@ -313,6 +372,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         }
       }
       if (options.signal?.aborted === true) throw options.signal.reason
+      if (pinned && record.attempts.some((a) => HOME_GONE.has(a.outcome))) {
+        this.homes.delete(options.state!.key)
+        throw new StateUnavailableError(`the home of state key "${options.state!.key}" cannot be reached (${reasons.join('; ')}); its state is there and nowhere else`)
+      }
       if (reasons.length > 0 && reasons.every((r) => r.endsWith(NO_CODE))) {
         throw new FunctionNotFoundError(`no node could get the code of ${record.cid} (${reasons.join('; ')})`)
       }
@@ -333,8 +396,19 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     try {
       // this node's runs share the table its peers' runs go through: an id that ran here, for
       // whichever entry node, does not run here again
-      const run = await this.invocations.run(options.invocationId, fingerprintOf(record.cid, input), async (signal) => this.runner.run(record.cid, input, { signal }), { signal: options.signal })
-      return { id: record.id, output: run.output, executor: this.self, durationMs: run.durationMs, cold: run.cold, fetched: run.fetched, fuelUsed: run.fuelUsed, bids: this.bidCount(record) }
+      const state = stateCall(options.state, options.invocationId)
+      const run = await this.invocations.run(options.invocationId, fingerprintOf(stateTarget(record.cid, state), input), async (signal) => this.runner.run(record.cid, input, { signal, state }), { signal: options.signal })
+      return {
+        id: record.id,
+        output: run.output,
+        executor: this.self,
+        durationMs: run.durationMs,
+        cold: run.cold,
+        fetched: run.fetched,
+        fuelUsed: run.fuelUsed,
+        bids: this.bidCount(record),
+        ...(run.state != null ? { state: run.state } : {})
+      }
     } catch (err: any) {
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
       // what another node might not suffer: no slot here, no code here, a failure of this node
@@ -343,6 +417,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (status === InvokeResponse.Status.STOPPING) throw new PassOn('stopping')
       if (status === InvokeResponse.Status.NOT_FOUND) throw new PassOn(NO_CODE)
       if (status === InvokeResponse.Status.ERROR) throw new PassOn('failed')
+      if (status === InvokeResponse.Status.STATE_UNSUPPORTED) throw new PassOn('no such state model here')
       throw err
     }
   }
@@ -360,7 +435,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         deadlineMs: Math.max(1, Math.floor(timeoutMs)),
         reservation: reservation as Uint8Array<ArrayBuffer>,
         // a repeat of this id there (the channel's retry after a lost answer) runs nothing twice
-        invocationId: options.invocationId
+        invocationId: options.invocationId,
+        ...(options.state != null
+          ? { state: { model: modelToWire(options.state.model), key: options.state.key, clientState: (options.state.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } }
+          : {})
       }, { timeoutMs, signal: options.signal })
     } catch (err: any) {
       // it never ran there: the slot it reserved goes back (the attempts' end releases it)
@@ -381,7 +459,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         cold: response.cold,
         fetched: response.fetched,
         fuelUsed: response.fuel,
-        bids: this.bidCount(record)
+        bids: this.bidCount(record),
+        ...(options.state != null
+          ? { state: { model: options.state.model, version: response.stateVersion, bytes: response.stateBytes, ...(options.state.model === 'in-client' ? { clientState: response.clientState } : {}) } }
+          : {})
       }
     }
     // the limits on input and output are each node's own (and the protocol's): another may take it
@@ -394,6 +475,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (response.status === Status.CONFLICT) throw new PassOn('invocation id conflict')
     if (response.status === Status.NOT_FOUND) throw new PassOn(NO_CODE)
     if (response.status === Status.ERROR) throw new PassOn('failed')
+    if (response.status === Status.STATE_UNSUPPORTED) throw new PassOn('no such state model there')
     throw new PassOn(`status ${response.status}`, 'garbage')
   }
 
@@ -466,6 +548,11 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     this.records.set(record.id, record)
     if (this.records.size > RECENT) this.records.delete(this.records.keys().next().value as string)
   }
+}
+
+/** The state call a run here makes of a placement's state spec. */
+function stateCall (spec: StateSpec | undefined, invocationId: string): StateCall | undefined {
+  return spec == null ? undefined : { model: spec.model, key: spec.key, invocationId, clientState: spec.clientState }
 }
 
 /** Failures of a remote attempt that prove the request did not reach the peer's handler. */

@@ -25,11 +25,12 @@ export const RESERVED_EXPORT_PREFIX = '__faasmesh_'
 
 /**
  * Host functions a module may import, by namespace. Everything else is `ForbiddenImportError`.
- * `env.*` are what AssemblyScript's runtime emits; `faasmesh.*` is our host API.
+ * `env.*` are what AssemblyScript's runtime emits; `faasmesh.*` is our host API: the log and
+ * the state API (`executor/state-imports.ts`, wasm-functions/README.md "State").
  */
 export const ALLOWED_FUNCTION_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   env: ['abort', 'trace', 'seed', 'Date.now'],
-  faasmesh: ['log']
+  faasmesh: ['log', 'state_get', 'state_set', 'state_delete', 'state_keys']
 }
 
 /** Exports the host ABI needs (`--exportRuntime` provides the `__` ones). */
@@ -84,7 +85,10 @@ export const MODULE_BOUNDS = {
   maxFunctions: 50_000,
   /** Function types; AssemblyScript emits one per distinct signature (tens). V8 allows 1,000,000. */
   maxTypes: 10_000,
-  /** Imports: the allowlist has six names, each imported once. */
+  /**
+   * Imports: the allowlist has ten names (memory included), each imported once; a module that
+   * imports one name several times is still far below this.
+   */
   maxImports: 100,
   /**
    * Exports: the ABI needs five. Instantiation builds a wrapper for every exported function and

@@ -26,7 +26,7 @@ import type { LinkShaper } from '../links.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
-export { InvokeRequest, InvokeResponse } from './pb/invoke.js'
+export { InvokeRequest, InvokeResponse, InvokeState } from './pb/invoke.js'
 
 export const INVOKE_PROTOCOL = `${PROTOCOL_PREFIX}/invoke/1.0.0`
 /**
@@ -38,11 +38,18 @@ export const MAX_INVOKE_PAYLOAD_BYTES = 4 * 1024 * 1024
 /** An answer's `message` is cut to this many characters: at most 3 KiB of UTF-8. */
 export const MAX_INVOKE_MESSAGE_CHARS = 1024
 /**
- * Everything around the payload: the rpc frame (id, status, deadline, lengths: < 40 B), the
- * CID (~40 B), a reservation (16 B), an invocation id (<= 64 B), and on answers the executing
- * node's message (<= MAX_INVOKE_MESSAGE_CHARS, <= 3 KiB).
+/**
+ * The largest in-client state an invocation carries each way: what a 64 KiB base64 header
+ * holds (DESIGN.md section 10). Fixed by the protocol, like the payload cap.
  */
-const FRAME_OVERHEAD_BYTES = 4096
+export const MAX_INVOKE_CLIENT_STATE_BYTES = 48 * 1024
+/**
+ * Everything around the payload: the rpc frame (id, status, deadline, lengths: < 40 B), the
+ * CID (~40 B), a reservation (16 B), an invocation id (<= 64 B), a state key (<= 128 B) and
+ * in-client state (<= MAX_INVOKE_CLIENT_STATE_BYTES), and on answers the executing node's
+ * message (<= MAX_INVOKE_MESSAGE_CHARS, <= 3 KiB).
+ */
+const FRAME_OVERHEAD_BYTES = 4096 + MAX_INVOKE_CLIENT_STATE_BYTES
 /** The invoke channel's frame cap, the same on both sides of every channel. */
 export const MAX_INVOKE_FRAME_BYTES = MAX_INVOKE_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES
 
@@ -77,6 +84,9 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
   override setHandler (handler: InvokeHandler): void {
     super.setHandler(async (request, context) => {
       const response = await handler(request, context)
+      if (response.clientState.byteLength > MAX_INVOKE_CLIENT_STATE_BYTES) {
+        return { ...response, status: InvokeResponse.Status.STATE_TOO_LARGE, output: new Uint8Array(0), clientState: new Uint8Array(0), message: `the client state is ${response.clientState.byteLength} bytes; the invoke protocol carries at most ${MAX_INVOKE_CLIENT_STATE_BYTES}` }
+      }
       if (response.output.byteLength > MAX_INVOKE_PAYLOAD_BYTES) {
         return { ...response, status: InvokeResponse.Status.TOO_LARGE, output: new Uint8Array(0), message: `the output is ${response.output.byteLength} bytes; the invoke protocol carries at most ${MAX_INVOKE_PAYLOAD_BYTES}` }
       }
@@ -87,6 +97,7 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
 
   async invoke (peer: PeerId, request: InvokeRequest, options: AbortOptions & { timeoutMs?: number } = {}): Promise<InvokeResponse> {
     if (request.input.byteLength > MAX_INVOKE_PAYLOAD_BYTES) throw new InvalidParametersError(`the input is ${request.input.byteLength} bytes; the invoke protocol carries at most ${MAX_INVOKE_PAYLOAD_BYTES}`)
+    if ((request.state?.clientState.byteLength ?? 0) > MAX_INVOKE_CLIENT_STATE_BYTES) throw new InvalidParametersError(`the client state is ${request.state?.clientState.byteLength} bytes; the invoke protocol carries at most ${MAX_INVOKE_CLIENT_STATE_BYTES}`)
     // the responder de-duplicates by invocation id: only then may a request reach it twice
     return this.send(peer, request, { ...options, idempotent: request.invocationId !== '' })
   }

@@ -9,6 +9,7 @@ export interface InvokeRequest {
   deadlineMs: number
   reservation: Uint8Array<ArrayBuffer>
   invocationId: string
+  state?: InvokeState
 }
 
 export namespace InvokeRequest {
@@ -44,6 +45,11 @@ export namespace InvokeRequest {
         if ((obj.invocationId != null && obj.invocationId !== '')) {
           w.uint32(42)
           w.string(obj.invocationId)
+        }
+
+        if (obj.state != null) {
+          w.uint32(50)
+          InvokeState.codec().encode(obj.state, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -82,6 +88,12 @@ export namespace InvokeRequest {
             }
             case 5: {
               obj.invocationId = reader.string()
+              break
+            }
+            case 6: {
+              obj.state = InvokeState.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.state
+              })
               break
             }
             default: {
@@ -134,6 +146,13 @@ export namespace InvokeRequest {
               }
               break
             }
+            case 6: {
+              yield * InvokeState.codec().stream(reader, reader.uint32(), `${prefix}.state`, {
+                limits: opts.limits?.state
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -171,6 +190,21 @@ export namespace InvokeRequest {
     value: string
   }
 
+  export interface InvokeRequestStateModelFieldEvent {
+    field: '$.state.model'
+    value: InvokeState.Model
+  }
+
+  export interface InvokeRequestStateKeyFieldEvent {
+    field: '$.state.key'
+    value: string
+  }
+
+  export interface InvokeRequestStateClientStateFieldEvent {
+    field: '$.state.clientState'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -179,8 +213,165 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
+  }
+}
+
+export interface InvokeState {
+  model: InvokeState.Model
+  key: string
+  clientState: Uint8Array<ArrayBuffer>
+}
+
+export namespace InvokeState {
+  export enum Model {
+    NONE = 'NONE',
+    IN_CLIENT = 'IN_CLIENT',
+    IN_FUNCTION = 'IN_FUNCTION',
+    IN_EDGE = 'IN_EDGE',
+    EXTERNAL = 'EXTERNAL'
+  }
+
+  enum __ModelValues {
+    NONE = 0,
+    IN_CLIENT = 1,
+    IN_FUNCTION = 2,
+    IN_EDGE = 3,
+    EXTERNAL = 4
+  }
+
+  export namespace Model {
+    export const codec = (): Codec<Model> => {
+      return enumeration<Model>(__ModelValues)
+    }
+  }
+
+  let _codec: Codec<InvokeState>
+
+  export const codec = (): Codec<InvokeState> => {
+    if (_codec == null) {
+      _codec = message<InvokeState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.model != null && __ModelValues[obj.model] !== 0) {
+          w.uint32(8)
+          InvokeState.Model.codec().encode(obj.model, w)
+        }
+
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(18)
+          w.string(obj.key)
+        }
+
+        if ((obj.clientState != null && obj.clientState.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.clientState)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          model: Model.NONE,
+          key: '',
+          clientState: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.model = InvokeState.Model.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.key = reader.string()
+              break
+            }
+            case 3: {
+              obj.clientState = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.model`,
+                value: InvokeState.Model.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.clientState`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InvokeStateModelFieldEvent {
+    field: '$.model'
+    value: InvokeState.Model
+  }
+
+  export interface InvokeStateKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface InvokeStateClientStateFieldEvent {
+    field: '$.clientState'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<InvokeState>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InvokeState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeState>): InvokeState {
+    return decodeMessage(buf, InvokeState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeState>): Generator<InvokeStateModelFieldEvent | InvokeStateKeyFieldEvent | InvokeStateClientStateFieldEvent> {
+    return streamMessage(buf, InvokeState.codec(), opts)
   }
 }
 
@@ -192,6 +383,9 @@ export interface InvokeResponse {
   cold: boolean
   fetched: boolean
   message: string
+  stateVersion: number
+  stateBytes: number
+  clientState: Uint8Array<ArrayBuffer>
 }
 
 export namespace InvokeResponse {
@@ -209,7 +403,13 @@ export namespace InvokeResponse {
     INVALID_MODULE = 'INVALID_MODULE',
     ERROR = 'ERROR',
     CONFLICT = 'CONFLICT',
-    STOPPING = 'STOPPING'
+    STOPPING = 'STOPPING',
+    STATE_CONFLICT = 'STATE_CONFLICT',
+    STATE_UNAVAILABLE = 'STATE_UNAVAILABLE',
+    STATE_TOO_LARGE = 'STATE_TOO_LARGE',
+    STATE_INVALID = 'STATE_INVALID',
+    STATE_KEY_INVALID = 'STATE_KEY_INVALID',
+    STATE_UNSUPPORTED = 'STATE_UNSUPPORTED'
   }
 
   enum __StatusValues {
@@ -226,7 +426,13 @@ export namespace InvokeResponse {
     INVALID_MODULE = 10,
     ERROR = 11,
     CONFLICT = 12,
-    STOPPING = 13
+    STOPPING = 13,
+    STATE_CONFLICT = 14,
+    STATE_UNAVAILABLE = 15,
+    STATE_TOO_LARGE = 16,
+    STATE_INVALID = 17,
+    STATE_KEY_INVALID = 18,
+    STATE_UNSUPPORTED = 19
   }
 
   export namespace Status {
@@ -279,6 +485,21 @@ export namespace InvokeResponse {
           w.string(obj.message)
         }
 
+        if ((obj.stateVersion != null && obj.stateVersion !== 0)) {
+          w.uint32(64)
+          w.uint64Number(obj.stateVersion)
+        }
+
+        if ((obj.stateBytes != null && obj.stateBytes !== 0)) {
+          w.uint32(72)
+          w.uint64Number(obj.stateBytes)
+        }
+
+        if ((obj.clientState != null && obj.clientState.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.clientState)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -290,7 +511,10 @@ export namespace InvokeResponse {
           fuel: 0,
           cold: false,
           fetched: false,
-          message: ''
+          message: '',
+          stateVersion: 0,
+          stateBytes: 0,
+          clientState: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -325,6 +549,18 @@ export namespace InvokeResponse {
             }
             case 7: {
               obj.message = reader.string()
+              break
+            }
+            case 8: {
+              obj.stateVersion = reader.uint64Number()
+              break
+            }
+            case 9: {
+              obj.stateBytes = reader.uint64Number()
+              break
+            }
+            case 10: {
+              obj.clientState = reader.bytes()
               break
             }
             default: {
@@ -391,6 +627,27 @@ export namespace InvokeResponse {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.stateVersion`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.stateBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.clientState`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -438,6 +695,21 @@ export namespace InvokeResponse {
     value: string
   }
 
+  export interface InvokeResponseStateVersionFieldEvent {
+    field: '$.stateVersion'
+    value: number
+  }
+
+  export interface InvokeResponseStateBytesFieldEvent {
+    field: '$.stateBytes'
+    value: number
+  }
+
+  export interface InvokeResponseClientStateFieldEvent {
+    field: '$.clientState'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeResponse.codec())
   }
@@ -446,7 +718,7 @@ export namespace InvokeResponse {
     return decodeMessage(buf, InvokeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent> {
     return streamMessage(buf, InvokeResponse.codec(), opts)
   }
 }

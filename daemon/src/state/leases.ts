@@ -1,0 +1,86 @@
+/**
+ * A primary's leases: one invocation at a time holds a state key, from its READ to its COMMIT
+ * or RELEASE, and the others wait in arrival order. Without them the node whose transactions
+ * are local to the primary (no round trip between read and commit) wins every race, and the
+ * other nodes' transactions conflict until they give up. A lease is only a queue: the version
+ * check still decides every commit, so a lease that lapses (its holder vanished, or ran longer
+ * than it said) costs a re-run, never a lost write.
+ */
+import { StateUnavailableError } from '../errors.js'
+
+/** The longest lease a peer may ask for: a vanished holder delays a key's next transaction by no more. */
+export const MAX_LEASE_MS = 60_000
+/** Invocations that may wait for one key; more are refused (StateUnavailableError) rather than queued without bound. */
+export const MAX_WAITERS_PER_KEY = 1024
+
+interface Waiter {
+  id: string
+  leaseMs: number
+  grant(): void
+}
+
+interface Lease {
+  id: string
+  timer: ReturnType<typeof setTimeout>
+  waiters: Waiter[]
+}
+
+export class KeyLeases {
+  private readonly leases = new Map<string, Lease>()
+
+  /**
+   * Resolves once `id` holds `key` (at once when nobody else does, or when it holds it already:
+   * a re-run after a conflict). Rejects with the signal's reason when it aborts while waiting.
+   */
+  async acquire (key: string, id: string, leaseMs: number, signal?: AbortSignal): Promise<void> {
+    const ms = Math.max(1, Math.min(leaseMs, MAX_LEASE_MS))
+    const lease = this.leases.get(key)
+    if (lease == null || lease.id === id) {
+      this.grant(key, id, ms, lease?.waiters ?? [])
+      return
+    }
+    if (lease.waiters.length >= MAX_WAITERS_PER_KEY) throw new StateUnavailableError(`${MAX_WAITERS_PER_KEY} invocations already wait for state key "${key}"`)
+    signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { id, leaseMs: ms, grant: () => { signal?.removeEventListener('abort', onAbort); resolve() } }
+      const onAbort = (): void => {
+        const current = this.leases.get(key)
+        if (current != null) current.waiters = current.waiters.filter((w) => w !== waiter)
+        reject(signal?.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      lease.waiters.push(waiter)
+    })
+  }
+
+  /** Ends `id`'s hold on `key` (nothing when it holds none) and hands the key to the next waiter. */
+  release (key: string, id: string): void {
+    const lease = this.leases.get(key)
+    if (lease?.id !== id) return
+    this.next(key, lease)
+  }
+
+  /** Keys held or waited for. */
+  get size (): number {
+    return this.leases.size
+  }
+
+  private grant (key: string, id: string, ms: number, waiters: Waiter[]): void {
+    const previous = this.leases.get(key)
+    if (previous != null) clearTimeout(previous.timer)
+    const lease: Lease = { id, waiters, timer: setTimeout(() => { this.next(key, lease) }, ms) }
+    lease.timer.unref?.()
+    this.leases.set(key, lease)
+  }
+
+  private next (key: string, lease: Lease): void {
+    clearTimeout(lease.timer)
+    const waiter = lease.waiters.shift()
+    if (waiter == null) {
+      this.leases.delete(key)
+      return
+    }
+    this.grant(key, waiter.id, waiter.leaseMs, lease.waiters)
+    waiter.grant()
+  }
+}
