@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement|state` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -13,6 +13,7 @@ import { benchHttp } from './http.bench.js'
 import { benchMesh } from './mesh.bench.js'
 import { benchPlacement } from './placement.bench.js'
 import { benchRpc } from './rpc.bench.js'
+import { benchState } from './state.bench.js'
 import { markdown, type Row } from './report.js'
 
 const quick = process.argv.includes('--quick')
@@ -50,6 +51,13 @@ if (only == null || only === 'placement') {
   const placement = await benchPlacement(ROOT, quick, progress)
   rows.push(...placement.rows)
   sections.push(placement.section)
+}
+
+if (only == null || only === 'state') {
+  progress('state: what a 1 KiB state adds per model, and 200 concurrent increments per shared model')
+  const state = await benchState(ROOT, quick, progress)
+  rows.push(...state.rows)
+  sections.push(state.section)
 }
 
 const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`

@@ -145,7 +145,13 @@ export class Daemon implements DaemonInterface {
     // executor charges reference time): advertise that, not this machine's start-up probe,
     // which varies with whatever else is starting on the same host
     const speed = config.executor.slowdown > 1 ? 1 / config.executor.slowdown : measuredSpeed
-    const state = stateLayer({ ...config.state, dataDir: config.dataDir, leaseMs: limits.timeoutMs + 1000 })({
+    const state = stateLayer({
+      ...config.state,
+      dataDir: config.dataDir,
+      leaseMs: limits.timeoutMs + 1000,
+      // peers are dropped from the view after three advert intervals: by then it has filled
+      aloneAfterMs: 3 * config.adverts.intervalMs
+    })({
       peerId: identity.peerId,
       state: node.services.state,
       peers: () => node.services.adverts.peers().map((entry) => entry.peerId.toString()),

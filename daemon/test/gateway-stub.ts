@@ -6,7 +6,8 @@
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Registry } from 'prom-client'
-import { gateway, type Gateway, type GatewayInit } from '../src/gateway/index.js'
+import { gateway, type Gateway, type GatewayComponents, type GatewayInit } from '../src/gateway/index.js'
+import type { InvocationOptions } from '../src/invoker/index.js'
 
 const PEER = '12D3KooWLuFqyUFLH9seLmVVdMyqTJLaC9bu5yTi6Db61ktwD4C9'
 
@@ -15,6 +16,10 @@ export interface StubOptions {
   invokeMs?: number
   /** Largest module the stub store accepts. @default 1024 */
   maxModuleBytes?: number
+  /** The state layer the routes see; none by default. */
+  state?: GatewayComponents['state']
+  /** Called with the options of every invocation the stub invoker gets. */
+  onInvoke?(options: InvocationOptions): void
 }
 
 export async function startStubGateway (init: GatewayInit, options: StubOptions = {}): Promise<Gateway> {
@@ -27,6 +32,7 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     },
     invoker: {
       async invoke (target, input, opts = {}) {
+        options.onInvoke?.(opts)
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(resolve, options.invokeMs ?? 0)
           opts.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(opts.signal?.reason) }, { once: true })
@@ -40,7 +46,8 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     addrs: () => [],
     peers: () => [],
     isWarm: () => false,
-    placements: { recent: () => [], get: () => undefined, reputations: () => [] }
+    placements: { recent: () => [], get: () => undefined, reputations: () => [] },
+    ...(options.state != null ? { state: options.state } : {})
   })
   await gw.start()
   return gw

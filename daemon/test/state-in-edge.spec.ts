@@ -2,11 +2,8 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import {
-  MAX_STATE_APPLIED_IDS, MAX_STATE_ENTRIES, MAX_STATE_ENTRY_BYTES, MAX_STATE_ENTRY_KEY_BYTES, MAX_STATE_KEPT_OUTPUT_BYTES, MAX_STATE_WRITES,
-  StateRequest, StateResponse, type StateRecord
-} from '../../protocols/src/state/index.js'
-import { MAX_APPLIED_IDS, MAX_ENTRIES, MAX_ENTRY_KEY_BYTES, MAX_KEPT_OUTPUT_BYTES, MAX_STATE_MAX_BYTES } from '../src/state/constants.js'
+import { MAX_STATE_WRITES, StateRequest, StateResponse, type StateRecord } from '../../protocols/src/state/index.js'
+import { MAX_ENTRY_KEY_BYTES, MAX_KEPT_OUTPUT_BYTES, MAX_STATE_MAX_BYTES } from '../src/state/constants.js'
 import { LocalStateStore } from '../src/state/local-store.js'
 import { closest, ReplicaSets, sha256 } from '../src/state/replicas.js'
 import { tempDir } from './support/paths.js'
@@ -326,10 +323,6 @@ describe('in-edge replica sets', function () {
     expect(new ReplicaSets({ self: 'peer-0', peers: () => [] }).of('data', 'x')).to.deep.equal(['peer-0'])
   })
 
-  it('agrees with the daemon on every cap the protocol fixes', function () {
-    expect([MAX_STATE_ENTRY_BYTES, MAX_STATE_ENTRIES, MAX_STATE_ENTRY_KEY_BYTES, MAX_STATE_APPLIED_IDS, MAX_STATE_KEPT_OUTPUT_BYTES])
-      .to.deep.equal([MAX_STATE_MAX_BYTES, MAX_ENTRIES, MAX_ENTRY_KEY_BYTES, MAX_APPLIED_IDS, MAX_KEPT_OUTPUT_BYTES])
-  })
 })
 
 describe('local state store', function () {

@@ -92,6 +92,8 @@ export interface GatewayComponents {
   /** Stateful functions: the model a call without `x-faasmesh-state-model` gets, and the state routes. */
   state?: {
     readonly defaultModel: StateModel
+    /** False for a model this node cannot run (external with no database): refused at once with 400. */
+    offers(model: StateModel): boolean
     view(model: StateModel, stateKey: string, options?: AbortOptions): Promise<StateView | undefined>
     remove(model: StateModel, stateKey: string, options?: AbortOptions): Promise<boolean>
   }

@@ -88,6 +88,9 @@ function stateOf (req: IncomingMessage, components: GatewayComponents): StateSpe
     return undefined
   }
   const spec: StateSpec = { key: checkStateKey(key), model: modelOf(components, model) }
+  // the mesh shares one configuration in practice: a model this entry node lacks is refused here
+  // rather than carried from node to node
+  if (!stateLayer(components).offers(spec.model)) throw new UnsupportedStateModelError(`this node offers no ${spec.model} state${spec.model === 'external' ? ' (state.externalUrl is not set)' : ''}`)
   if (carried != null) {
     if (spec.model !== 'in-client') throw new InvalidParametersError(`x-faasmesh-state is the in-client model's; this call's model is ${spec.model}`)
     spec.clientState = clientStateFromHeader(carried)

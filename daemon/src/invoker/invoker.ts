@@ -1,5 +1,6 @@
 import { DeadlineExceededError, InvalidParametersError } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
+import { stateTarget } from '../placement/index.js'
 import type { StateSpec } from '../placement/index.js'
 import { POLICIES, type InvocationOptions, type InvocationResult, type InvokerComponents, type InvokerInit, type PolicyName, type Invoker as InvokerInterface } from './index.js'
 
@@ -11,7 +12,8 @@ export class Invoker implements InvokerInterface {
   constructor (components: InvokerComponents, init: InvokerInit) {
     this.components = components
     this.maxDeadlineMs = init.maxDeadlineMs ?? 300_000
-    this.table = invocationTable<InvocationResult>('entry', init.invocations, (result) => result.output.byteLength, components.registry)
+    // what an outcome weighs: its output, and the in-client state it returns
+    this.table = invocationTable<InvocationResult>('entry', init.invocations, (result) => result.output.byteLength + (result.state?.clientState?.byteLength ?? 0), components.registry)
   }
 
   async invoke (nameOrCid: string, input: Uint8Array, options: InvocationOptions = {}): Promise<InvocationResult> {
@@ -19,7 +21,7 @@ export class Invoker implements InvokerInterface {
     this.checkDeadline(options.deadlineMs)
     const id = options.invocationId ?? newInvocationId()
     // an id is bound to its function, input and state key: reused for another, it conflicts
-    const fingerprint = fingerprintOf(options.state == null ? nameOrCid : `${nameOrCid}\0${options.state.model}\0${options.state.key}`, input)
+    const fingerprint = fingerprintOf(stateTarget(nameOrCid, options.state), input)
     // each caller waits under its own deadline, whoever's run it waits for
     const deadline = this.deadlineSignal(options.deadlineMs)
     const signal = deadline == null ? options.signal : options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])

@@ -34,6 +34,7 @@ import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@l
 import type { Registry } from 'prom-client'
 
 export { POLICIES, type PolicyName } from './policy-names.js'
+export { stateTarget } from './invoke-handler.js'
 export { PLACEMENT_DEFAULTS } from './defaults.js'
 export type { BidRecord } from './candidates.js'
 

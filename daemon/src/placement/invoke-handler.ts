@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { InvokeResponse, InvokeState, type InvokeHandler, type InvokeRequest } from '../../../protocols/src/invoke/index.js'
 import { DeadlineExceededError, NoCapacityError } from '../errors.js'
@@ -103,7 +104,7 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
   try {
     if (!claimed && !components.hasCode(cid)) {
       await fetchFirst(components, peer.toString(), cid, runSignal)
-      if (!components.hasRoom()) throw new NoCapacityError('no free slot once the code was here, and no reservation')
+      if (!home && !components.hasRoom()) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
     return await components.runner.run(cid, request.input, { signal: runSignal, state })
   } catch (err: any) {
@@ -126,7 +127,13 @@ function failure (status: InvokeResponse.Status, message: string): InvokeRespons
   return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) }
 }
 
-/** What an id is bound to: the function, and the state key and model it runs on. */
-export function stateTarget (cid: string, state: { model: string, key: string } | undefined): string {
-  return state == null ? cid : `${cid}\0${state.model}\0${state.key}`
+/**
+ * What an id is bound to: the function, and the state key and model it runs on (in-client: and
+ * the state the client sent, so an id sent again with another state is a conflict, never the
+ * old answer).
+ */
+export function stateTarget (cid: string, state: { model: string, key: string, clientState?: Uint8Array } | undefined): string {
+  if (state == null) return cid
+  const carried = state.clientState != null && state.clientState.byteLength > 0 ? `\0${createHash('sha256').update(state.clientState).digest('base64url')}` : ''
+  return `${cid}\0${state.model}\0${state.key}${carried}`
 }

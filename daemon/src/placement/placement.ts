@@ -4,7 +4,9 @@ import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
 import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError, StateUnavailableError } from '../errors.js'
+import {
+  DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError, StateUnavailableError, UnsupportedStateModelError
+} from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
@@ -31,6 +33,8 @@ import type { Logger } from '@libp2p/interface'
 
 /** Why an attempt passed the invocation on when the node could not get the code. */
 const NO_CODE = 'could not get the code'
+/** Why an attempt passed the invocation on when the node does not offer the call's state model. */
+const NO_STATE_MODEL = 'does not offer the state model'
 /** Placements remembered for `recent` and `get` (the dashboard, `faasmesh invoke --verbose`). */
 const RECENT = 128
 /**
@@ -117,7 +121,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (owner !== SELF) this.ledger.settle(owner, how)
     })
     this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
-    this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength, components.registry)
+    this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength + (run.state?.clientState?.byteLength ?? 0), components.registry)
     this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, transactions: components.transactions }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
@@ -376,6 +380,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         this.homes.delete(options.state!.key)
         throw new StateUnavailableError(`the home of state key "${options.state!.key}" cannot be reached (${reasons.join('; ')}); its state is there and nowhere else`)
       }
+      if (reasons.length > 0 && reasons.every((r) => r.endsWith(NO_STATE_MODEL))) {
+        throw new UnsupportedStateModelError(`no node offers ${options.state?.model ?? 'the'} state (${reasons.join('; ')})`)
+      }
       if (reasons.length > 0 && reasons.every((r) => r.endsWith(NO_CODE))) {
         throw new FunctionNotFoundError(`no node could get the code of ${record.cid} (${reasons.join('; ')})`)
       }
@@ -417,7 +424,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (status === InvokeResponse.Status.STOPPING) throw new PassOn('stopping')
       if (status === InvokeResponse.Status.NOT_FOUND) throw new PassOn(NO_CODE)
       if (status === InvokeResponse.Status.ERROR) throw new PassOn('failed')
-      if (status === InvokeResponse.Status.STATE_UNSUPPORTED) throw new PassOn('no such state model here')
+      if (status === InvokeResponse.Status.STATE_UNSUPPORTED) throw new PassOn(NO_STATE_MODEL)
       throw err
     }
   }
@@ -475,7 +482,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (response.status === Status.CONFLICT) throw new PassOn('invocation id conflict')
     if (response.status === Status.NOT_FOUND) throw new PassOn(NO_CODE)
     if (response.status === Status.ERROR) throw new PassOn('failed')
-    if (response.status === Status.STATE_UNSUPPORTED) throw new PassOn('no such state model there')
+    if (response.status === Status.STATE_UNSUPPORTED) throw new PassOn(NO_STATE_MODEL)
     throw new PassOn(`status ${response.status}`, 'garbage')
   }
 

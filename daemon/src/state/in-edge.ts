@@ -61,6 +61,12 @@ export interface InEdgeStateInit {
    * before the next replica is tried. @default 10000
    */
   timeoutMs?: number
+  /**
+   * For this long after `start()` the node never acts as a key's only replica (its view of the
+   * mesh fills from adverts meanwhile): a key whose set is this node alone is unavailable
+   * rather than served from a stale copy or written to one copy. @default 0
+   */
+  aloneAfterMs?: number
 }
 
 export interface InEdgeStateComponents {
@@ -227,6 +233,7 @@ export class InEdgeState implements StateBackend, Startable {
   private readonly handler: StateHandler
   private functionSpace?: FunctionSpace
   private stopping = false
+  private startedAt?: number
 
   constructor (components: InEdgeStateComponents, init: InEdgeStateInit = {}) {
     this.components = components
@@ -235,7 +242,9 @@ export class InEdgeState implements StateBackend, Startable {
     this.sets = new ReplicaSets({ self, peers: () => components.peers() }, { replicas: init.replicas ?? DEFAULT_REPLICAS })
     const maxBytes = Math.min(init.maxBytes ?? DEFAULT_STATE_MAX_BYTES, MAX_STATE_MAX_BYTES)
     const dir = (name: string): string | undefined => init.dataDir == null ? undefined : `${init.dataDir}/state/${name}`
-    const keeper = (space: ReplicaSpace, store: LocalStateStore): StateKeeper => new StateKeeper({ self, state: components.state, sets: this.sets, log }, { space, store, replicateTimeoutMs: init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS })
+    const aloneAfterMs = init.aloneAfterMs ?? 0
+    const mayActAlone = (): boolean => this.startedAt != null && performance.now() - this.startedAt >= aloneAfterMs
+    const keeper = (space: ReplicaSpace, store: LocalStateStore): StateKeeper => new StateKeeper({ self, state: components.state, sets: this.sets, mayActAlone, log }, { space, store, replicateTimeoutMs: init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS })
     const data = keeper('data', new LocalStateStore({ maxBytes, dir: dir('in-edge') }))
     const homes = keeper('home', new LocalStateStore({ maxBytes: HOME_MAX_BYTES, dir: dir('homes') }))
     this.keepers = [data, homes]
@@ -248,6 +257,7 @@ export class InEdgeState implements StateBackend, Startable {
   async start (): Promise<void> {
     await Promise.all(this.keepers.map(async (k) => { await k.store.start() }))
     this.stopping = false
+    this.startedAt = performance.now()
     this.components.state.setHandler(this.handler)
   }
 

@@ -6,7 +6,7 @@
  * StateUnavailableError (placement's doing): the state is there and nowhere else.
  */
 import { StateUnavailableError } from '../errors.js'
-import { entriesOf } from './record.js'
+import { applyCommit, entriesOf } from './record.js'
 import type { Commit, CommitResult, ReadOptions, StateBackend, StateSnapshot, StateView } from './backend.js'
 import type { HomeDirectory } from './index.js'
 import type { LocalStateStore } from './local-store.js'
@@ -62,13 +62,32 @@ export class InFunctionState implements StateBackend {
     const home = await this.components.homes.lookup(stateKey, options)
     if (home == null) return false
     if (home !== this.components.self) return this.components.remote.functionRemove(home, stateKey, options)
-    return this.components.store.remove(stateKey)
+    return this.empty(stateKey)
+  }
+
+  /**
+   * Deletes every entry of a key this node is the home of, as a commit: its version and its
+   * record of applied ids go on, so a repeat of an invocation that ran before the delete is
+   * still answered, never applied again. False when it held nothing.
+   */
+  async empty (stateKey: string): Promise<boolean> {
+    return this.components.store.update(stateKey, (current) => {
+      if (current.entries.length === 0) return { result: false }
+      const applied = applyCommit(current, {
+        invocationId: '',
+        expectedVersion: current.version,
+        writes: new Map(current.entries.map((e) => [e.key, null])),
+        output: new Uint8Array(0)
+      }, this.components.store.maxBytes)
+      return applied.status === 'committed' ? { record: applied.record, result: true } : { result: false }
+    })
   }
 
   /** What this node holds of a key, as the home (what a peer's FUNCTION read gets). */
   async local (stateKey: string, home = this.components.self): Promise<StateView | undefined> {
     const record = await this.components.store.record(stateKey)
-    if (record == null || record.version === 0) return undefined
+    // deleted (emptied) or never written: nothing to show, as in the other models
+    if (record == null || record.version === 0 || record.entries.length === 0) return undefined
     return { version: record.version, entries: entriesOf(record), home }
   }
 }

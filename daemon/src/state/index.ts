@@ -50,6 +50,8 @@ export interface StateLayerInit {
   dataDir?: string
   /** How long a transaction may hold its key at an in-edge primary: the executor's timeout and some. @default 6000 */
   leaseMs?: number
+  /** After start, how long the node waits for its view of the mesh before it acts as a key's only replica. @default 0 */
+  aloneAfterMs?: number
 }
 
 export interface StateLayerComponents {
@@ -69,6 +71,8 @@ export interface StateLayer extends Startable {
   readonly transactions: Transactions
   /** Where in-function keys live. */
   readonly homes: HomeDirectory
+  /** True when this node can run calls of `model` (external needs `state.externalUrl`). */
+  offers(model: StateModel): boolean
   /** `GET /v1/state/:key`: in-function asks the home, in-edge the primary, external the database. */
   view(model: StateModel, stateKey: string, options?: AbortOptions): Promise<StateView | undefined>
   /** `DELETE /v1/state/:key`. */

@@ -1,4 +1,8 @@
 import { raceSignal } from 'race-signal'
+import { NoCapacityError } from '../errors.js'
+
+/** Invocations one node lets wait for one state key; more are refused rather than queued without bound. */
+export const MAX_WAITING_PER_KEY = 256
 
 /**
  * Runs work on one key at a time, in arrival order: a node's own invocations on one state key
@@ -7,25 +11,33 @@ import { raceSignal } from 'race-signal'
  * for the work before it.
  */
 export class KeyLock {
-  private readonly tails = new Map<string, Promise<void>>()
+  private readonly queues = new Map<string, { tail: Promise<void>, waiting: number }>()
 
   async run<T>(key: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve()
+    const queue = this.queues.get(key) ?? { tail: Promise.resolve(), waiting: 0 }
+    if (queue.waiting >= MAX_WAITING_PER_KEY) throw new NoCapacityError(`${MAX_WAITING_PER_KEY} invocations already wait for state key "${key}" on this node`)
+    const previous = queue.tail
     let release!: () => void
     const mine = new Promise<void>((resolve) => { release = resolve })
+    // the key is free once every run queued so far has ended, whether its caller waited or left
     const tail = previous.then(async () => mine)
-    this.tails.set(key, tail)
+    queue.tail = tail
+    queue.waiting++
+    this.queues.set(key, queue)
+    void tail.then(() => {
+      queue.waiting--
+      if (this.queues.get(key)?.tail === tail) this.queues.delete(key)
+    })
     try {
       await raceSignal(previous, signal)
       return await work()
     } finally {
       release()
-      if (this.tails.get(key) === tail) this.tails.delete(key)
     }
   }
 
   /** Keys with work running or waiting. */
   get size (): number {
-    return this.tails.size
+    return this.queues.size
   }
 }

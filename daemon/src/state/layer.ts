@@ -23,14 +23,14 @@ export class StateLayer implements StateLayerInterface {
   constructor (components: StateLayerComponents, init: StateLayerInit) {
     this.defaultModel = init.defaultModel
     const dir = (name: string): string | undefined => init.dataDir == null ? undefined : `${init.dataDir}/state/${name}`
-    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir })
+    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir, aloneAfterMs: init.aloneAfterMs })
     this.homes = this.inEdge.homes
     this.functionStore = new LocalStateStore({ maxBytes: init.maxBytes, dir: dir('in-function') })
     this.inFunction = new InFunctionState({ self: components.peerId.toString(), store: this.functionStore, homes: this.homes, remote: this.inEdge })
     // what a peer's GET or DELETE of in-function state asks of this node, as its home: its own copy only
     this.inEdge.setFunctionSpace({
       view: async (key) => this.inFunction.local(key),
-      remove: async (key) => this.functionStore.remove(key)
+      remove: async (key) => this.inFunction.empty(key)
     })
     if (init.externalUrl != null && init.externalUrl !== '') {
       this.external = new ExternalState({ logger: components.logger }, { url: init.externalUrl, maxBytes: init.maxBytes })
@@ -52,6 +52,10 @@ export class StateLayer implements StateLayerInterface {
     await this.inEdge.stop()
     await this.external?.stop()
     await this.functionStore.stop()
+  }
+
+  offers (model: StateModel): boolean {
+    return this.transactions.offers(model)
   }
 
   async view (model: StateModel, stateKey: string, options: AbortOptions = {}): Promise<StateView | undefined> {

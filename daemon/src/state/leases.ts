@@ -33,14 +33,18 @@ export class KeyLeases {
    * a re-run after a conflict). Rejects with the signal's reason when it aborts while waiting.
    */
   async acquire (key: string, id: string, leaseMs: number, signal?: AbortSignal): Promise<void> {
+    // a request its sender gave up on takes no lease
+    signal?.throwIfAborted()
     const ms = Math.max(1, Math.min(leaseMs, MAX_LEASE_MS))
     const lease = this.leases.get(key)
-    if (lease == null || lease.id === id) {
-      this.grant(key, id, ms, lease?.waiters ?? [])
+    // the holder reading again (a re-run after a conflict) keeps its lease as it was: asking
+    // again never extends it, so no peer holds a key longer than its first ask said
+    if (lease?.id === id) return
+    if (lease == null) {
+      this.grant(key, id, ms, [])
       return
     }
     if (lease.waiters.length >= MAX_WAITERS_PER_KEY) throw new StateUnavailableError(`${MAX_WAITERS_PER_KEY} invocations already wait for state key "${key}"`)
-    signal?.throwIfAborted()
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { id, leaseMs: ms, grant: () => { signal?.removeEventListener('abort', onAbort); resolve() } }
       const onAbort = (): void => {

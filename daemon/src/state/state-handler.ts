@@ -59,6 +59,12 @@ export interface StateKeeperComponents {
   self: string
   state: Pick<StateService, 'request'>
   sets: ReplicaSets
+  /**
+   * False while this node may not act as a key's only replica: just started, its view of the
+   * mesh may not have filled yet, and a set of one would serve its stale copy and take writes no
+   * other node keeps. Always true when absent.
+   */
+  mayActAlone?(): boolean
   log: Logger
 }
 
@@ -154,7 +160,7 @@ export class StateKeeper {
   /** Sends `record` to the other replicas of the set, in parallel, each within `replicateTimeoutMs`. */
   private async replicate (key: string, set: string[], record: StateRecord, signal: AbortSignal): Promise<Replicated> {
     const others = set.filter((peer) => peer !== this.components.self)
-    if (others.length === 0) return 'ok'
+    if (others.length === 0) return this.components.mayActAlone?.() === false ? 'unavailable' : 'ok'
     const request: StateRequest = { op: StateRequest.Op.REPLICATE, space: this.pbSpace, key, invocationId: '', expectedVersion: 0, writes: [], output: new Uint8Array(0), record }
     const answers = await Promise.all(others.map(async (peer) => {
       try {
@@ -208,7 +214,7 @@ export class StateKeeper {
 
   private async fetchAll (key: string, set: string[], signal: AbortSignal): Promise<boolean> {
     const others = set.filter((peer) => peer !== this.components.self)
-    if (others.length === 0) return true
+    if (others.length === 0) return this.components.mayActAlone?.() !== false
     const request: StateRequest = { op: StateRequest.Op.FETCH, space: this.pbSpace, key, invocationId: '', expectedVersion: 0, writes: [], output: new Uint8Array(0) }
     const answered = await Promise.all(others.map(async (peer) => {
       try {

@@ -8,8 +8,9 @@
  * out-of-fuel or cancellation commits nothing.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { InvocationConflictError, StateConflictError, UnsupportedStateModelError } from '../errors.js'
+import { StateConflictError, UnsupportedStateModelError } from '../errors.js'
 import { decodeClientState, encodeClientState, MAX_CLIENT_STATE_ENTRY_BYTES } from './client-state.js'
+import { MAX_KEPT_OUTPUT_BYTES } from './constants.js'
 import { KeyLock } from './key-lock.js'
 import { applyWrites } from './record.js'
 import type { StateBackend, StateModel, WriteSet } from './backend.js'
@@ -139,7 +140,10 @@ export class Transactions {
         metrics?.commits.inc({ model: call.model, outcome: 'read-only' })
         return { run, output: run.output, state: { model: call.model, version: snapshot.version, bytes, replayed: false, conflicts } }
       }
-      const result = await backend.commit(call.key, { invocationId: call.invocationId, expectedVersion: snapshot.version, writes: run.writes, output: run.output }, options)
+      // a commit that was sent belongs to the node, not to the caller: cut short, its outcome
+      // would be unknown (it may have been kept), so it runs to its answer within the model's
+      // own time bounds, and a caller who left finds it applied when it retries with its id
+      const result = await backend.commit(call.key, { invocationId: call.invocationId, expectedVersion: snapshot.version, writes: run.writes, output: run.output })
       bytes += result.bytes
       metrics?.bytes.inc({ model: call.model, phase: 'commit' }, result.bytes)
       if (result.status === 'committed') {
@@ -164,7 +168,8 @@ export class Transactions {
 
   private replay<T>(call: StateCall, output: Uint8Array | null, version: number, bytes: number, conflicts: number): TransactionResult<T> {
     if (output == null) {
-      throw new InvocationConflictError(`invocation ${call.invocationId} was applied to state key "${call.key}" already; its output was too large to keep`)
+      // a conflict of the key's, not of the node's: another node would answer the same
+      throw new StateConflictError(`invocation ${call.invocationId} was applied to state key "${call.key}" already; its output was larger than the ${MAX_KEPT_OUTPUT_BYTES} bytes a key keeps, so it cannot be answered again`)
     }
     this.components.metrics?.commits.inc({ model: call.model, outcome: 'replayed' })
     return { output, state: { model: call.model, version, bytes, replayed: true, conflicts } }

@@ -38,7 +38,6 @@ export const MAX_INVOKE_PAYLOAD_BYTES = 4 * 1024 * 1024
 /** An answer's `message` is cut to this many characters: at most 3 KiB of UTF-8. */
 export const MAX_INVOKE_MESSAGE_CHARS = 1024
 /**
-/**
  * The largest in-client state an invocation carries each way: what a 64 KiB base64 header
  * holds (DESIGN.md section 10). Fixed by the protocol, like the payload cap.
  */

@@ -1,8 +1,8 @@
 /**
  * The caps of `/faasmesh/state/1.0.0`. They are the protocol's, the same on every node whatever
  * its `state.maxBytes`, so two nodes never reset each other's channel over a state one of them
- * accepts. The daemon's caps (daemon/src/state/constants.ts) may be lower, never higher; its
- * tests check that they agree.
+ * accepts. The daemon's caps (daemon/src/state/constants.ts) are these: its `state.maxBytes` may
+ * be lower, never higher.
  */
 
 /** Keys and values of one state at most: the daemon's `MAX_STATE_MAX_BYTES`. */
