@@ -100,6 +100,8 @@ export interface DaemonConfig {
     replicas: number
     /** Redis URL of the external model; empty: none. */
     externalUrl: string
+    /** Flush each commit to the disk before answering. */
+    fsync: boolean
     maxConflictRetries: number
   }
   testbed: {

@@ -67,6 +67,8 @@ export interface InEdgeStateInit {
    * rather than served from a stale copy or written to one copy. @default 0
    */
   aloneAfterMs?: number
+  /** Flush each kept record to the disk before answering (see LocalStateStore). @default true */
+  fsync?: boolean
 }
 
 export interface InEdgeStateComponents {
@@ -245,8 +247,8 @@ export class InEdgeState implements StateBackend, Startable {
     const aloneAfterMs = init.aloneAfterMs ?? 0
     const mayActAlone = (): boolean => this.startedAt != null && performance.now() - this.startedAt >= aloneAfterMs
     const keeper = (space: ReplicaSpace, store: LocalStateStore): StateKeeper => new StateKeeper({ self, state: components.state, sets: this.sets, mayActAlone, log }, { space, store, replicateTimeoutMs: init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS })
-    const data = keeper('data', new LocalStateStore({ maxBytes, dir: dir('in-edge') }))
-    const homes = keeper('home', new LocalStateStore({ maxBytes: HOME_MAX_BYTES, dir: dir('homes') }))
+    const data = keeper('data', new LocalStateStore({ maxBytes, dir: dir('in-edge'), fsync: init.fsync }))
+    const homes = keeper('home', new LocalStateStore({ maxBytes: HOME_MAX_BYTES, dir: dir('homes'), fsync: init.fsync }))
     this.keepers = [data, homes]
     this.handler = stateHandler({ self, data, homes, functionSpace: () => this.functionSpace, stopping: () => this.stopping, log })
     const client = (space: ReplicaSpace): ReplicaClient => new ReplicaClient(space, { self: components.peerId, state: components.state, sets: this.sets, local: this.handler, timeoutMs: init.timeoutMs ?? 10_000, log })

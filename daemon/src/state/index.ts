@@ -52,6 +52,8 @@ export interface StateLayerInit {
   leaseMs?: number
   /** After start, how long the node waits for its view of the mesh before it acts as a key's only replica. @default 0 */
   aloneAfterMs?: number
+  /** Flush every commit kept on this node's disk before answering (`state.fsync`). @default false */
+  fsync?: boolean
 }
 
 export interface StateLayerComponents {

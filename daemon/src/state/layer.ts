@@ -23,9 +23,10 @@ export class StateLayer implements StateLayerInterface {
   constructor (components: StateLayerComponents, init: StateLayerInit) {
     this.defaultModel = init.defaultModel
     const dir = (name: string): string | undefined => init.dataDir == null ? undefined : `${init.dataDir}/state/${name}`
-    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir, aloneAfterMs: init.aloneAfterMs })
+    const fsync = init.fsync ?? false
+    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir, aloneAfterMs: init.aloneAfterMs, fsync })
     this.homes = this.inEdge.homes
-    this.functionStore = new LocalStateStore({ maxBytes: init.maxBytes, dir: dir('in-function') })
+    this.functionStore = new LocalStateStore({ maxBytes: init.maxBytes, dir: dir('in-function'), fsync })
     this.inFunction = new InFunctionState({ self: components.peerId.toString(), store: this.functionStore, homes: this.homes, remote: this.inEdge })
     // what a peer's GET or DELETE of in-function state asks of this node, as its home: its own copy only
     this.inEdge.setFunctionSpace({
