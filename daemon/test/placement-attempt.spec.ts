@@ -15,6 +15,7 @@ import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES, type InvokeHandler, type Invo
 import { placement, type Placement } from '../src/placement/index.js'
 import { waitFor } from './support/wait.js'
 import type { PeerEntry } from '../../protocols/src/adverts/index.js'
+import type { HomeDirectory } from '../src/state/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
 const CID_TEXT = 'bafkreigo4p64ub4xtcr4lfifea4su4n4lbqijavygp6soaalwhab6jwgti'
@@ -44,7 +45,7 @@ function named (name: string, props: Record<string, unknown> = {}): Error {
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
-async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidates?: number } = {}): Promise<Mesh> {
+async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidates?: number, homes?: HomeDirectory } = {}): Promise<Mesh> {
   const self = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const peers = await Promise.all(behaviours.map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
   const invokes = new Map<string, InvokeRequest[]>()
@@ -115,6 +116,7 @@ async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidat
     auction: auction as any,
     invoke: invoke as any,
     peers: () => entries,
+    ...(init.homes != null ? { homes: init.homes } : {}),
     logger: defaultLogger()
   })
   await p.start()
@@ -132,7 +134,7 @@ describe('placement: attempts', function () {
   this.timeout(10_000)
   const placements: Placement[] = []
   afterEach(async () => { for (const p of placements.splice(0)) await p.stop() })
-  const make = async (behaviours: Behaviour[], init?: { localMs?: number, candidates?: number }): Promise<Mesh> => {
+  const make = async (behaviours: Behaviour[], init?: { localMs?: number, candidates?: number, homes?: HomeDirectory }): Promise<Mesh> => {
     const m = await mesh(behaviours, init)
     placements.push(m.placement)
     return m
@@ -291,5 +293,55 @@ describe('placement: serving invokes', function () {
     expect(answer.status, answer.message).to.equal(Status.STOPPING)
     expect(m.localRuns.aborted).to.equal(1)
     expect(performance.now() - started).to.be.lessThan(5000)
+  })
+  describe('in-function calls go to their key\'s home and nowhere else', function () {
+    /** A directory that knows `known` homes and records claims and releases. */
+    function directory (known: Record<string, string> = {}): HomeDirectory & { claims: string[], released: string[] } {
+      const homes = { ...known }
+      const claims: string[] = []
+      const released: string[] = []
+      return {
+        claims,
+        released,
+        async lookup (key) { return homes[key] },
+        async claim (key, peer) { claims.push(peer); homes[key] ??= peer; return homes[key] },
+        async release (key) { released.push(key); const had = homes[key] != null; delete homes[key]; return had }
+      }
+    }
+    const options = (key: string) => ({ policy: 'auction' as const, state: { model: 'in-function' as const, key } })
+    const made: Placement[] = []
+    afterEach(async () => { for (const p of made.splice(0)) await p.stop() })
+    const make = async (behaviours: Behaviour[], init: { homes: HomeDirectory }): Promise<Mesh> => {
+      const m = await mesh(behaviours, init)
+      made.push(m.placement)
+      return m
+    }
+
+    it('a known home runs it; when the home cannot be reached the call fails StateUnavailableError, nowhere else runs it, and the home stays', async function () {
+      const homes = directory()
+      const m = await make([{ throws: 'RpcUnreachableError', sent: false }, { status: Status.OK }], { homes })
+      const home = m.peers[0]!.toString()
+      await homes.claim('k', home)
+      const err = await m.placement.place(CID_TEXT, new Uint8Array(0), options('k')).catch((e: any) => e)
+      expect(err.name).to.equal('StateUnavailableError')
+      expect(m.invokes.get(home)?.[0]?.state?.key).to.equal('k')
+      expect(m.invokes.get(m.peers[1]!.toString()), 'the runner-up is never asked').to.equal(undefined)
+      expect(m.localRuns.count, 'nor this node').to.equal(0)
+      expect(homes.released, 'a home that may hold state is never given up').to.deep.equal([])
+      await expectAllReturned(m)
+    })
+
+    it('a new key gets the auction winner as its home; a winner never reached is given up so that the next call chooses again', async function () {
+      const homes = directory()
+      const m = await make([{ throws: 'RpcUnreachableError', sent: false }, { status: Status.OK }], { homes })
+      const err = await m.placement.place(CID_TEXT, new Uint8Array(0), options('fresh')).catch((e: any) => e)
+      expect(err.name).to.equal('StateUnavailableError')
+      expect(homes.claims).to.deep.equal([m.peers[0]!.toString()])
+      await waitFor(() => homes.released.length === 1, 2000, 'the unreached home released')
+      const placed = await m.placement.place(CID_TEXT, new Uint8Array(0), options('fresh'))
+      expect(homes.claims).to.have.length(2)
+      expect(await homes.lookup('fresh')).to.equal(placed.executor)
+      await expectAllReturned(m)
+    })
   })
 })

@@ -128,7 +128,7 @@ export interface PlacementRecord {
   /** `ok`, or the name of the error the caller got. */
   outcome?: string
   /** A stateful invocation: its model and key (in-function: the key's home ran it). */
-  state?: { model: StateModel, key: string, home?: string }
+  state?: { model: StateModel, key: string, home?: string, newHome?: boolean }
 }
 
 export interface Placed {

@@ -54,6 +54,8 @@ const RETRYABLE = new Set([NoCapacityError.name, DeadlineExceededError.name, Fun
 const KNOWN_HOMES = 4096
 /** Why an attempt at an in-function home failed in a way that means the home is not there. */
 const HOME_GONE = new Set(['unreachable', 'stopping', 'not sent in time', 'no answer in time'])
+/** Outcomes that prove the call never reached the node (nothing ran there, nothing was stored). */
+const NEVER_REACHED = new Set(['unreachable', 'not sent in time'])
 /** A draining node checks this often whether what runs has finished. */
 const DRAIN_POLL_MS = 20
 /** After the drain bound, runs stopped with NodeStoppingError get this long to answer. */
@@ -276,6 +278,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       const winner = plan.targets[0]?.candidate.peer ?? this.self
       home = await directory.claim(key, winner, { signal: options.signal })
       this.log('state key %s: home %s (auction winner %s)', key, home, winner)
+      if (home === winner) record.state = { ...record.state!, newHome: true }
     }
     record.state = { ...record.state!, home }
     // the home keeps its reservation when it won the auction; everything else goes back
@@ -378,6 +381,11 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (options.signal?.aborted === true) throw options.signal.reason
       if (pinned && record.attempts.some((a) => HOME_GONE.has(a.outcome))) {
         this.homes.delete(options.state!.key)
+        // a home this very call chose, which the call never reached, holds no state: give the
+        // key up, so that its next call chooses again instead of failing for good
+        if (record.state?.newHome === true && record.attempts.every((a) => NEVER_REACHED.has(a.outcome))) {
+          this.components.homes?.release?.(options.state!.key).catch((err) => { this.log('could not release the home of %s: %s', options.state!.key, err?.message ?? err) })
+        }
         throw new StateUnavailableError(`the home of state key "${options.state!.key}" cannot be reached (${reasons.join('; ')}); its state is there and nowhere else`)
       }
       if (reasons.length > 0 && reasons.every((r) => r.endsWith(NO_STATE_MODEL))) {

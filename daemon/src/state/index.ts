@@ -33,6 +33,8 @@ export interface HomeDirectory {
   lookup(stateKey: string, options?: AbortOptions): Promise<string | undefined>
   /** Makes `peerId` the key's home unless it has one; returns the home that won (the first claim, for everybody). */
   claim(stateKey: string, peerId: string, options?: AbortOptions): Promise<string>
+  /** Forgets the key's home (a home that was chosen and never reached); true when it had one. */
+  release?(stateKey: string, options?: AbortOptions): Promise<boolean>
 }
 
 export interface StateLayerInit {
