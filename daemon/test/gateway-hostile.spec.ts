@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net'
 import { expect } from 'chai'
 import { createDaemon, loadConfig, type Daemon } from '../src/index.js'
 import { startStubGateway } from './gateway-stub.js'
+import { MAX_HEADER_BYTES } from '../src/gateway/constants.js'
 import { LOOPBACK_FLAGS } from './support/loopback.js'
 import { tempDir } from './support/paths.js'
 import type { Gateway } from '../src/gateway/index.js'
@@ -245,7 +246,7 @@ describe('gateway: hostile clients', function () {
 
     it('headers over the size limit -> 431 RequestHeadersTooLargeError', async function () {
       const client = rawClient(gw.url)
-      client.socket.write(`GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      client.socket.write(`GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(MAX_HEADER_BYTES + 1024)}\r\n\r\n`)
       await client.closed(5000)
       expect(errorOf(client.received())).to.deep.equal({ status: 431, name: 'RequestHeadersTooLargeError' })
     })

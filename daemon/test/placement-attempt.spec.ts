@@ -296,14 +296,16 @@ describe('placement: serving invokes', function () {
   })
   describe('in-function calls go to their key\'s home and nowhere else', function () {
     /** A directory that knows `known` homes and records claims and releases. */
-    function directory (known: Record<string, string> = {}): HomeDirectory & { claims: string[], released: string[] } {
+    function directory (known: Record<string, string> = {}): HomeDirectory & { claims: string[], released: string[], lookups: string[] } {
       const homes = { ...known }
       const claims: string[] = []
       const released: string[] = []
+      const lookups: string[] = []
       return {
         claims,
         released,
-        async lookup (key) { return homes[key] },
+        lookups,
+        async lookup (key) { lookups.push(key); return homes[key] },
         async claim (key, peer) { claims.push(peer); homes[key] ??= peer; return homes[key] },
         async release (key) { released.push(key); const had = homes[key] != null; delete homes[key]; return had }
       }
@@ -329,6 +331,21 @@ describe('placement: serving invokes', function () {
       expect(m.localRuns.count, 'nor this node').to.equal(0)
       expect(homes.released, 'a home that may hold state is never given up').to.deep.equal([])
       await expectAllReturned(m)
+    })
+
+    it('remembers a home that answered, and asks the directory again once that node says the key lives elsewhere', async function () {
+      const homes = directory()
+      const behaviours: Behaviour[] = [{ status: Status.OK }]
+      const m = await make(behaviours, { homes })
+      await homes.claim('k', m.peers[0]!.toString())
+      await m.placement.place(CID_TEXT, new Uint8Array(0), options('k'))
+      await m.placement.place(CID_TEXT, new Uint8Array(0), options('k'))
+      expect(homes.lookups, 'the second call used the remembered home').to.have.length(1)
+      behaviours[0] = { status: Status.STATE_UNAVAILABLE }
+      const err = await m.placement.place(CID_TEXT, new Uint8Array(0), options('k')).catch((e: any) => e)
+      expect(err.name).to.equal('StateUnavailableError')
+      await m.placement.place(CID_TEXT, new Uint8Array(0), options('k')).catch(() => {})
+      expect(homes.lookups, 'looked up again').to.have.length(2)
     })
 
     it('a new key gets the auction winner as its home; a winner never reached is given up so that the next call chooses again', async function () {

@@ -482,6 +482,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     }
     // the limits on input and output are each node's own (and the protocol's): another may take it
     if (response.status === Status.TOO_LARGE) throw new PassOn('too large there')
+    // the node this entry node took for a key's home says the key lives elsewhere: look it up again next time
+    if (response.status === Status.STATE_UNAVAILABLE && options.state?.model === 'in-function') this.homes.delete(options.state.key)
     if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
     if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
     // it drains: not run there, or stopped with no effect
