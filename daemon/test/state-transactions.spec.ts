@@ -186,6 +186,22 @@ describe('primary leases', () => {
     leases.release('k', 'next')
   })
 
+  it('grants no lease longer than its own bound, and lets no READ wait past its bound (KeyBusyError)', async () => {
+    const capped = new KeyLeases(40, 10_000)
+    await capped.acquire('k', 'greedy', 60_000)
+    const started = performance.now()
+    await capped.acquire('k', 'next', 10_000)
+    expect(performance.now() - started, 'the 60 s asked for was cut to 40 ms').to.be.below(1000)
+    capped.release('k', 'next')
+
+    const impatient = new KeyLeases(60_000, 30)
+    await impatient.acquire('k', 'holder', 60_000)
+    const err = await impatient.acquire('k', 'waiter', 60_000).catch((e) => e)
+    expect(err.name).to.equal('KeyBusyError')
+    impatient.release('k', 'holder')
+    expect(impatient.size).to.equal(0)
+  })
+
   it('a lapsed lease passes the key on; a waiter whose signal aborts leaves the queue', async () => {
     const leases = new KeyLeases()
     await leases.acquire('k', 'gone', 30)

@@ -69,6 +69,8 @@ export interface InEdgeStateInit {
   aloneAfterMs?: number
   /** Flush each kept record to the disk before answering (see LocalStateStore). @default true */
   fsync?: boolean
+  /** The longest lease this node grants a transaction as primary (its own transactions' lease). @default 60000 */
+  maxLeaseMs?: number
 }
 
 export interface InEdgeStateComponents {
@@ -124,6 +126,9 @@ class ReplicaClient {
           throw new InvalidStateKeyError(response.message)
         case StateResponse.Status.TOO_LARGE:
           throw new StateTooLargeError(response.message)
+        case StateResponse.Status.BUSY:
+          // the primary is there and queues the key: another replica must not take its place
+          throw new StateUnavailableError(`${peer} is too busy with ${this.space} state "${request.key}": ${response.message}`)
         default:
           // NOT_PRIMARY (its view differs), UNAVAILABLE (it cannot reach the others), ERROR
           failures.push(`${peer}: ${response.status}`)
@@ -246,7 +251,7 @@ export class InEdgeState implements StateBackend, Startable {
     const dir = (name: string): string | undefined => init.dataDir == null ? undefined : `${init.dataDir}/state/${name}`
     const aloneAfterMs = init.aloneAfterMs ?? 0
     const mayActAlone = (): boolean => this.startedAt != null && performance.now() - this.startedAt >= aloneAfterMs
-    const keeper = (space: ReplicaSpace, store: LocalStateStore): StateKeeper => new StateKeeper({ self, state: components.state, sets: this.sets, mayActAlone, log }, { space, store, replicateTimeoutMs: init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS })
+    const keeper = (space: ReplicaSpace, store: LocalStateStore): StateKeeper => new StateKeeper({ self, state: components.state, sets: this.sets, mayActAlone, log }, { space, store, replicateTimeoutMs: init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS, maxLeaseMs: init.maxLeaseMs })
     const data = keeper('data', new LocalStateStore({ maxBytes, dir: dir('in-edge'), fsync: init.fsync }))
     const homes = keeper('home', new LocalStateStore({ maxBytes: HOME_MAX_BYTES, dir: dir('homes'), fsync: init.fsync }))
     this.keepers = [data, homes]

@@ -24,7 +24,7 @@ export class StateLayer implements StateLayerInterface {
     this.defaultModel = init.defaultModel
     const dir = (name: string): string | undefined => init.dataDir == null ? undefined : `${init.dataDir}/state/${name}`
     const fsync = init.fsync ?? false
-    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir, aloneAfterMs: init.aloneAfterMs, fsync })
+    this.inEdge = new InEdgeState(components, { replicas: init.replicas, maxBytes: init.maxBytes, dataDir: init.dataDir, aloneAfterMs: init.aloneAfterMs, fsync, maxLeaseMs: init.leaseMs })
     this.homes = this.inEdge.homes
     this.functionStore = new LocalStateStore({ maxBytes: init.maxBytes, dir: dir('in-function'), fsync })
     this.inFunction = new InFunctionState({ self: components.peerId.toString(), store: this.functionStore, homes: this.homes, remote: this.inEdge })

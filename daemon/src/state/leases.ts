@@ -6,12 +6,25 @@
  * check still decides every commit, so a lease that lapses (its holder vanished, or ran longer
  * than it said) costs a re-run, never a lost write.
  */
-import { StateUnavailableError } from '../errors.js'
 
 /** The longest lease a peer may ask for: a vanished holder delays a key's next transaction by no more. */
 export const MAX_LEASE_MS = 60_000
-/** Invocations that may wait for one key; more are refused (StateUnavailableError) rather than queued without bound. */
+/** Invocations that may wait for one key; more are refused (KeyBusyError) rather than queued without bound. */
 export const MAX_WAITERS_PER_KEY = 1024
+/**
+ * The longest a READ waits for its turn: under the state request's 10 s, so that the primary
+ * answers BUSY before its caller's request times out and tries another replica as primary.
+ */
+export const MAX_LEASE_WAIT_MS = 5_000
+
+/** A key's queue at its primary is full, or the wait for its turn ran out. */
+export class KeyBusyError extends Error {
+  static name = 'KeyBusyError'
+  constructor (message = 'The state key is busy') {
+    super(message)
+    this.name = 'KeyBusyError'
+  }
+}
 
 interface Waiter {
   id: string
@@ -29,13 +42,20 @@ export class KeyLeases {
   private readonly leases = new Map<string, Lease>()
 
   /**
+   * @param maxLeaseMs - the longest lease granted, whatever a peer asks for: this node's own
+   * transactions' lease (a peer cannot hold a key longer than this node's calls would)
+   * @param maxWaitMs - the longest a READ waits for its turn
+   */
+  constructor (private readonly maxLeaseMs = MAX_LEASE_MS, private readonly maxWaitMs = MAX_LEASE_WAIT_MS) {}
+
+  /**
    * Resolves once `id` holds `key` (at once when nobody else does, or when it holds it already:
    * a re-run after a conflict). Rejects with the signal's reason when it aborts while waiting.
    */
   async acquire (key: string, id: string, leaseMs: number, signal?: AbortSignal): Promise<void> {
     // a request its sender gave up on takes no lease
     signal?.throwIfAborted()
-    const ms = Math.max(1, Math.min(leaseMs, MAX_LEASE_MS))
+    const ms = Math.max(1, Math.min(leaseMs, this.maxLeaseMs))
     const lease = this.leases.get(key)
     // the holder reading again (a re-run after a conflict) keeps its lease as it was: asking
     // again never extends it, so no peer holds a key longer than its first ask said
@@ -44,14 +64,19 @@ export class KeyLeases {
       this.grant(key, id, ms, [])
       return
     }
-    if (lease.waiters.length >= MAX_WAITERS_PER_KEY) throw new StateUnavailableError(`${MAX_WAITERS_PER_KEY} invocations already wait for state key "${key}"`)
+    if (lease.waiters.length >= MAX_WAITERS_PER_KEY) throw new KeyBusyError(`${MAX_WAITERS_PER_KEY} invocations already wait for state key "${key}"`)
     await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { id, leaseMs: ms, grant: () => { signal?.removeEventListener('abort', onAbort); resolve() } }
-      const onAbort = (): void => {
+      const leave = (reason: unknown): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
         const current = this.leases.get(key)
         if (current != null) current.waiters = current.waiters.filter((w) => w !== waiter)
-        reject(signal?.reason)
+        reject(reason)
       }
+      const waiter: Waiter = { id, leaseMs: ms, grant: () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve() } }
+      const onAbort = (): void => { leave(signal?.reason) }
+      const timer = setTimeout(() => { leave(new KeyBusyError(`waited ${this.maxWaitMs} ms for state key "${key}"`)) }, this.maxWaitMs)
+      timer.unref?.()
       signal?.addEventListener('abort', onAbort, { once: true })
       lease.waiters.push(waiter)
     })

@@ -74,6 +74,8 @@ export interface StateKeeperInit {
   store: LocalStateStore
   /** @default DEFAULT_REPLICATE_TIMEOUT_MS */
   replicateTimeoutMs?: number
+  /** The longest lease granted to a transaction, whatever it asks for. @default MAX_LEASE_MS */
+  maxLeaseMs?: number
 }
 
 type Replicated = 'ok' | 'conflict' | 'unavailable'
@@ -86,12 +88,13 @@ export class StateKeeper {
   /** Key -> the replica set it was last repaired for. */
   private readonly repaired = new Map<string, string>()
   private readonly repairing = new Map<string, { set: string, done: Promise<boolean> }>()
-  private readonly leases = new KeyLeases()
+  private readonly leases: KeyLeases
 
   constructor (private readonly components: StateKeeperComponents, init: StateKeeperInit) {
     this.space = init.space
     this.store = init.store
     this.replicateTimeoutMs = init.replicateTimeoutMs ?? DEFAULT_REPLICATE_TIMEOUT_MS
+    this.leases = new KeyLeases(init.maxLeaseMs)
   }
 
   /** Answers a checked request (see `checkRequest`) from `from`. */
@@ -330,6 +333,8 @@ export function statusOf (err: any): StateResponse.Status {
       return StateResponse.Status.TOO_LARGE
     case 'StateUnavailableError':
       return StateResponse.Status.UNAVAILABLE
+    case 'KeyBusyError':
+      return StateResponse.Status.BUSY
     default:
       return StateResponse.Status.ERROR
   }

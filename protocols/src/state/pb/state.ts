@@ -985,7 +985,8 @@ export namespace StateResponse {
     INVALID = 'INVALID',
     TOO_LARGE = 'TOO_LARGE',
     UNAVAILABLE = 'UNAVAILABLE',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    BUSY = 'BUSY'
   }
 
   enum __StatusValues {
@@ -997,7 +998,8 @@ export namespace StateResponse {
     INVALID = 5,
     TOO_LARGE = 6,
     UNAVAILABLE = 7,
-    ERROR = 8
+    ERROR = 8,
+    BUSY = 9
   }
 
   export namespace Status {
