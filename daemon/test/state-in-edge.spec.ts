@@ -303,6 +303,11 @@ describe('in-edge state', function () {
     }
     // and they all go on serving
     expect((await third!.state.commit('k7', put('inv-1', 0, { n: '1' }))).status).to.equal('committed')
+    // a whole record (its applied ids and their outputs) goes to the key's replicas only
+    const fetched = await ask({ op: StateRequest.Op.FETCH, invocationId: '' }, third!)
+    expect(fetched.status).to.equal(StateResponse.Status.NOT_PRIMARY)
+    expect(fetched.record).to.equal(undefined)
+    expect((await second!.libp2p.services.state.request(third!.libp2p.peerId, request({ op: StateRequest.Op.FETCH, key: 'k7' }))).record?.version).to.equal(1)
     // a client gets the named errors before anything is sent
     expect((await outcome(third!.state.read('bad key!'))).name).to.equal('InvalidStateKeyError')
     expect((await outcome(third!.state.commit('k7', put('inv-2', 1, { ['k'.repeat(300)]: '1' })))).name).to.equal('InvalidStateKeyError')

@@ -100,8 +100,13 @@ export class StateKeeper {
   /** Answers a checked request (see `checkRequest`) from `from`. */
   async serve (request: StateRequest, from: string, signal: AbortSignal): Promise<StateResponse> {
     const key = request.key
-    if (request.op === StateRequest.Op.FETCH) return { ...stateAnswer(StateResponse.Status.OK), record: (await this.store.record(key)) ?? emptyRecord() }
     const set = this.components.sets.of(this.space, key)
+    if (request.op === StateRequest.Op.FETCH) {
+      // a whole record, applied ids and their outputs included: only for the key's replicas
+      // (a new primary repairing it), as this node sees the set
+      if (!set.includes(from)) return stateAnswer(StateResponse.Status.NOT_PRIMARY, `${from} is not a replica of ${this.space}:${key} by this node's view`)
+      return { ...stateAnswer(StateResponse.Status.OK), record: (await this.store.record(key)) ?? emptyRecord() }
+    }
     if (!set.includes(this.components.self)) return stateAnswer(StateResponse.Status.NOT_PRIMARY, `this node is not a replica of ${this.space}:${key}`)
     if (request.op === StateRequest.Op.REPLICATE) return this.keep(request, from, set)
     if (!(await this.repair(key, set, signal))) return stateAnswer(StateResponse.Status.UNAVAILABLE, `no other replica of ${this.space}:${key} answered: cannot tell its latest version`)
