@@ -250,15 +250,18 @@ describe('external state (real redis-server)', function () {
     expect(await raw(async (c) => await c.hGet(`${prefix}{${k}}`, 'v'))).to.equal('1')
   })
 
-  it('removes a key with its applied ids', async () => {
+  it('deletes every entry as a commit: the version and the applied ids go on, so nothing read before the delete commits over it', async () => {
     const k = key()
     await state.commit(k, commitOf('a', 0, new Map([['count', bytes('1')]])))
+    const before = await state.read(k)
     expect(await state.remove(k)).to.equal(true)
     expect(await state.view(k)).to.equal(undefined)
     const snapshot = await state.read(k, { invocationId: 'a' })
-    expect(snapshot.version).to.equal(0)
-    expect(snapshot.applied).to.equal(undefined)
-    expect(await raw(async (c) => await c.exists([`${prefix}{${k}}`, `${prefix}{${k}}:ids`]))).to.equal(0)
+    expect(snapshot.version).to.equal(2)
+    expect(snapshot.entries.size).to.equal(0)
+    expect(snapshot.applied?.output, 'a repeat of an id applied before the delete is still answered').to.not.equal(undefined)
+    // a transaction that read the key before the delete: its version has moved on
+    expect((await state.commit(k, commitOf('stale', before.version, new Map([['count', bytes('2')]])))).status).to.equal('conflict')
     expect(await state.remove(k)).to.equal(false)
   })
 

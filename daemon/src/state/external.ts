@@ -24,10 +24,10 @@
  * StateUnavailableError (no offline queue; commands are raced against one deadline per
  * operation), and the client reconnects in the background with a bounded backoff.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { raceSignal } from 'race-signal'
 import { createClient, ErrorReply, RESP_TYPES } from 'redis'
-import { AbortError, InvalidParametersError, InvalidStateError, StateUnavailableError } from '../errors.js'
+import { AbortError, InvalidParametersError, InvalidStateError, StateConflictError, StateUnavailableError } from '../errors.js'
 import { MAX_APPLIED_IDS, MAX_KEPT_OUTPUT_BYTES } from './constants.js'
 import { applyWrites, checkStateKey, decodeRecord, encodeRecord, entriesOf, snapshotOf, type StateRecord } from './record.js'
 import type { Commit, CommitResult, ReadOptions, StateBackend, StateModel, StateSnapshot, StateView } from './backend.js'
@@ -50,6 +50,8 @@ export interface ExternalStateComponents {
 
 export const DEFAULT_EXTERNAL_TIMEOUT_MS = 1000
 export const DEFAULT_EXTERNAL_KEY_PREFIX = 'faasmesh:state:'
+/** A delete is a commit like any other; it is tried again this often when a transaction commits first. */
+const MAX_DELETE_TRIES = 8
 /** Reconnect backoff: 50 ms doubling up to this, so a Redis that is back is used again within about a second. */
 const MAX_RECONNECT_DELAY_MS = 1000
 /** Commands one connection may hold (sent or waiting): bounds what a hung server makes us keep. */
@@ -214,17 +216,39 @@ export class ExternalState implements StateBackend, Startable {
     const key = checkStateKey(stateKey)
     return this.op('view', options, async (run) => {
       const { stored } = await this.fetch(run, key, '')
-      if (!stored.exists) return undefined
+      // never written, or deleted (emptied): nothing to show, as in the other models
+      if (!stored.exists || stored.record.entries.length === 0) return undefined
       return { version: stored.record.version, entries: entriesOf(stored.record) }
     })
   }
 
+  /**
+   * Deletes every entry as a commit, as the other models do: the version and the record of
+   * applied ids go on, so a transaction that read the key before the delete cannot commit over
+   * it, and a repeat of an invocation applied before it is still answered, never applied again.
+   * A key holding what is no faasmesh state is removed whole.
+   */
   async remove (stateKey: string, options: AbortOptions = {}): Promise<boolean> {
     const key = checkStateKey(stateKey)
-    return this.op('remove', options, async (run) => {
-      const removed = await run(['DEL', this.dataKey(key), this.idsKey(key)])
-      return typeof removed === 'number' && removed > 0
-    })
+    const id = `delete:${randomBytes(12).toString('base64url')}`
+    for (let attempt = 0; attempt < MAX_DELETE_TRIES; attempt++) {
+      let snapshot: StateSnapshot
+      try {
+        snapshot = await this.read(key, options)
+      } catch (err: any) {
+        // what is under the key is no faasmesh state: nothing to keep, it goes whole
+        if (err?.name !== InvalidStateError.name) throw err
+        return this.op('remove', options, async (run) => {
+          const removed = await run(['DEL', this.dataKey(key), this.idsKey(key)])
+          return typeof removed === 'number' && removed > 0
+        })
+      }
+      if (snapshot.entries.size === 0) return false
+      const writes = new Map([...snapshot.entries.keys()].map((name) => [name, null]))
+      const result = await this.commit(key, { invocationId: id, expectedVersion: snapshot.version, writes, output: new Uint8Array(0) }, options)
+      if (result.status !== 'conflict') return true
+    }
+    throw new StateConflictError(`state key "${key}" kept changing under ${MAX_DELETE_TRIES} deletes`)
   }
 
   private dataKey (stateKey: string): string {
