@@ -98,6 +98,14 @@ function stateOf (req: IncomingMessage, components: GatewayComponents): StateSpe
   return spec
 }
 
+/** The state key and model a state route names: `/v1/state/:stateKey?model=M`, a model the mesh keeps. */
+function keptState (req: IncomingMessage, params: string[], components: GatewayComponents): { key: string, model: StateModel } {
+  const key = checkStateKey(segment(params, 0))
+  const model = modelOf(components, queryParam(req, 'model'))
+  if (model === 'in-client') throw new InvalidParametersError('in-client state is kept by its client, not by the mesh')
+  return { key, model }
+}
+
 /** The headers of a stateful invocation's answer. */
 function stateHeaders (state: NonNullable<Awaited<ReturnType<GatewayComponents['invoker']['invoke']>>['state']>): Record<string, string> {
   return {
@@ -196,9 +204,7 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/state\/([^/]+)$/,
     name: 'state',
     async handle ({ req, res, params, signal, components }) {
-      const key = checkStateKey(segment(params, 0))
-      const model = modelOf(components, queryParam(req, 'model'))
-      if (model === 'in-client') throw new InvalidParametersError('in-client state is kept by its client, not by the mesh')
+      const { key, model } = keptState(req, params, components)
       const view = await stateLayer(components).view(model, key, { signal })
       if (view == null) throw new RouteNotFoundError(`state key "${key}" has no ${model} state`)
       const entries: Record<string, string> = {}
@@ -211,9 +217,7 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/state\/([^/]+)$/,
     name: 'state-delete',
     async handle ({ req, res, params, signal, components }) {
-      const key = checkStateKey(segment(params, 0))
-      const model = modelOf(components, queryParam(req, 'model'))
-      if (model === 'in-client') throw new InvalidParametersError('in-client state is kept by its client, not by the mesh')
+      const { key, model } = keptState(req, params, components)
       const removed = await stateLayer(components).remove(model, key, { signal })
       if (!removed) throw new RouteNotFoundError(`state key "${key}" has no ${model} state`)
       sendJson(res, 200, { model, key, removed })
