@@ -169,6 +169,15 @@ export class StateUnavailableError extends Error {
   }
 }
 
+/** In-edge: a key's queue at its primary is full, or a transaction waited too long for its turn (answered BUSY). */
+export class KeyBusyError extends Error {
+  static name = 'KeyBusyError'
+  constructor (message = 'The state key is busy') {
+    super(message)
+    this.name = 'KeyBusyError'
+  }
+}
+
 /** A state model this node does not offer (an unknown name, or `external` with no database configured). */
 export class UnsupportedStateModelError extends Error {
   static name = 'UnsupportedStateModelError'

@@ -3,7 +3,7 @@
  * backend built from the same record rules the models use, and the primary's leases.
  */
 import { expect } from 'chai'
-import { KeyLeases } from '../src/state/leases.js'
+import { KeyLeases, MAX_LEASED_KEYS } from '../src/state/leases.js'
 import { KeyLock } from '../src/state/key-lock.js'
 import { applyCommit, emptyRecord, snapshotOf, type StateRecord } from '../src/state/record.js'
 import { decodeClientState, encodeClientState } from '../src/state/client-state.js'
@@ -200,6 +200,17 @@ describe('primary leases', () => {
     expect(err.name).to.equal('KeyBusyError')
     impatient.release('k', 'holder')
     expect(impatient.size).to.equal(0)
+  })
+
+  it('holds at most MAX_LEASED_KEYS keys at once: a READ of one more key is BUSY', async () => {
+    const leases = new KeyLeases(60_000, 10)
+    for (let i = 0; i < MAX_LEASED_KEYS; i++) await leases.acquire(`k${i}`, 'hog', 60_000)
+    expect((await leases.acquire('one-more', 'honest', 60_000).catch((e) => e)).name).to.equal('KeyBusyError')
+    leases.release('k0', 'hog')
+    await leases.acquire('one-more', 'honest', 60_000)
+    for (let i = 1; i < MAX_LEASED_KEYS; i++) leases.release(`k${i}`, 'hog')
+    leases.release('one-more', 'honest')
+    expect(leases.size).to.equal(0)
   })
 
   it('a lapsed lease passes the key on; a waiter whose signal aborts leaves the queue', async () => {

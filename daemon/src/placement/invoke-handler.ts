@@ -19,8 +19,12 @@ export interface InvokeHandlerComponents {
   invocations: Pick<InvocationTable<LocalRun>, 'run' | 'has'>
   /** True once the node is draining: nothing new is taken. */
   stopping(): boolean
-  /** True when this node has room for one more invocation without a reservation. */
-  hasRoom(): boolean
+  /**
+   * True when this node has room for one more invocation without a reservation; `home`: for one
+   * whose state key lives here (it can run nowhere else, so it may queue beyond the usual room,
+   * within a bound).
+   */
+  hasRoom(home?: boolean): boolean
   /** True when the store holds the function's code. */
   hasCode(cid: string): boolean
   /** Gets code for an invocation without a reservation, before it is admitted. */
@@ -95,16 +99,16 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
 /** Admits and runs one invocation; throws the named error of what stopped it. */
 async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, state: StateCall | undefined, signal: AbortSignal): Promise<LocalRun> {
   const claimed = request.reservation.byteLength > 0 && components.reservations.claim(request.reservation, peer.toString(), cid)
-  // an in-function call is sent to its key's home and can run nowhere else: it queues here (the
-  // executor's queue bounds it) rather than be refused for want of room
+  // an in-function call is sent to its key's home and can run nowhere else: it queues here
+  // rather than be refused for want of the usual room
   const home = state?.model === 'in-function'
-  if (!claimed && !home && !components.hasRoom()) throw new NoCapacityError('no free slot and no reservation')
+  if (!claimed && !components.hasRoom(home)) throw new NoCapacityError('no free slot and no reservation')
   const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
   const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
   try {
     if (!claimed && !components.hasCode(cid)) {
       await fetchFirst(components, peer.toString(), cid, runSignal)
-      if (!home && !components.hasRoom()) throw new NoCapacityError('no free slot once the code was here, and no reservation')
+      if (!components.hasRoom(home)) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
     return await components.runner.run(cid, request.input, { signal: runSignal, state })
   } catch (err: any) {

@@ -54,6 +54,11 @@ const RETRYABLE = new Set([NoCapacityError.name, DeadlineExceededError.name, Fun
 const KNOWN_HOMES = 4096
 /** Why an attempt at an in-function home failed in a way that means the home is not there. */
 const HOME_GONE = new Set(['unreachable', 'stopping', 'not sent in time', 'no answer in time'])
+/**
+ * In-function calls a home admits beyond its usual room: they can run nowhere else, so they
+ * queue rather than fail, but a peer sending calls for ever more keys still meets a bound.
+ */
+const HOME_BACKLOG = 256
 /** Outcomes that prove the call never reached the node (nothing ran there, nothing was stored). */
 const NEVER_REACHED = new Set(['unreachable', 'not sent in time'])
 /** A draining node checks this often whether what runs has finished. */
@@ -151,7 +156,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       reservations: this.reservations,
       invocations: this.invocations,
       stopping: () => this.draining,
-      hasRoom: () => this.hasRoom(),
+      hasRoom: (home) => this.hasRoom(home),
       hasCode: (cid) => this.components.store.has(cid),
       fetches: this.fetches,
       metrics: this.metrics,
@@ -544,8 +549,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     return this.bidder.load()
   }
 
-  private hasRoom (): boolean {
-    return this.load() < this.components.executor.stats().slots * (1 + this.init.queuePerSlot)
+  private hasRoom (home = false): boolean {
+    return this.load() < this.components.executor.stats().slots * (1 + this.init.queuePerSlot) + (home ? HOME_BACKLOG : 0)
   }
 
   private remaining (options: PlaceOptions): number | undefined {

@@ -32,6 +32,8 @@ export interface Commit {
   writes: WriteSet
   /** The invocation's output, kept with its id (when small) for a repeat of the id. */
   output: Uint8Array
+  /** The output was too large to keep and was left out on its way here (`output` is empty). */
+  outputDropped?: boolean
 }
 
 export type CommitResult =

@@ -24,10 +24,11 @@
  * StateUnavailableError (no offline queue; commands are raced against one deadline per
  * operation), and the client reconnects in the background with a bounded backoff.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { raceSignal } from 'race-signal'
 import { createClient, ErrorReply, RESP_TYPES } from 'redis'
 import { AbortError, InvalidParametersError, InvalidStateError, StateConflictError, StateUnavailableError } from '../errors.js'
+import { newInvocationId } from '../invocations/index.js'
 import { MAX_APPLIED_IDS, MAX_KEPT_OUTPUT_BYTES } from './constants.js'
 import { applyWrites, checkStateKey, decodeRecord, encodeRecord, entriesOf, snapshotOf, type StateRecord } from './record.js'
 import type { Commit, CommitResult, ReadOptions, StateBackend, StateModel, StateSnapshot, StateView } from './backend.js'
@@ -230,7 +231,7 @@ export class ExternalState implements StateBackend, Startable {
    */
   async remove (stateKey: string, options: AbortOptions = {}): Promise<boolean> {
     const key = checkStateKey(stateKey)
-    const id = `delete:${randomBytes(12).toString('base64url')}`
+    const id = `delete:${newInvocationId()}`
     for (let attempt = 0; attempt < MAX_DELETE_TRIES; attempt++) {
       let snapshot: StateSnapshot
       try {

@@ -35,11 +35,6 @@ export { HOME_ENTRY, type FunctionSpace } from './state-handler.js'
 export const HOME_MAX_BYTES = 1024
 /** Looks and claims of a home before `StateConflictError` (each loses only to another claim). */
 const MAX_CLAIM_TRIES = 8
-/**
- * An output above the kept size travels as this marker: the primary only needs to know that it
- * is too large to keep (applyCommit then records the id with no output), not the output itself.
- */
-const OUTPUT_NOT_KEPT = new Uint8Array(MAX_KEPT_OUTPUT_BYTES + 1)
 const EMPTY = new Uint8Array(0)
 const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder()
@@ -158,7 +153,8 @@ class ReplicaClient {
       invocationId: commit.invocationId !== '' ? commit.invocationId : `commit:${newInvocationId()}`,
       expectedVersion: commit.expectedVersion,
       writes,
-      output: (commit.output.byteLength > MAX_KEPT_OUTPUT_BYTES ? OUTPUT_NOT_KEPT : commit.output) as Uint8Array<ArrayBuffer>
+      // an output the key will not keep does not travel: the primary needs only to know that
+      ...(commit.output.byteLength > MAX_KEPT_OUTPUT_BYTES ? { output: EMPTY, outputDropped: true } : { output: commit.output as Uint8Array<ArrayBuffer> })
     }), options)
     if (response.status === StateResponse.Status.OK) return { status: 'committed', version: response.version, bytes }
     if (response.status === StateResponse.Status.CONFLICT) return { status: 'conflict', bytes }

@@ -6,6 +6,7 @@
  * check still decides every commit, so a lease that lapses (its holder vanished, or ran longer
  * than it said) costs a re-run, never a lost write.
  */
+import { KeyBusyError } from '../errors.js'
 
 /** The longest lease a peer may ask for: a vanished holder delays a key's next transaction by no more. */
 export const MAX_LEASE_MS = 60_000
@@ -16,15 +17,11 @@ export const MAX_WAITERS_PER_KEY = 1024
  * answers BUSY before its caller's request times out and tries another replica as primary.
  */
 export const MAX_LEASE_WAIT_MS = 5_000
-
-/** A key's queue at its primary is full, or the wait for its turn ran out. */
-export class KeyBusyError extends Error {
-  static name = 'KeyBusyError'
-  constructor (message = 'The state key is busy') {
-    super(message)
-    this.name = 'KeyBusyError'
-  }
-}
+/**
+ * Keys held at once: each lease is a timer and a queue, and a peer reading ever more keys with
+ * a lease would otherwise make them without end. Past it, a READ of a key nobody holds is BUSY.
+ */
+export const MAX_LEASED_KEYS = 65_536
 
 interface Waiter {
   id: string
@@ -61,6 +58,7 @@ export class KeyLeases {
     // again never extends it, so no peer holds a key longer than its first ask said
     if (lease?.id === id) return
     if (lease == null) {
+      if (this.leases.size >= MAX_LEASED_KEYS) throw new KeyBusyError(`${MAX_LEASED_KEYS} state keys are held already`)
       this.grant(key, id, ms, [])
       return
     }

@@ -69,7 +69,7 @@ export function applyCommit (record: StateRecord, commit: Commit, maxBytes: numb
   if (applied != null) return { status: 'applied', output: applied.output }
   if (record.version !== commit.expectedVersion) return { status: 'conflict' }
   const entries = applyWrites(entriesOf(record), commit.writes, maxBytes)
-  const kept = commit.output.byteLength <= MAX_KEPT_OUTPUT_BYTES
+  const kept = commit.outputDropped !== true && commit.output.byteLength <= MAX_KEPT_OUTPUT_BYTES
   const ids = [...record.applied, { id: commit.invocationId, output: (kept ? commit.output : new Uint8Array(0)) as Uint8Array<ArrayBuffer>, outputKept: kept }]
   return {
     status: 'committed',

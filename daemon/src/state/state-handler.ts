@@ -125,7 +125,7 @@ export class StateKeeper {
         return { ...response, status: StateResponse.Status.APPLIED, output: (applied.output ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, outputKept: applied.output != null }
       }
       case StateRequest.Op.COMMIT: {
-        const commit: Commit = { invocationId: request.invocationId, expectedVersion: request.expectedVersion, writes: writeSetOf(request), output: request.output }
+        const commit: Commit = { invocationId: request.invocationId, expectedVersion: request.expectedVersion, writes: writeSetOf(request), output: request.output, outputDropped: request.outputDropped === true }
         try {
           return await this.store.update(key, async (current) => this.commit(key, set, current, commit, signal))
         } finally {

@@ -593,6 +593,7 @@ export interface StateRequest {
   output: Uint8Array<ArrayBuffer>
   record?: StateRecord
   leaseMs?: number
+  outputDropped?: boolean
 }
 
 export namespace StateRequest {
@@ -696,6 +697,11 @@ export namespace StateRequest {
           w.uint32(obj.leaseMs)
         }
 
+        if (obj.outputDropped != null) {
+          w.uint32(80)
+          w.bool(obj.outputDropped)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -758,6 +764,10 @@ export namespace StateRequest {
             }
             case 9: {
               obj.leaseMs = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.outputDropped = reader.bool()
               break
             }
             default: {
@@ -850,6 +860,13 @@ export namespace StateRequest {
               yield {
                 field: `${prefix}.leaseMs`,
                 value: reader.uint32()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.outputDropped`,
+                value: reader.bool()
               }
               break
             }
@@ -953,6 +970,11 @@ export namespace StateRequest {
     value: number
   }
 
+  export interface StateRequestOutputDroppedFieldEvent {
+    field: '$.outputDropped'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateRequest.codec())
   }
@@ -961,7 +983,7 @@ export namespace StateRequest {
     return decodeMessage(buf, StateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestOpFieldEvent | StateRequestSpaceFieldEvent | StateRequestKeyFieldEvent | StateRequestInvocationIdFieldEvent | StateRequestExpectedVersionFieldEvent | StateRequestWritesKeyFieldEvent | StateRequestWritesValueFieldEvent | StateRequestWritesDeletedFieldEvent | StateRequestOutputFieldEvent | StateRequestRecordVersionFieldEvent | StateRequestRecordEntriesKeyFieldEvent | StateRequestRecordEntriesValueFieldEvent | StateRequestRecordAppliedIdFieldEvent | StateRequestRecordAppliedOutputFieldEvent | StateRequestRecordAppliedOutputKeptFieldEvent | StateRequestLeaseMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestOpFieldEvent | StateRequestSpaceFieldEvent | StateRequestKeyFieldEvent | StateRequestInvocationIdFieldEvent | StateRequestExpectedVersionFieldEvent | StateRequestWritesKeyFieldEvent | StateRequestWritesValueFieldEvent | StateRequestWritesDeletedFieldEvent | StateRequestOutputFieldEvent | StateRequestRecordVersionFieldEvent | StateRequestRecordEntriesKeyFieldEvent | StateRequestRecordEntriesValueFieldEvent | StateRequestRecordAppliedIdFieldEvent | StateRequestRecordAppliedOutputFieldEvent | StateRequestRecordAppliedOutputKeptFieldEvent | StateRequestLeaseMsFieldEvent | StateRequestOutputDroppedFieldEvent> {
     return streamMessage(buf, StateRequest.codec(), opts)
   }
 }
