@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement|state` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement|state|chains` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../daemon/test/support/paths.js'
+import { benchChains } from './chains.bench.js'
 import { benchCode } from './code.bench.js'
 import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
@@ -58,6 +59,10 @@ if (only == null || only === 'state') {
   const state = await benchState(ROOT, quick, progress)
   rows.push(...state.rows)
   sections.push(state.section)
+}
+if (only == null || only === 'chains') {
+  progress('chains: 5-step blob-step chain, 256 KiB, 20 ms links, locality on vs off')
+  rows.push(...await benchChains(ROOT, quick, progress))
 }
 
 const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString()}${quick ? ', --quick' : ''}`

@@ -12,10 +12,17 @@ import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
 import { LinkTable } from './links/index.js'
 import { placement, type Placement } from './placement/index.js'
+import { ArtifactStore } from './chains/artifacts.js'
+import { ChainDataStore } from './chains/data.js'
+import { OutputCache } from './chains/outputs.js'
+import { ChainRunner } from './chains/runner.js'
+import { chainStore, type ChainStore } from './chains/store.js'
+import { transferEstimate } from './chains/transfer.js'
 import { createMesh, type Mesh } from './node/index.js'
 import { codeRouting } from './node/code-routing.js'
 import { advertisedHttpAddrs } from './node/http-addrs.js'
 import { registerMeshMetrics } from './node/metrics.js'
+import { meteredTraffic } from './node/traffic.js'
 import { summarizePeer } from './node/peers.js'
 import { resolver, type Resolver } from './resolver/index.js'
 import { stateLayer, type StateLayer } from './state/index.js'
@@ -44,6 +51,8 @@ interface Parts {
   speed: number
   sanitizer: Sanitizer
   store: FunctionStore
+  chains: ChainStore
+  outputs: OutputCache
   executor: Executor
   placement: Placement
   state: StateLayer
@@ -122,6 +131,7 @@ export class Daemon implements DaemonInterface {
     const measuredSpeed = measureSpeed()
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown, sandboxHeapMb: config.executor.sandboxHeapMb })({ logger, modules: store, registry })
     const links = config.testbed.control ? new LinkTable() : undefined
+    const traffic = meteredTraffic(registry)
     const mesh = await createMesh({
       listen: config.libp2p.listen,
       bootstrap: config.libp2p.bootstrap,
@@ -129,18 +139,24 @@ export class Daemon implements DaemonInterface {
       advertIntervalMs: config.adverts.intervalMs,
       maxModuleBytes: config.store.maxModuleBytes,
       maxInvokeMs: MAX_DEADLINE_MS,
-      links
+      links,
+      traffic
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
+    const chains = chainStore({ dataDir: config.dataDir })({ logger })
+    // functions and chains travel alike: named in the DHT, fetched from providers, verified
+    const artifacts = new ArtifactStore(store, chains)
     const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
-      store,
+      store: artifacts,
       peerId: identity.peerId,
       privateKey: identity.privateKey,
       logger,
       registry,
       ...codeRouting(node)
     })
-    node.services.code.setLookup(async (cid) => store.getOriginal(cid))
+    node.services.code.setLookup(async (cid) => artifacts.getOriginal(cid))
+    const outputs = new OutputCache()
+    const chainData = new ChainDataStore({ self: identity.peerId.toString(), maxInputBytes: limits.maxInputBytes, outputs, protocol: node.services.chainData, log: logger.forComponent('faasmesh:chains:data') })
     // a testbed's slowdown emulates a machine that many times slower than the reference (the
     // executor charges reference time): advertise that, not this machine's start-up probe,
     // which varies with whatever else is starting on the same host
@@ -175,10 +191,13 @@ export class Daemon implements DaemonInterface {
       peers: () => node.services.adverts.peers(),
       transactions: state.transactions,
       homes: state.homes,
+      chainData,
+      transferMs: transferEstimate(identity.peerId.toString(), links),
       logger,
       registry
     })
-    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, registry })
+    const chainRunner = new ChainRunner({ self: identity.peerId.toString(), placement: place, resolver: res, spec: async (cid) => chains.get(cid), logger })
+    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, chains: chainRunner, registry })
     const gw = gateway({
       host: api.host,
       port: api.port,
@@ -192,6 +211,7 @@ export class Daemon implements DaemonInterface {
     })({
       logger,
       store,
+      chains,
       invoker: inv,
       registry,
       peerId: identity.peerId,
@@ -211,11 +231,13 @@ export class Daemon implements DaemonInterface {
             }
           }
     })
-    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, executor: exec, placement: place, state, invoker: inv, gateway: gw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, chains, outputs, executor: exec, placement: place, state, invoker: inv, gateway: gw }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
     await store.start()
+    await chains.start()
+    await outputs.start()
     await exec.start()
     this.advertise(exec, place, mesh, speed, () => apiUrl)
     await place.start()
@@ -270,6 +292,8 @@ export class Daemon implements DaemonInterface {
     await parts.resolver.stop()
     await parts.mesh.stop()
     await parts.sanitizer.stop()
+    await parts.outputs.stop()
+    await parts.chains.stop()
     await parts.store.stop()
     this.log('stopped')
   }

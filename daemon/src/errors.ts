@@ -268,6 +268,40 @@ export class RequestHeadersTooLargeError extends Error {
   }
 }
 
+/** A chain spec that cannot be deployed or run: the message names the bad path (`steps[2].after[0]`). */
+export class InvalidChainError extends Error {
+  static name = 'InvalidChainError'
+  constructor (message = 'Invalid chain') {
+    super(message)
+    this.name = 'InvalidChainError'
+  }
+}
+
+/**
+ * A step of a chain failed, and with it the chain: `step` is the step's id, `cause` the name of
+ * the step's own error (GuestTrapError, NoCapacityError, ...).
+ */
+export class ChainStepError extends Error {
+  static name = 'ChainStepError'
+  readonly step: string
+  readonly causeName: string
+  constructor (message = 'A step of the chain failed', step = '', causeName = 'Error') {
+    super(message)
+    this.name = 'ChainStepError'
+    this.step = step
+    this.causeName = causeName
+  }
+}
+
+/** A chain step's input is gone: the node that produced it no longer holds it (stopped, evicted, unreachable). */
+export class ChainDataUnavailableError extends Error {
+  static name = 'ChainDataUnavailableError'
+  constructor (message = 'The input of the chain step is unavailable') {
+    super(message)
+    this.name = 'ChainDataUnavailableError'
+  }
+}
+
 const byName: Record<string, new (message?: string) => Error> = {
   InvalidModuleError,
   ForbiddenImportError,
@@ -294,7 +328,10 @@ const byName: Record<string, new (message?: string) => Error> = {
   NotStartedError,
   ForbiddenError,
   RequestTimeoutError,
-  RequestHeadersTooLargeError
+  RequestHeadersTooLargeError,
+  InvalidChainError,
+  ChainStepError,
+  ChainDataUnavailableError
 }
 
 /**

@@ -115,13 +115,15 @@ describe('hostile modules and peers (daemon processes)', function () {
       for (const [i, n] of nodes.entries()) {
         const peer = peerIdFromString(n.peerId)
         for (let round = 0; round < 2; round++) {
-          const bid = await attacker.services.auction.requestBid(peer, { auctionId: `a${i}${round}`, cid: cid.bytes, inputBytes: 0, deadlineMs: 20_000, release: [] }, { timeoutMs: 5000 })
+          const bid = await attacker.services.auction.requestBid(peer, { auctionId: `a${i}${round}`, cid: cid.bytes, inputBytes: 0, deadlineMs: 20_000, release: [], inputs: [] }, { timeoutMs: 5000 })
           const response = await attacker.services.invoke.invoke(peer, {
             cid: cid.bytes,
             input: new Uint8Array(0),
             deadlineMs: 20_000,
             reservation: bid.status === Bid.Status.BID ? bid.reservation : new Uint8Array(0),
-            invocationId: ''
+            invocationId: '',
+            inputs: [],
+            keepOutput: false
           }, { timeoutMs: 30_000 })
           outcomes.push(`node ${i}: ${response.status}`)
           expect(response.status, `node ${i}: ${response.message}`).to.not.equal(InvokeResponse.Status.OK)

@@ -89,7 +89,7 @@ async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidat
         })
       }
       const ok = behaviour.status === Status.OK
-      return { status: behaviour.status, output: ok ? OUTPUT : new Uint8Array(0), durationUs: 1000, fuel: 1, cold: false, fetched: false, message: ok ? '' : 'stub', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) }
+      return { status: behaviour.status, output: ok ? OUTPUT : new Uint8Array(0), durationUs: 1000, fuel: 1, cold: false, fetched: false, message: ok ? '' : 'stub', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
     }
   }
   const entries: PeerEntry[] = peers.map((peerId) => ({
@@ -246,7 +246,7 @@ describe('placement: serving invokes', function () {
   this.timeout(10_000)
   const placements: Placement[] = []
   afterEach(async () => { for (const p of placements.splice(0)) await p.stop() })
-  const request = (id: string, input = new Uint8Array([1])): InvokeRequest => ({ cid: CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId: id })
+  const request = (id: string, input = new Uint8Array([1])): InvokeRequest => ({ cid: CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false })
 
   it('runs one invocation id once, for repeats in sequence and at once, from any peer', async () => {
     const m = await mesh([], { localMs: 50 })

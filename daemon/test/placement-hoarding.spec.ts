@@ -32,7 +32,7 @@ const OTHER_CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 const CID_BYTES = CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>
 
 function call (auctionId = 'a'): CallForBids {
-  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs: 0, release: [] }
+  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs: 0, release: [], inputs: [] }
 }
 
 interface Node {
@@ -187,7 +187,7 @@ describe('placement: invocations without a reservation', function () {
   }
 
   const request = (cid: string, reservation: Uint8Array = new Uint8Array(0)): InvokeRequest => ({
-    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>, invocationId: ''
+    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>, invocationId: '', inputs: [], keepOutput: false
   })
   const context = { peer, signal: new AbortController().signal }
 
@@ -200,6 +200,21 @@ describe('placement: invocations without a reservation', function () {
     arrive()
     expect((await answer).status).to.equal(InvokeResponse.Status.OK)
     expect(runner.running).to.equal(0)
+  })
+
+  it('answers a chain step with malformed input references INPUT_INVALID, running and fetching nothing', async function () {
+    let fetched = 0
+    const { serve, runner } = handler({ fetch: async () => { fetched++ } })
+    const ref = { peer: '12D3KooWJ7VjKpi7yFnNL9fNB5HHHu1vRmUNfHJ2PWSMrKjeCJui', ref: 'r1', step: 'a', bytes: 1 }
+    for (const bad of [{ ...ref, ref: 'no spaces allowed' }, { ...ref, ref: '' }, { ...ref, step: 'UPPER' }, { ...ref, peer: '' }, { ...ref, peer: 'x'.repeat(200) }]) {
+      const answer = await serve({ ...request(CID_TEXT), invocationId: 'step-1', inputs: [bad], keepOutput: true }, context)
+      expect(answer.status, JSON.stringify(bad)).to.equal(InvokeResponse.Status.INPUT_INVALID)
+    }
+    expect(fetched).to.equal(0)
+    expect(runner.running).to.equal(0)
+    // a well-formed reference this node cannot follow (no chain data here) is the input's failure, by name
+    const gone = await serve({ ...request(CID_TEXT), invocationId: 'step-2', inputs: [ref], keepOutput: true }, context)
+    expect(gone.status).to.equal(InvokeResponse.Status.INPUT_UNAVAILABLE)
   })
 
   it('refuses a peer\'s third unknown CID at once; invocations of one CID share its fetch', async function () {
@@ -339,7 +354,7 @@ describe('placement: the auctioneer hands back what it holds', function () {
       invoke: async (): Promise<InvokeResponse> => {
         await new Promise((resolve) => setTimeout(resolve, 3 * ttlMs))
         answeredAt = performance.now() - started
-        return { status: InvokeResponse.Status.OK, output: new Uint8Array([7]), durationUs: 1, fuel: 1, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) }
+        return { status: InvokeResponse.Status.OK, output: new Uint8Array([7]), durationUs: 1, fuel: 1, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
       }
     }
     const advert = { slotsTotal: 4, slotsFree: 4, queueLength: 0, speed: 1, memoryFreeBytes: 0, warmCids: [], tags: [], multiaddrs: [], httpAddrs: [] }

@@ -21,6 +21,17 @@ export function linkBetween (scenario: Scenario, a: string, b: string): LinkSpec
   return spec
 }
 
+/** Physical links the emulated link between `a` and `b` stands for: 1 unless an override says `hops`; 0 from a node to itself. */
+export function hopsBetween (scenario: Scenario, a: string, b: string): number {
+  if (a === b) return 0
+  let hops = 1
+  for (const o of scenario.links.overrides) {
+    const [x, y] = [expand(scenario, o.between[0]), expand(scenario, o.between[1])]
+    if (o.hops != null && ((x.includes(a) && y.includes(b)) || (x.includes(b) && y.includes(a)))) hops = o.hops
+  }
+  return hops
+}
+
 /** Node `name`'s table, given every node's peer id and the partition in force (if any). */
 export function linkState (scenario: Scenario, name: string, peerIds: Map<string, string>, partition?: [string[], string[]]): LinkState {
   const others = nodeNames(scenario).filter((n) => n !== name)

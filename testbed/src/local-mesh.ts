@@ -41,7 +41,11 @@ export class LocalMesh implements Mesh {
 
   private topology?: NetnsTopology
 
-  constructor (private readonly scenario: Scenario, private readonly outDir: string, private readonly options: { netns?: boolean } = {}) {}
+  /**
+   * `env`: extra environment for a node's daemon, by node name (config through `FAASMESH_*`, e.g.
+   * the external state model's database).
+   */
+  constructor (private readonly scenario: Scenario, private readonly outDir: string, private readonly options: { netns?: boolean, env?: (name: string) => Record<string, string> } = {}) {}
 
   /** Starts every node and waits (bounded) until each sees all the others. */
   async start (progress: (message: string) => void, signal: AbortSignal): Promise<void> {
@@ -124,7 +128,7 @@ export class LocalMesh implements Mesh {
     const command = [...(this.topology?.prefix(index) ?? []), process.execPath, ...args]
     const proc = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS) }
+      env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS), ...this.options.env?.(name) }
     })
     everyProcess.add(proc)
     proc.once('exit', () => { everyProcess.delete(proc) })

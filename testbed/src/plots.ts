@@ -4,7 +4,8 @@
  */
 import { View, parse } from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
-import type { RunSummary } from './results.js'
+import type { ChainJobRecord } from './chains.js'
+import type { ChainSummary, RunSummary } from './results.js'
 import type { InvocationRecord } from './workload.js'
 
 async function render (spec: TopLevelSpec): Promise<string> {
@@ -68,6 +69,57 @@ export async function nodeLoad (summaries: RunSummary[], nodes: string[], title:
         y: { field: 'executions', type: 'quantitative' },
         color: { field: 'policy', type: 'nominal' }
       }
+    }
+  })
+}
+
+/**
+ * Total latency of the successful chains, one curve per state model, one panel per placement
+ * mode (linear axis, as papers.md section 3.1's `002-latency-*` plots).
+ */
+export async function chainLatencyCdf (records: ChainJobRecord[], title: string): Promise<string> {
+  const byRun = new Map<string, ChainJobRecord[]>()
+  for (const r of records) if (r.outcome === 'ok') byRun.set(r.run, [...(byRun.get(r.run) ?? []), r])
+  const values: Array<{ model: string, placement: string, ms: number, fraction: number }> = []
+  for (const rs of byRun.values()) {
+    const sorted = rs.map((r) => r.totalMs).sort((a, b) => a - b)
+    const step = Math.max(1, Math.floor(sorted.length / CDF_POINTS))
+    const label = { model: rs[0]!.model, placement: rs.length > 0 && new Set(records.map((r) => r.rate)).size > 1 ? `${rs[0]!.placement} @${rs[0]!.rate}/s` : rs[0]!.placement }
+    values.push({ ...label, ms: 0, fraction: 0 })
+    for (let i = 0; i < sorted.length; i += step) values.push({ ...label, ms: sorted[i]!, fraction: (i + 1) / sorted.length })
+    values.push({ ...label, ms: sorted[sorted.length - 1]!, fraction: 1 })
+  }
+  return render({
+    title,
+    data: { values },
+    facet: { column: { field: 'placement', type: 'nominal', title: 'placement' } },
+    spec: {
+      width: 320,
+      height: 220,
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'ms', type: 'quantitative', title: 'total latency per chain (ms)' },
+        y: { field: 'fraction', type: 'quantitative', title: 'fraction of chains' },
+        color: { field: 'model', type: 'nominal', title: 'state model', sort: ['in-function', 'in-client', 'in-edge', 'external'] }
+      }
+    }
+  })
+}
+
+/** Traffic per chain (bytes x links crossed), one bar per state model, grouped by placement mode. */
+export async function chainTraffic (summaries: ChainSummary[], title: string): Promise<string> {
+  const values = summaries.filter((s) => !Number.isNaN(s.trafficHopBytes)).map((s) => ({ model: s.model, placement: s.placement, kib: s.trafficHopBytes / 1024 }))
+  return render({
+    title,
+    data: { values },
+    width: 320,
+    height: 200,
+    mark: 'bar',
+    encoding: {
+      x: { field: 'placement', type: 'nominal', title: 'placement' },
+      xOffset: { field: 'model', type: 'nominal', sort: ['in-function', 'in-client', 'in-edge', 'external'] },
+      y: { field: 'kib', type: 'quantitative', title: 'traffic per chain (KiB x links)' },
+      color: { field: 'model', type: 'nominal', title: 'state model', sort: ['in-function', 'in-client', 'in-edge', 'external'] }
     }
   })
 }

@@ -11,9 +11,10 @@ import { join, resolve } from 'node:path'
 import { drain } from './drain.js'
 import { linkState } from './links.js'
 import { AttachedMesh } from './attached-mesh.js'
+import { runChainScenario } from './chain-run.js'
 import { LocalMesh } from './local-mesh.js'
 import { latencyCdf, nodeLoad } from './plots.js'
-import { summarize, summaryCsv, summaryTable, type RunSummary } from './results.js'
+import { summarize, summaryCsv, summaryTable, type ChainSummary, type RunSummary } from './results.js'
 import { expand, groupOf, loadScenario, nodeNames, wasmPath, type Scenario, type ScenarioEvent } from './scenario.js'
 import { drive, type InvocationRecord } from './workload.js'
 import type { Mesh } from './mesh.js'
@@ -35,6 +36,8 @@ export interface RunResult {
   outDir: string
   summaries: RunSummary[]
   nodes: string[]
+  /** A chain workload's runs (model x placement); `summaries` is then empty. */
+  chainSummaries?: ChainSummary[]
 }
 
 export async function runScenario (options: RunOptions, progress: Progress): Promise<RunResult> {
@@ -42,6 +45,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
   const outDir = resolve(options.outDir ?? join('testbed', 'results', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`))
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'scenario.json'), JSON.stringify({ ...scenario, quick: options.quick === true }, null, 2))
+  if (scenario.workload.chains != null) return await runChainScenario(scenario, scenario.workload.chains, options, outDir, progress)
   progress.say(`${scenario.name}: ${nodeNames(scenario).length} nodes, policies ${scenario.policies.join(', ')}; results in ${outDir}`)
 
   const mesh: Mesh = options.attach != null ? new AttachedMesh(options.attach) : new LocalMesh(scenario, outDir, { netns: options.netns })
@@ -119,7 +123,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
   return { outDir, summaries, nodes: names }
 }
 
-async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress): Promise<void> {
+export async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress): Promise<void> {
   for (const fn of scenario.functions) {
     const bytes = await readFile(wasmPath(scenario, fn))
     for (const node of fn.deployOn.flatMap((ref) => expand(scenario, ref))) {
@@ -130,7 +134,7 @@ async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress): Prom
   }
 }
 
-async function applyLinks (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, partition?: [string[], string[]]): Promise<void> {
+export async function applyLinks (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, partition?: [string[], string[]]): Promise<void> {
   await Promise.all(nodeNames(scenario).map(async (n) => { await mesh.setLinks(n, linkState(scenario, n, peerIds, partition)) }))
 }
 
@@ -177,7 +181,7 @@ async function measureCapacity (scenario: Scenario, mesh: Mesh, progress: Progre
 }
 
 /** Brings back killed nodes and heals partitions between runs, so every run starts alike. */
-async function restore (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress): Promise<void> {
+export async function restore (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress): Promise<void> {
   const dead = nodeNames(scenario).filter((n) => !mesh.isAlive(n))
   for (const n of dead) {
     progress.say(`restarting ${n} before the next run`)
@@ -188,7 +192,7 @@ async function restore (scenario: Scenario, mesh: Mesh, peerIds: Map<string, str
 }
 
 /** Applies the scenario's events at their times; `cancel` stops the ones not yet due. */
-function schedule (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress, signal: AbortSignal): { cancel(): void, finished: Promise<void> } {
+export function schedule (scenario: Scenario, mesh: Mesh, peerIds: Map<string, string>, progress: Progress, signal: AbortSignal): { cancel(): void, finished: Promise<void> } {
   const timers: Array<ReturnType<typeof setTimeout>> = []
   const applied: Array<Promise<void>> = []
   // the partition in force: a node restarted during one comes back on its side of it

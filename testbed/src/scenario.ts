@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { POLICIES, type PolicyName } from '../../daemon/src/placement/policy-names.js'
+import { STATE_MODELS, type StateModel } from '../../daemon/src/state/index.js'
 import { LINK_CLASSES, type LinkClassName, type LinkSpec } from './link-classes.js'
 
 export class InvalidScenarioError extends Error {
@@ -39,6 +40,53 @@ export interface LinkOverride extends Partial<LinkSpec> {
   /** Two node or group names: every link between the two sets, both ways. */
   between: [string, string]
   class?: LinkClassName
+  /** Physical links this emulated link stands for (traffic is counted as bytes x hops). */
+  hops?: number
+}
+
+/** A size or an amount drawn per job: lognormal with this (arithmetic) mean, clamped to [min, max]. */
+export interface Draw {
+  mean: number
+  /** Spread of the underlying normal; 0 = always `mean`. */
+  sigma: number
+  min: number
+  max: number
+}
+
+/** Where a chain's data goes: `network-aware` (x-faasmesh-locality: on) or `processing-only` (off). */
+export const PLACEMENTS = ['network-aware', 'processing-only'] as const
+export type Placement = typeof PLACEMENTS[number]
+
+/**
+ * A workload of stateful chains (papers.md B4): each job is a linear chain of `length` steps of
+ * `function` (testbed's state-step protocol: the input says what each step stores and passes
+ * on), every step stateful; one run per state model and placement.
+ */
+export interface ChainWorkload {
+  /** The step function; it must be in `functions` and speak state-step's input format. */
+  function: string
+  /** Steps per chain, drawn per job: uniform over [min, max], or by `weights` (one per length). */
+  length: { min: number, max: number, weights?: number[] }
+  /** Bytes of state each step writes. */
+  stateBytes: Draw
+  /** Bytes of each step's input (the chain's input, or its predecessor's output); the chain's output is as large as its input. */
+  argBytes: Draw
+  /** Processing per step, in ms of the reference machine (fuel x 0.3 ns); a node's slowdown multiplies it. */
+  workMs: Draw
+  models: StateModel[]
+  placements: Placement[]
+  /** State keys per entry node and run: jobs on one key run one after another (an in-client state has one holder). */
+  keysPerEntry: number
+}
+
+/** The external model's Redis server, reached by every node through its own emulated link. */
+export interface RedisLink {
+  /** One-way. */
+  latencyMs: number
+  /** 0 = unlimited. */
+  bandwidthMbps: number
+  /** Physical links between a node and the database (traffic is counted as bytes x hops). */
+  hops: number
 }
 
 export interface WorkloadItem { function: string, input: string, weight: number }
@@ -46,7 +94,10 @@ export interface WorkloadItem { function: string, input: string, weight: number 
 export type Arrival = 'poisson' | 'constant' | 'bursts'
 
 export interface Workload {
+  /** Single invocations; empty when the workload is `chains`. */
   mix: WorkloadItem[]
+  /** Stateful chains instead of a mix. */
+  chains?: ChainWorkload
   arrival: Arrival
   /** Fractions of the mesh's measured capacity, one run per value per policy; or `rate`. */
   load: number[]
@@ -82,6 +133,8 @@ export interface Scenario {
   policies: PolicyName[]
   /** Seconds from the start of each run. */
   events: ScenarioEvent[]
+  /** The external state model's database (chains with the `external` model). */
+  redis?: RedisLink
   /** Where the scenario file is: relative wasm paths start there. */
   baseDir: string
 }
@@ -144,25 +197,30 @@ export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir
     for (const key of ['latencyMs', 'jitterMs', 'bandwidthMbps', 'lossPct'] as const) {
       if (r[key] != null) spec[key] = num(r[key], `links.overrides[${i}].${key}`, errors, 0, key === 'lossPct' ? 100 : 1e6)
     }
+    if (r.hops != null) spec.hops = num(r.hops, `links.overrides[${i}].hops`, errors, 1, 64, true)
     return spec
   })
 
   const w = record(merged.workload, 'workload', errors)
-  const mix = list(w.mix, 'workload.mix', errors).map((m, i) => {
+  const chains = w.chains == null ? undefined : chainWorkload(w.chains, 'workload.chains', errors, functions.map((f) => f.name))
+  if (chains != null && w.mix != null) errors.push('workload: give mix (single invocations) or chains, not both')
+  const mix = chains != null ? [] : list(w.mix, 'workload.mix', errors).map((m, i) => {
     const r = record(m, `workload.mix[${i}]`, errors)
     const fn = str(r.function, `workload.mix[${i}].function`, errors)
     if (!functions.some((f) => f.name === fn)) errors.push(`workload.mix[${i}].function: ${JSON.stringify(fn)} is not in functions`)
     return { function: fn, input: r.input == null ? '' : String(r.input), weight: r.weight == null ? 1 : num(r.weight, `workload.mix[${i}].weight`, errors, 0, 1e6) }
   })
-  if (mix.length === 0) errors.push('workload.mix: at least one function')
+  if (chains == null && mix.length === 0) errors.push('workload.mix: at least one function')
   const arrival = (w.arrival ?? 'poisson') as Arrival
   if (!['poisson', 'constant', 'bursts'].includes(arrival)) errors.push(`workload.arrival: expected poisson, constant or bursts, got ${JSON.stringify(w.arrival)}`)
   const load = w.load == null ? [] : list(w.load, 'workload.load', errors).map((v, i) => num(v, `workload.load[${i}]`, errors, 0.01, 2))
   const rate = w.rate == null ? [] : list(w.rate, 'workload.rate', errors).map((v, i) => num(v, `workload.rate[${i}]`, errors, 0.1, 5000))
   if (load.length + rate.length === 0) errors.push('workload: give load (fractions of capacity) or rate (req/s)')
   if (load.length > 0 && rate.length > 0) errors.push('workload: give load or rate, not both')
+  if (chains != null && load.length > 0) errors.push('workload.load: a chain workload takes rate (chains/s), not load')
   const workload: Workload = {
     mix,
+    ...(chains != null ? { chains } : {}),
     arrival,
     load,
     rate,
@@ -181,6 +239,17 @@ export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir
 
   const events = list(merged.events ?? [], 'events', errors).map((e, i) => scenarioEvent(e, `events[${i}]`, errors, known))
 
+  let redis: RedisLink | undefined
+  if (merged.redis != null || chains?.models.includes('external') === true) {
+    const r = record(merged.redis ?? {}, 'redis', errors)
+    for (const key of Object.keys(r)) if (!['latencyMs', 'bandwidthMbps', 'hops'].includes(key)) errors.push(`redis.${key}: unknown field (latencyMs, bandwidthMbps, hops)`)
+    redis = {
+      latencyMs: num(r.latencyMs ?? 60, 'redis.latencyMs', errors, 0, 10_000),
+      bandwidthMbps: num(r.bandwidthMbps ?? 50, 'redis.bandwidthMbps', errors, 0, 1e6),
+      hops: num(r.hops ?? 1, 'redis.hops', errors, 1, 64, true)
+    }
+  }
+
   const scenario: Scenario = {
     name: str(merged.name, 'name', errors, (v) => NAME.test(v)),
     description: merged.description == null ? '' : String(merged.description),
@@ -191,6 +260,7 @@ export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir
     workload,
     policies,
     events,
+    ...(redis != null ? { redis } : {}),
     baseDir: options.baseDir ?? process.cwd()
   }
   if (errors.length > 0) throw new InvalidScenarioError(errors.join('\n'))
@@ -217,6 +287,67 @@ export function wasmPath (scenario: Scenario, fn: FunctionSpec): string {
   if (isAbsolute(fn.wasm)) return fn.wasm
   // `build/...` is the repository's build output: relative to the working directory; the rest to the scenario file
   return fn.wasm.startsWith('build/') ? resolve(fn.wasm) : resolve(scenario.baseDir, fn.wasm)
+}
+
+/** Longest chain a job may draw: each step is its own placed invocation, so this bounds one job's fan-out. */
+export const MAX_CHAIN_LENGTH = 16
+
+function chainWorkload (raw: unknown, path: string, errors: string[], functions: string[]): ChainWorkload {
+  const r = record(raw, path, errors)
+  const known = ['function', 'length', 'stateBytes', 'argBytes', 'workMs', 'models', 'placements', 'keysPerEntry']
+  for (const key of Object.keys(r)) if (!known.includes(key)) errors.push(`${path}.${key}: unknown field (${known.join(', ')})`)
+  const fn = str(r.function, `${path}.function`, errors)
+  if (!functions.includes(fn)) errors.push(`${path}.function: ${JSON.stringify(fn)} is not in functions`)
+  const l = record(r.length ?? { min: 2, max: 6 }, `${path}.length`, errors)
+  const min = num(l.min ?? 2, `${path}.length.min`, errors, 1, MAX_CHAIN_LENGTH, true)
+  const max = num(l.max ?? min, `${path}.length.max`, errors, 1, MAX_CHAIN_LENGTH, true)
+  if (max < min) errors.push(`${path}.length: max (${max}) is below min (${min})`)
+  const length: ChainWorkload['length'] = { min, max }
+  if (l.weights != null) {
+    length.weights = list(l.weights, `${path}.length.weights`, errors).map((v, i) => num(v, `${path}.length.weights[${i}]`, errors, 0, 1e6))
+    if (max >= min && length.weights.length !== max - min + 1) errors.push(`${path}.length.weights: expected ${max - min + 1} weights, one per length from ${min} to ${max}`)
+    else if (length.weights.every((v) => v === 0)) errors.push(`${path}.length.weights: at least one must be above 0`)
+  }
+  const models = list(r.models ?? [...STATE_MODELS], `${path}.models`, errors).map((m, i) => {
+    if (typeof m !== 'string' || !(STATE_MODELS as readonly string[]).includes(m)) errors.push(`${path}.models[${i}]: expected one of ${STATE_MODELS.join(', ')}, got ${JSON.stringify(m)}`)
+    return m as StateModel
+  })
+  if (models.length === 0) errors.push(`${path}.models: at least one state model`)
+  const placements = list(r.placements ?? [...PLACEMENTS], `${path}.placements`, errors).map((p, i) => {
+    if (typeof p !== 'string' || !(PLACEMENTS as readonly string[]).includes(p)) errors.push(`${path}.placements[${i}]: expected one of ${PLACEMENTS.join(', ')}, got ${JSON.stringify(p)}`)
+    return p as Placement
+  })
+  if (placements.length === 0) errors.push(`${path}.placements: at least one placement`)
+  for (const [name, values] of [['models', models], ['placements', placements]] as const) {
+    if (new Set(values).size !== values.length) errors.push(`${path}.${name}: each at most once`)
+  }
+  return {
+    function: fn,
+    length,
+    // 1 MiB is the daemon's input/output and state cap
+    stateBytes: draw(r.stateBytes, `${path}.stateBytes`, errors, 0, 1 << 20),
+    argBytes: draw(r.argBytes, `${path}.argBytes`, errors, 0, 1 << 20),
+    workMs: draw(r.workMs ?? { mean: 0 }, `${path}.workMs`, errors, 0, 10_000),
+    models,
+    placements,
+    keysPerEntry: num(r.keysPerEntry ?? 4, `${path}.keysPerEntry`, errors, 1, 1000, true)
+  }
+}
+
+function draw (raw: unknown, path: string, errors: string[], lowest: number, highest: number): Draw {
+  if (typeof raw === 'number') raw = { mean: raw }
+  const r = record(raw, path, errors)
+  for (const key of Object.keys(r)) if (!['mean', 'sigma', 'min', 'max'].includes(key)) errors.push(`${path}.${key}: unknown field (mean, sigma, min, max)`)
+  const mean = num(r.mean, `${path}.mean`, errors, lowest, highest)
+  const out: Draw = {
+    mean,
+    sigma: num(r.sigma ?? 0, `${path}.sigma`, errors, 0, 4),
+    min: num(r.min ?? lowest, `${path}.min`, errors, lowest, highest),
+    max: num(r.max ?? highest, `${path}.max`, errors, lowest, highest)
+  }
+  if (out.min > out.max) errors.push(`${path}: min (${out.min}) is above max (${out.max})`)
+  else if (mean < out.min || mean > out.max) errors.push(`${path}.mean: ${mean} is outside [min, max] = [${out.min}, ${out.max}]`)
+  return out
 }
 
 function nodeGroup (raw: unknown, path: string, errors: string[]): NodeGroup {

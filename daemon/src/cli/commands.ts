@@ -7,7 +7,8 @@ import { resolveApiUrl } from '../config/index.js'
 import { checkStateKey } from '../state/index.js'
 import { ApiClient } from './client.js'
 import { runDaemon } from './daemon-command.js'
-import { describePlacement } from './placement-report.js'
+import { chainSpecType, describeChains, describeDeployedChain, type ChainEntry, type DeployedChain } from './chains.js'
+import { describePlacement, fetchPlacement } from './placement-report.js'
 import { describeInvokeState, describeStateView, invokeStateOf, readStateFile, StateFileError, writeStateFile, type StateView } from './state.js'
 import { bytes, shortAddr, shortPeer, table } from './format.js'
 import { print, UsageError, type CliIo } from './io.js'
@@ -61,6 +62,21 @@ async function readStdin (io: CliIo): Promise<Uint8Array> {
   return Buffer.concat(chunks)
 }
 
+/** A chain's answer carries how many steps ran and the bytes they moved; a function's does not. */
+function chainMetaOf (headers: Headers): { chainSteps?: number, bytesMoved?: number } {
+  const steps = headers.get('x-faasmesh-chain-steps')
+  if (steps == null) return {}
+  return { chainSteps: Number(steps), bytesMoved: Number(headers.get('x-faasmesh-bytes-moved')) }
+}
+
+/** `faasmesh chain list` and `faasmesh chains`. */
+async function listChains (args: ParsedArgs, io: CliIo): Promise<number> {
+  const { chains } = await client(args, io).json<{ chains: ChainEntry[] }>('GET', '/v1/chains')
+  if (args.values.json === true) print(io.stdout, JSON.stringify(chains))
+  else print(io.stdout, describeChains(chains))
+  return 0
+}
+
 export const COMMANDS: readonly Command[] = [
   {
     name: 'daemon',
@@ -99,8 +115,8 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'invoke',
-    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--state-key K [--state-model M] [--state-file F]] [--verbose] [--api URL] [--json]',
-    summary: 'Run a function and print its output',
+    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--state-key K [--state-model M] [--state-file F]] [--locality on|off] [--verbose] [--api URL] [--json]',
+    summary: 'Run a function or a chain and print its output',
     positionals: [1, 1],
     options: {
       ...CLIENT_OPTIONS,
@@ -112,7 +128,8 @@ export const COMMANDS: readonly Command[] = [
       'state-key': { type: 'string', arg: '<key>', help: 'Run as a transaction on this state key\'s state (1-128 of A-Z a-z 0-9 . _ : -)' },
       'state-model': { type: 'string', arg: '<model>', help: 'Where the state lives: in-client, in-function, in-edge, external (default: the node\'s state.defaultModel)' },
       'state-file': { type: 'string', arg: '<file>', help: 'in-client state: sent from this file (none yet: a new state), replaced by the new state on success' },
-      verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error' }
+      locality: { type: 'string', arg: '<on|off>', help: 'Chains: on, a step\'s input moves from the node that produced it; off, all data through the entry node (default: on)' },
+      verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error (a chain: its steps); with --json, a chain\'s record is in the JSON' }
     },
     async run (args, io) {
       const { data, file, policy, verbose } = args.values as Record<string, string | boolean | undefined>
@@ -126,6 +143,11 @@ export const COMMANDS: readonly Command[] = [
       const deadline = args.values['deadline-ms']
       if (typeof deadline === 'string') headers['x-faasmesh-deadline-ms'] = deadline
       if (typeof args.values.id === 'string') headers['x-faasmesh-invocation-id'] = args.values.id
+      const locality = args.values.locality
+      if (typeof locality === 'string') {
+        if (locality !== 'on' && locality !== 'off') throw new UsageError(`--locality is on or off, not "${locality}"`)
+        headers['x-faasmesh-locality'] = locality
+      }
       const stateKey = args.values['state-key'] as string | undefined
       let stateModel = args.values['state-model'] as string | undefined
       const stateFile = args.values['state-file'] as string | undefined
@@ -155,7 +177,9 @@ export const COMMANDS: readonly Command[] = [
         fetched: res.headers.get('x-faasmesh-fetched') === 'true',
         fuel: Number(res.headers.get('x-faasmesh-fuel')),
         bids: res.headers.get('x-faasmesh-bids'),
-        placementId: res.headers.get('x-faasmesh-placement-id')
+        placementId: res.headers.get('x-faasmesh-placement-id'),
+        // a chain's answer says so: its steps and the bytes it moved over the network
+        ...chainMetaOf(res.headers)
       }
       const state = stateKey != null ? invokeStateOf(stateKey, res.headers) : undefined
       if (stateFile != null) {
@@ -165,7 +189,15 @@ export const COMMANDS: readonly Command[] = [
       }
       if (args.values.json === true) {
         const shown = state == null ? undefined : stateFile != null ? { ...state, clientState: undefined, file: stateFile } : state
-        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta, ...(shown != null ? { state: shown } : {}) }))
+        let chain: unknown
+        if (verbose === true && meta.chainSteps != null && meta.placementId != null) {
+          try {
+            chain = (await fetchPlacement(client(args, io), meta.placementId)).chain
+          } catch (err: any) {
+            print(io.stderr, `placement ${meta.placementId} is no longer available: ${String(err?.message ?? err)}`)
+          }
+        }
+        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta, ...(shown != null ? { state: shown } : {}), ...(chain != null ? { chain } : {}) }))
         return 0
       }
       if (verbose === true) {
@@ -197,6 +229,38 @@ export const COMMANDS: readonly Command[] = [
       }
       return 0
     }
+  },
+  {
+    name: 'chain',
+    usage: 'faasmesh chain deploy <name> <spec.json|spec.yaml|spec.yml> [--api URL] [--json]\n       faasmesh chain list [--api URL] [--json]',
+    summary: 'Deploy a chain of functions from a JSON or YAML spec, or list the chains',
+    positionals: [1, 3],
+    options: CLIENT_OPTIONS,
+    async run (args, io) {
+      const [action, ...rest] = args.positionals as [string, ...string[]]
+      if (action === 'list') {
+        if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`)
+        return listChains(args, io)
+      }
+      if (action !== 'deploy') throw new UsageError(`unknown action "${action}"; use deploy or list`)
+      if (rest.length < 2) throw new UsageError('chain deploy needs a name and a spec file')
+      const [name, file] = rest as [string, string]
+      const type = chainSpecType(file)
+      const spec = await readInputFile(file)
+      const res = await client(args, io).request('POST', `/v1/chains/${encodeURIComponent(name)}`, spec, { 'content-type': type })
+      const deployed = JSON.parse(new TextDecoder().decode(res.body)) as DeployedChain
+      if (args.values.json === true) print(io.stdout, JSON.stringify(deployed))
+      else print(io.stdout, describeDeployedChain(deployed))
+      return 0
+    }
+  },
+  {
+    name: 'chains',
+    usage: 'faasmesh chains [--api URL] [--json]',
+    summary: 'List the chains the daemon has (same as `faasmesh chain list`)',
+    positionals: [0, 0],
+    options: CLIENT_OPTIONS,
+    run: listChains
   },
   {
     name: 'peers',

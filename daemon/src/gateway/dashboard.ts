@@ -15,6 +15,10 @@ export const DASHBOARD_HTML = `<!doctype html>
   table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e3e6ec; }
   .muted { color: #6b7385; } .err { color: #b3261e; } textarea, input, select { font: inherit; }
   textarea { width: 100%; min-height: 4rem; } pre { background: #f4f5f8; padding: .7rem; overflow: auto; }
+  tr.steps > td { padding: 0 0 .6rem 1.5rem; border-bottom: 1px solid #e3e6ec; } tr.steps table { font-size: 12px; }
+  tr.steps th, tr.steps td { padding: .15rem .4rem; border-bottom: none; }
+  .track { position: relative; width: 10rem; height: .6rem; background: #eef0f4; } .bar { position: absolute; top: 0; bottom: 0; min-width: 2px; background: #4a6fd1; }
+  .bar.failed { background: #b3261e; }
 </style>
 </head>
 <body>
@@ -22,10 +26,13 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div class="muted" id="node">loading...</div>
 <h2>Functions</h2>
 <table><thead><tr><th>name</th><th>cid</th><th>size</th><th>warm</th></tr></thead><tbody id="functions"></tbody></table>
+<h2>Chains</h2>
+<div class="muted">chains of functions deployed here (DESIGN.md section 11); invoke one like a function</div>
+<table id="chains-panel"><thead><tr><th>name</th><th>steps</th><th>functions</th><th>cid</th><th>version</th><th>deployed</th></tr></thead><tbody id="chains"></tbody></table>
 <h2>Peers</h2>
 <table><thead><tr><th>peer</th><th>tags</th><th>free/total</th><th>queue</th><th>speed</th><th>warm</th><th>age</th></tr></thead><tbody id="peers"></tbody></table>
 <h2>Placements</h2>
-<div class="muted">the latest invocations this node placed: who bid, who ran it</div>
+<div class="muted">the latest invocations this node placed: who bid, who ran it; a chain with its steps (start-end ms from the chain's start)</div>
 <table><thead><tr><th>when</th><th>cid</th><th>policy</th><th>bids</th><th>executor</th><th>placement</th><th>total</th><th>outcome</th></tr></thead><tbody id="placements"></tbody></table>
 <h2>Invoke</h2>
 <form id="invoke">
@@ -44,10 +51,19 @@ async function refresh () {
     const { functions } = await (await fetch('/v1/functions')).json()
     const body = $('functions'); body.replaceChildren()
     const select = $('fn'); const chosen = select.value; select.replaceChildren()
+    const option = (value, label) => { const opt = document.createElement('option'); opt.value = value; opt.textContent = label; select.appendChild(opt) }
     for (const f of functions) {
       body.appendChild(row([f.names.join(', ') || '-', f.cid, f.size + ' B', f.warm ? 'yes' : 'no']))
-      const opt = document.createElement('option'); opt.value = f.names[0] || f.cid; opt.textContent = opt.value; select.appendChild(opt)
+      option(f.names[0] || f.cid, f.names[0] || f.cid)
     }
+    const chainsRes = await fetch('/v1/chains')
+    const chains = chainsRes.ok ? (await chainsRes.json()).chains : []
+    const chainRows = $('chains'); chainRows.replaceChildren()
+    for (const c of chains) {
+      chainRows.appendChild(row([c.name, c.steps, c.fns.join(', '), c.cid, 'v' + c.version, new Date(c.deployedAt).toLocaleString()]))
+      option(c.name, c.name + ' (chain)')
+    }
+    if (chains.length === 0) chainRows.appendChild(row(['no chains deployed', '', '', '', '', '']))
     if (chosen) select.value = chosen
     const { peers } = await (await fetch('/v1/peers')).json()
     const peerRows = $('peers'); peerRows.replaceChildren()
@@ -59,19 +75,56 @@ async function refresh () {
     const { placements } = await (await fetch('/v1/placements')).json()
     const placementRows = $('placements'); placementRows.replaceChildren()
     const short = (id) => id ? id.slice(0, 8) + '…' + id.slice(-6) : '-'
-    for (const p of placements.slice(0, 15)) {
+    const ms = (v) => v == null ? '-' : v.toFixed(1) + ' ms'
+    // a chain's steps have placement records of their own: shown under their chain, not again
+    const stepPlacements = new Set()
+    for (const p of placements) if (p.chain) for (const s of p.chain.steps) if (s.placementId) stepPlacements.add(s.placementId)
+    for (const p of placements.filter((p) => !stepPlacements.has(p.id)).slice(0, 15)) {
       const bids = p.asked > 0 ? p.bids.filter((b) => b.outcome === 'bid').length + '/' + p.asked : '-'
-      const ms = (v) => v == null ? '-' : v.toFixed(1) + ' ms'
-      placementRows.appendChild(row([new Date(p.at).toLocaleTimeString(), short(p.cid), p.policy, bids, short(p.executor) + (p.executor === health.peerId ? ' (here)' : ''), ms(p.placementMs), ms(p.totalMs), p.outcome ?? 'running']))
+      const what = p.chain ? 'chain ' + (p.chain.name ?? short(p.cid)) + ', ' + p.chain.steps.length + ' steps' : short(p.cid)
+      const tr = row([new Date(p.at).toLocaleTimeString(), what, p.policy, bids, short(p.executor) + (p.executor === health.peerId ? ' (here)' : ''), ms(p.placementMs), ms(p.totalMs), p.outcome ?? 'running'])
+      if (p.outcome != null && p.outcome !== 'ok') tr.lastChild.className = 'err'
+      placementRows.appendChild(tr)
+      if (p.chain) placementRows.appendChild(chainSteps(p, health.peerId))
     }
     if (placements.length === 0) placementRows.appendChild(row(['no invocations yet', '', '', '', '', '', '', '']))
   } catch (err) { $('node').textContent = 'cannot reach the node: ' + err.message }
+}
+// a chain placement's steps: a timeline bar, executor, start-end, bytes in/out, outcome
+function chainSteps (p, self) {
+  const c = p.chain
+  const end = Math.max(1, p.totalMs ?? 0, ...c.steps.map((s) => s.endMs ?? 0))
+  const t = (v) => v == null ? '…' : v.toFixed(1)
+  const table = document.createElement('table')
+  const head = row(['step', 'function', 'timeline', 'executor', 'start-end ms', 'bytes in', 'bytes out', 'outcome'])
+  head.className = 'muted'; table.appendChild(head)
+  for (const s of c.steps) {
+    const tr = row([s.id, s.fn, '', s.executor ? s.executor.slice(0, 8) + '…' + s.executor.slice(-6) + (s.executor === self ? ' (here)' : '') : '-',
+      s.startMs == null ? '-' : t(s.startMs) + '-' + t(s.endMs), s.bytesIn + ' B', s.bytesOut + ' B', s.outcome])
+    const track = document.createElement('div'); track.className = 'track'
+    if (s.startMs != null) {
+      // set through the CSSOM, not a style attribute: a CSP without 'unsafe-inline' styles allows it
+      const bar = document.createElement('div'); bar.className = s.outcome === 'ok' || s.outcome === 'pending' ? 'bar' : 'bar failed'
+      bar.style.left = (100 * s.startMs / end) + '%'
+      bar.style.width = (100 * ((s.endMs ?? end) - s.startMs) / end) + '%'
+      track.appendChild(bar)
+    }
+    tr.children[2].appendChild(track)
+    if (s.outcome !== 'ok' && s.outcome !== 'pending') tr.lastChild.className = 'err'
+    table.appendChild(tr)
+  }
+  const traffic = document.createElement('div'); traffic.className = 'muted'
+  traffic.textContent = 'locality ' + (c.locality ? 'on' : 'off') + ' - moved: invoke ' + c.traffic.invoke + ' B, chain data ' + c.traffic.chainData + ' B, state ' + c.traffic.state + ' B'
+  const outer = document.createElement('tr'); outer.className = 'steps'
+  const cell = document.createElement('td'); cell.colSpan = 8; cell.appendChild(table); cell.appendChild(traffic); outer.appendChild(cell)
+  return outer
 }
 $('invoke').addEventListener('submit', async (event) => {
   event.preventDefault()
   const res = await fetch('/v1/invoke/' + encodeURIComponent($('fn').value), { method: 'POST', body: $('input').value })
   const body = await res.text()
-  const meta = ['executor', 'bids', 'placement-ms', 'duration-ms', 'cold', 'fuel'].map((h) => h + ': ' + (res.headers.get('x-faasmesh-' + h) ?? '-')).join('  ')
+  const chain = res.headers.has('x-faasmesh-chain-steps') ? ['chain-steps', 'bytes-moved'] : []
+  const meta = ['executor', 'bids', 'placement-ms', 'duration-ms', 'cold', 'fuel', ...chain].map((h) => h + ': ' + (res.headers.get('x-faasmesh-' + h) ?? '-')).join('  ')
   $('result').className = res.ok ? '' : 'err'
   $('result').textContent = res.status + '  ' + meta + '\\n\\n' + body
   refresh()

@@ -150,7 +150,9 @@ export class Gateway implements GatewayInterface {
     // an oversized or unread body ends the connection: the client is told not to reuse it
     if (!drained || status === 413) headers.connection = 'close'
     if (status === 405) headers.allow = ROUTES.filter((r) => r.pattern.test(path)).map((r) => r.method).join(', ')
-    sendJson(res, status, { error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) } }, headers)
+    // a chain's failed step is named, with its own error's name (DESIGN.md section 11)
+    const step = err?.name === 'ChainStepError' ? { step: String(err.step), cause: String(err.causeName) } : {}
+    sendJson(res, status, { error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err), ...step } }, headers)
   }
 }
 

@@ -20,6 +20,7 @@ import type { Invoker } from '../invoker/index.js'
 import type { LinkState } from '../links/index.js'
 import type { Placement } from '../placement/index.js'
 import type { StateModel, StateView } from '../state/index.js'
+import type { ChainStore } from '../chains/store.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
@@ -77,6 +78,8 @@ export interface PeerSummary {
 export interface GatewayComponents {
   logger: ComponentLogger
   store: Pick<FunctionStore, 'deploy' | 'list' | 'maxModuleBytes'>
+  /** Chains (DESIGN.md section 11): deployed and listed here, invoked like functions. */
+  chains?: Pick<ChainStore, 'deploy' | 'list'>
   invoker: Invoker
   registry: Registry
   peerId: PeerId

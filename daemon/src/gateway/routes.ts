@@ -6,6 +6,7 @@ import { InvalidParametersError, RouteNotFoundError, UnsupportedStateModelError 
 import { newInvocationId, parseInvocationId } from '../invocations/index.js'
 import { parseLinkState } from '../links/index.js'
 import { checkStateKey, clientStateFromHeader, clientStateToHeader, STATE_MODELS, type StateModel } from '../state/index.js'
+import { MAX_CHAIN_SPEC_BYTES } from '../chains/spec.js'
 import type { StateSpec } from '../invoker/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import type { GatewayComponents } from './index.js'
@@ -116,6 +117,20 @@ function stateHeaders (state: NonNullable<Awaited<ReturnType<GatewayComponents['
   }
 }
 
+/** `x-faasmesh-locality: on|off` (chains): absent, the chain's default (on). */
+function localityOf (req: IncomingMessage): boolean | undefined {
+  const text = headerString(req, 'x-faasmesh-locality')
+  if (text == null) return undefined
+  if (text === 'on') return true
+  if (text === 'off') return false
+  throw new InvalidParametersError(`x-faasmesh-locality must be "on" or "off", got "${text.slice(0, 40)}"`)
+}
+
+function chainStore (components: GatewayComponents): NonNullable<GatewayComponents['chains']> {
+  if (components.chains == null) throw new RouteNotFoundError('this node keeps no chains')
+  return components.chains
+}
+
 function testbedLinks (components: GatewayComponents): NonNullable<GatewayComponents['links']> {
   if (components.links == null) throw new RouteNotFoundError('testbed control is off on this node (set testbed.control to use /v1/testbed/links)')
   return components.links
@@ -166,6 +181,24 @@ export const ROUTES: readonly Route[] = [
     }
   },
   {
+    method: 'GET',
+    pattern: /^\/v1\/chains$/,
+    name: 'chains',
+    async handle ({ res, components }) {
+      sendJson(res, 200, { chains: await chainStore(components).list() })
+    }
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/chains\/([^/]+)$/,
+    name: 'chain-deploy',
+    async handle ({ res, params, signal, components, body }) {
+      const chains = chainStore(components)
+      const bytes = await body(MAX_CHAIN_SPEC_BYTES)
+      sendJson(res, 201, await chains.deploy(segment(params, 0), bytes, { signal }))
+    }
+  },
+  {
     method: 'POST',
     // `/v1/invoke/<name|cid>` or `/v1/invoke/<publisher>/<name>`
     pattern: /^\/v1\/invoke\/([^/]+)(?:\/([^/]+))?$/,
@@ -178,9 +211,10 @@ export const ROUTES: readonly Route[] = [
       // every answer carries the id, errors too: a client that lost one retries with it
       res.setHeader('x-faasmesh-invocation-id', invocationId)
       const state = stateOf(req, components)
+      const locality = localityOf(req)
       const input = await body(maxInputBytes)
       const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
-      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal, ...(state != null ? { state } : {}) })
+      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal, ...(state != null ? { state } : {}), ...(locality != null ? { locality } : {}) })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,
@@ -194,7 +228,8 @@ export const ROUTES: readonly Route[] = [
         'x-faasmesh-fuel': String(result.fuelUsed),
         'x-faasmesh-bids': `${result.bids.received}/${result.bids.asked}`,
         'x-faasmesh-placement-id': result.placementId,
-        ...(result.state != null ? stateHeaders(result.state) : {})
+        ...(result.state != null ? stateHeaders(result.state) : {}),
+        ...(result.chain != null ? { 'x-faasmesh-chain-steps': String(result.chain.steps), 'x-faasmesh-bytes-moved': String(result.chain.bytesMoved) } : {})
       })
       res.end(result.output)
     }

@@ -8,6 +8,7 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   InvalidStateKeyError: 400,
   InvalidStateError: 400,
   UnsupportedStateModelError: 400,
+  InvalidChainError: 400,
   // a cross-site request to a mutating route (cross-site.ts)
   ForbiddenError: 403,
   FunctionNotFoundError: 404,
@@ -31,6 +32,9 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   NotStartedError: 503,
   NodeStoppingError: 503,
   StateUnavailableError: 503,
+  ChainDataUnavailableError: 503,
+  // a step of a chain failed: the body names the step and its own error (error.step, error.cause)
+  ChainStepError: 502,
   ExecutionTimeoutError: 504,
   DeadlineExceededError: 504
 }

@@ -14,6 +14,7 @@
  */
 import { Invoker as InvokerClass } from './invoker.js'
 import type { Placement, PolicyName, StateSpec, Placed } from '../placement/index.js'
+import type { ChainRunner } from '../chains/runner.js'
 import type { Resolver } from '../resolver/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -31,6 +32,8 @@ export interface InvokerInit {
 export interface InvokerComponents {
   resolver: Pick<Resolver, 'lookup'>
   placement: Pick<Placement, 'place' | 'defaultPolicy'>
+  /** Runs what a name or CID names when it is a chain; without it, chains are not found. */
+  chains?: Pick<ChainRunner, 'run'>
   registry?: Registry
 }
 
@@ -45,6 +48,8 @@ export interface InvocationOptions extends AbortOptions {
   invocationId?: string
   /** A stateful invocation: its state key and model (checked by the caller, e.g. the gateway). */
   state?: StateSpec
+  /** A chain: each step's input from where its predecessors ran (default true), or all data through this node. */
+  locality?: boolean
 }
 
 export interface InvocationResult {
@@ -69,6 +74,8 @@ export interface InvocationResult {
   fuelUsed: number
   /** A stateful invocation: the state's version after it, bytes moved, the new in-client state. */
   state?: Placed['state']
+  /** A chain: how many steps ran, and the bytes it moved over the network (all protocols in its record). */
+  chain?: { steps: number, bytesMoved: number }
 }
 
 export interface Invoker {

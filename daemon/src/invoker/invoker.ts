@@ -1,4 +1,5 @@
-import { DeadlineExceededError, InvalidParametersError } from '../errors.js'
+import { isChainCid } from '../chains/spec.js'
+import { DeadlineExceededError, FunctionNotFoundError, InvalidParametersError } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { stateTarget } from '../placement/index.js'
 import type { StateSpec } from '../placement/index.js'
@@ -32,7 +33,7 @@ export class Invoker implements InvokerInterface {
           // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
           return await this.table.run(id, fingerprint, async (runSignal) => {
             started = true
-            return this.run(id, nameOrCid, input, policy, options.deadlineMs, options.state, runSignal)
+            return this.run(id, nameOrCid, input, policy, options.deadlineMs, options.state, options.locality, runSignal)
           }, { signal })
         } catch (err: any) {
           // the run it joined ran out of its first caller's time, not of this caller's: run it
@@ -49,7 +50,7 @@ export class Invoker implements InvokerInterface {
     }
   }
 
-  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, state: StateSpec | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
+  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
     const started = performance.now()
     const deadline = this.deadlineSignal(deadlineMs)
     const signal = deadline == null ? abandoned : AbortSignal.any([abandoned, deadline.signal])
@@ -57,11 +58,13 @@ export class Invoker implements InvokerInterface {
       const cid = await this.components.resolver.lookup(nameOrCid, { signal })
       signal?.throwIfAborted()
       const lookupMs = performance.now() - started
+      const deadlineAt = deadlineMs == null ? undefined : started + deadlineMs
+      if (isChainCid(cid)) return await this.runChain(invocationId, nameOrCid, cid, input, policy, deadlineAt, state, locality, signal, lookupMs)
       const placed = await this.components.placement.place(cid, input, {
         policy,
         signal,
         invocationId,
-        deadlineAt: deadlineMs == null ? undefined : started + deadlineMs,
+        deadlineAt,
         ...(state != null ? { state } : {})
       })
       return {
@@ -85,6 +88,37 @@ export class Invoker implements InvokerInterface {
       throw err
     } finally {
       deadline?.clear()
+    }
+  }
+
+  private async runChain (invocationId: string, nameOrCid: string, cid: string, input: Uint8Array, policy: PolicyName, deadlineAt: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, signal: AbortSignal, lookupMs: number): Promise<InvocationResult> {
+    const chains = this.components.chains
+    if (chains == null) throw new FunctionNotFoundError(`"${nameOrCid.slice(0, 100)}" is a chain, and this node runs no chains`)
+    const ran = await chains.run(cid, input, {
+      policy,
+      signal,
+      invocationId,
+      ...(deadlineAt != null ? { deadlineAt } : {}),
+      ...(state != null ? { state } : {}),
+      ...(locality != null ? { locality } : {}),
+      ...(nameOrCid !== cid ? { name: nameOrCid } : {})
+    })
+    const { traffic } = ran.record.chain
+    return {
+      invocationId,
+      output: ran.output,
+      cid,
+      executor: ran.executor,
+      policy,
+      durationMs: ran.durationMs,
+      placementMs: lookupMs + ran.placementMs,
+      cold: ran.cold,
+      fetched: ran.fetched,
+      fuelUsed: ran.fuelUsed,
+      bids: ran.bids,
+      placementId: ran.record.id,
+      chain: { steps: ran.record.chain.steps.length, bytesMoved: traffic.invoke + traffic.chainData + traffic.state },
+      ...(state != null ? { state: { model: state.model, version: 0, bytes: ran.stateBytes, ...(ran.clientState != null ? { clientState: ran.clientState } : {}) } } : {})
     }
   }
 

@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * Emulated links for testbeds (docs/testbed.md): per remote peer, a one-way latency with
- * jitter, a bandwidth and a loss rate applied to this node's auction, invoke and code-transfer
+ * jitter, a bandwidth and a loss rate applied to this node's auction, invoke, code-transfer, state and chain-data
  * frames; and a blocklist that cuts connections to a set of peers and refuses them until it is
  * lifted (partitions). Only built when `testbed.control` is on; the testbed sets it through
  * `PUT /v1/testbed/links`.
@@ -54,6 +54,13 @@ export class LinkTable implements LinkShaper {
 
   isBlocked (peer: string): boolean {
     return this.blocked.has(peer)
+  }
+
+  /** One-way ms for `bytes` to `peer` on average (no jitter, no loss); undefined when the link is not shaped. */
+  expectedMs (peer: string, bytes: number): number | undefined {
+    const rule = this.rules.get(peer)
+    if (rule == null) return undefined
+    return rule.latencyMs + (rule.bandwidthKbps > 0 ? bytes * 8 / rule.bandwidthKbps : 0)
   }
 
   delayMs (peer: PeerId, bytes: number): number {

@@ -22,7 +22,9 @@ export type CodeRouting = Pick<ResolverComponents, 'candidates' | 'findProviders
 export function codeRouting (node: MeshNode): CodeRouting {
   return {
     candidates: () => node.services.adverts.peers().map((p) => p.peerId.toString()),
-    findProviders: (cid, options) => node.contentRouting.findProviders(CID.parse(cid), options),
+    // a node with no connection has nobody to ask: kad-dht would wait for a first peer until the
+    // caller's timeout, so a lone node's unknown CID or name fails at once instead
+    findProviders: (cid, options) => alone(node) ? none() : node.contentRouting.findProviders(CID.parse(cid), options),
     fetchCode: async (provider, cid, options) => {
       // a provider we are not connected to is dialed through the addresses the DHT gave
       if (node.getConnections(provider.id).length === 0 && provider.multiaddrs.length > 0) {
@@ -32,9 +34,18 @@ export function codeRouting (node: MeshNode): CodeRouting {
     },
     provide: async (cid, options) => { await node.contentRouting.provide(CID.parse(cid), options) },
     putRecord: async (key, value, options) => { await node.contentRouting.put(key, value, options) },
-    getRecord: async (key, options) => getNameRecord(node, key, options)
+    getRecord: async (key, options) => {
+      if (alone(node)) throw new NotFoundError('no peer to ask for the record')
+      return getNameRecord(node, key, options)
+    }
   }
 }
+
+function alone (node: MeshNode): boolean {
+  return node.getConnections().length === 0
+}
+
+async function * none (): AsyncIterable<never> {}
 
 async function getNameRecord (node: MeshNode, key: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
   const values: Uint8Array[] = []

@@ -20,6 +20,8 @@ import { auction, type Auction } from '../../../protocols/src/auction/index.js'
 import { codeTransfer, type CodeTransfer } from '../../../protocols/src/code/index.js'
 import { invokeProtocol, type Invoke } from '../../../protocols/src/invoke/index.js'
 import { stateProtocol, type StateService } from '../../../protocols/src/state/index.js'
+import { chainData, type ChainData } from '../../../protocols/src/chain-data/index.js'
+import type { TrafficMeter } from '../../../protocols/src/traffic.js'
 import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
@@ -38,6 +40,8 @@ export interface MeshNodeInit {
   maxInvokeMs: number
   /** Testbeds only: emulated links and partitions. */
   links?: LinkTable
+  /** Counts each protocol's frames, both ways (`faasmesh_traffic_bytes_total`). */
+  traffic?: TrafficMeter
 }
 
 export interface MeshNodeComponents {
@@ -56,6 +60,7 @@ export type MeshServices = {
   auction: Auction
   invoke: Invoke
   state: StateService
+  chainData: ChainData
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -122,12 +127,14 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
-      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links }),
+      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links, traffic: init.traffic }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
-      auction: auction({ shaper: links }),
-      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links }),
+      auction: auction({ shaper: links, traffic: init.traffic }),
+      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links, traffic: init.traffic }),
       // in-edge state and the directory of in-function homes (daemon/src/state)
-      state: stateProtocol({ shaper: links })
+      state: stateProtocol({ shaper: links, traffic: init.traffic }),
+      // chain steps' outputs, fetched by the node that runs the next step (daemon/src/chains)
+      chainData: chainData({ shaper: links, traffic: init.traffic })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

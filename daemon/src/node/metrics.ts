@@ -1,4 +1,4 @@
-/** Prometheus metrics of the mesh: peers, connections, adverts sent, received and rejected. */
+/** Prometheus metrics of the mesh: peers, connections, adverts sent, received and rejected, traffic per protocol. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { MeshNode } from './index.js'
 
@@ -31,4 +31,19 @@ export function registerMeshMetrics (registry: Registry, node: MeshNode): void {
     if (evt.detail.delayMs >= 0) delay.observe(evt.detail.delayMs / 1000)
   })
   adverts.addEventListener('advert:rejected', (evt) => { rejected.inc({ reason: evt.detail.reason }) })
+}
+
+/**
+ * `faasmesh_traffic_bytes_total{protocol, direction}`: the bytes of the frames each protocol
+ * wrote (`out`) and read (`in`), payload and length prefix, not libp2p's noise and yamux
+ * overhead. `protocol` is the id's short name: auction, invoke, state, chain-data, code. Fed by
+ * `meteredTraffic` (./traffic.ts), which the protocol services are given as `traffic`.
+ */
+export function trafficCounter (registry: Registry): Counter<'protocol' | 'direction'> {
+  return new Counter({
+    name: 'faasmesh_traffic_bytes_total',
+    help: 'Bytes of protocol frames sent (out) and received (in), by protocol; libp2p noise and yamux overhead excluded',
+    labelNames: ['protocol', 'direction'],
+    registers: [registry]
+  })
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Bid, type Auction, type CallForBids } from '../../../protocols/src/auction/index.js'
+import { Bid, type Auction, type CallForBids, type InputLocation } from '../../../protocols/src/auction/index.js'
 import type { Bidder } from './bidder.js'
 import type { BidRecord, Candidate, Plan, Target } from './candidates.js'
 import type { PlacementMetrics } from './metrics.js'
@@ -17,6 +17,8 @@ export interface AuctioneerComponents {
 export interface AuctionCall {
   cid: Uint8Array
   inputBytes: number
+  /** A chain step's input, where it already is (peer id bytes and size): bidders add its transfer to their estimate. */
+  inputs?: InputLocation[]
   /** Time left for the whole invocation, 0 when the caller set no deadline. */
   deadlineMs: number
   windowMs: number
@@ -217,7 +219,8 @@ export class Auctioneer {
       cid: call.cid as Uint8Array<ArrayBuffer>,
       inputBytes: call.inputBytes,
       deadlineMs: Math.max(0, Math.floor(call.deadlineMs)),
-      release: (candidate.self ? [] : this.takeReleases(candidate.peer)) as Array<Uint8Array<ArrayBuffer>>
+      release: (candidate.self ? [] : this.takeReleases(candidate.peer)) as Array<Uint8Array<ArrayBuffer>>,
+      inputs: (call.inputs ?? []) as CallForBids['inputs']
     }
     const started = performance.now()
     try {
@@ -273,7 +276,7 @@ export class Auctioneer {
 }
 
 function releaseCall (tokens: Uint8Array[]): CallForBids {
-  return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>> }
+  return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>>, inputs: [] }
 }
 
 /** Why a bid cannot be used, or undefined when it can. */

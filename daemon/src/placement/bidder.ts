@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid'
-import { Bid, type CallForBids } from '../../../protocols/src/auction/index.js'
+import { Bid, type CallForBids, type InputLocation } from '../../../protocols/src/auction/index.js'
 import { InvalidParametersError } from '../errors.js'
 import { COMPILE_MS, DEFAULT_RUN_MS, FETCH_MS } from './defaults.js'
 import { perPeerCap, remotePool, strangerPool } from './reservation-caps.js'
@@ -45,11 +45,18 @@ export interface BidderComponents {
   metrics?: Pick<PlacementMetrics, 'declined'>
   /** True once the node drains: it bids for nothing. */
   stopping?(): boolean
+  /**
+   * Ms to bring `bytes` of a chain step's input here from the node that holds it (peer id
+   * bytes): 0 when that is this node. Without it, inputs cost nothing.
+   */
+  transferMs?(holder: Uint8Array, bytes: number): number
 }
 
 /** What this node would promise for one invocation of `cid`, before reserving anything. */
 export interface Estimate {
   estimatedMs: number
+  /** Of which: bringing a chain step's input here. */
+  transferMs: number
   code: Bid.Code
   /** Admitted + reserved invocations. */
   load: number
@@ -62,7 +69,7 @@ export interface Estimate {
  * estimated completion = queue wait + run time + code preparation, where the run time is the
  * learned average for this CID (or a default scaled by speed), the wait is whole rounds of that
  * run time across the slots, and preparation is 0 when compiled, a compile when stored and a
- * fetch when absent. A bid reserves a slot; a node declines when its slots and queue allowance
+ * fetch when absent, plus, for a chain step, the time to bring its input from where it is. A bid reserves a slot; a node declines when its slots and queue allowance
  * are taken or when it cannot finish within the deadline. What remote auctioneers may hold is
  * capped by how they treat what they are granted (docs/placement.md, "Hoarding").
  */
@@ -80,18 +87,20 @@ export class Bidder {
     return this.components.running() + held.self + held.known
   }
 
-  estimate (cid: string, deadlineMs: number, load: number = this.load()): Estimate {
+  estimate (cid: string, deadlineMs: number, load: number = this.load(), inputs: InputLocation[] = []): Estimate {
     const { components, init } = this
     const slots = components.slots()
     const code = components.codeState(cid)
     const runMs = components.estimates.get(cid) ?? DEFAULT_RUN_MS / init.speed
     const rounds = load < slots ? 0 : Math.floor((load - slots) / slots) + 1
     const prepareMs = code === Bid.Code.WARM ? 0 : code === Bid.Code.STORED ? COMPILE_MS / init.speed : FETCH_MS
-    const estimatedMs = rounds * runMs + runMs + prepareMs
+    // a chain step's input comes to the winner from where it is: its holder saves the transfer
+    const transferMs = inputs.reduce((sum, i) => sum + (components.transferMs?.(i.peer, i.bytes) ?? 0), 0)
+    const estimatedMs = rounds * runMs + runMs + prepareMs + transferMs
     let declined: Bid.Reason | undefined
     if (load >= admits(slots, init.queuePerSlot)) declined = Bid.Reason.FULL
     else if (deadlineMs > 0 && estimatedMs > deadlineMs) declined = Bid.Reason.DEADLINE
-    return { estimatedMs, code, load, slots, declined }
+    return { estimatedMs, transferMs, code, load, slots, declined }
   }
 
   /**
@@ -114,7 +123,7 @@ export class Bidder {
     const held = this.held()
     // a stranger sees every reservation, its pool included: the overbooking is for the others
     const load = this.components.running() + held.self + held.known + (stranger ? held.strangers : 0)
-    const estimate = this.estimate(cid, call.deadlineMs, load)
+    const estimate = this.estimate(cid, call.deadlineMs, load, call.inputs)
     if (estimate.declined != null) return this.decline(call, estimate.declined, estimate.declined === Bid.Reason.FULL ? 'full' : 'deadline')
     const capped = remote ? this.capped(auctioneer, stranger, held, admits(estimate.slots, this.init.queuePerSlot)) : undefined
     if (capped != null) return this.decline(call, Bid.Reason.FULL, capped)

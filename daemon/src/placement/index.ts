@@ -25,6 +25,7 @@ import type { Auction } from '../../../protocols/src/auction/index.js'
 import type { PeerEntry } from '../../../protocols/src/adverts/index.js'
 import type { Invoke } from '../../../protocols/src/invoke/index.js'
 import type { PriceFactor } from '../config/index.js'
+import type { ChainDataStore, StepInput } from '../chains/data.js'
 import type { Executor } from '../executor/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
 import type { Resolver } from '../resolver/index.js'
@@ -37,6 +38,7 @@ export { POLICIES, type PolicyName } from './policy-names.js'
 export { stateTarget } from './invoke-handler.js'
 export { PLACEMENT_DEFAULTS } from './defaults.js'
 export type { BidRecord } from './candidates.js'
+export type { StepInput } from '../chains/data.js'
 
 export interface PlacementInit {
   /** Used when a request names none. @default 'auction' */
@@ -77,6 +79,10 @@ export interface PlacementComponents {
   transactions?: Pick<Transactions, 'run'>
   /** Where in-function state lives: its calls go to the key's home. */
   homes?: HomeDirectory
+  /** Chain steps' inputs and kept outputs on this node. */
+  chainData?: Pick<ChainDataStore, 'gather' | 'keep'>
+  /** Ms to bring a chain step's input here from its holder (peer id bytes): bids add it. */
+  transferMs?(holder: Uint8Array, bytes: number): number
   logger: ComponentLogger
   registry?: Registry
 }
@@ -89,6 +95,13 @@ export interface PlaceOptions extends AbortOptions {
   invocationId?: string
   /** A stateful invocation: its state key and model (in-client: with the client's state). */
   state?: StateSpec
+  /**
+   * A chain step whose input is where its predecessors ran: the node that runs it gathers it
+   * from there (and `input` is empty); bids count the transfer. DESIGN.md section 11.
+   */
+  inputs?: StepInput[]
+  /** A chain step whose output the next steps fetch: kept where it ran, under the invocation id; `Placed.output` is then empty. */
+  keepOutput?: boolean
 }
 
 /** The state an invocation runs on (DESIGN.md section 10). */
@@ -129,6 +142,48 @@ export interface PlacementRecord {
   outcome?: string
   /** A stateful invocation: its model and key (in-function: the key's home ran it). */
   state?: { model: StateModel, key: string, home?: string, newHome?: boolean }
+  /** A chain (DESIGN.md section 11): its steps as they ran; `cid` is then the chain's CID. */
+  chain?: ChainRecord
+}
+
+/** A chain's run, as the entry node saw it (`GET /v1/placements/:id`). */
+export interface ChainRecord {
+  /** The name it was invoked by, when it was one. */
+  name?: string
+  /** true: each step's input moves from the node that produced it, and bids count where it is; false: every step's data through the entry node. */
+  locality: boolean
+  steps: ChainStepRecord[]
+  /** Bytes this chain moved over the network, by protocol (auction and code traffic: node-level metrics only). */
+  traffic: { invoke: number, chainData: number, state: number }
+}
+
+/** One step of a chain, as it ran. */
+export interface ChainStepRecord {
+  id: string
+  /** The step's function reference, as in the spec. */
+  fn: string
+  /** The function's CID, once resolved. */
+  cid?: string
+  /** The step's own invocation id (derived from the chain's: a retried chain runs no step twice). */
+  invocationId: string
+  /** The step's own placement record on the entry node. */
+  placementId?: string
+  executor?: string
+  /** When the step started and ended, in ms from the chain's start. */
+  startMs?: number
+  endMs?: number
+  placementMs?: number
+  /** Time in the executor that ran it. */
+  runMs?: number
+  /** Bytes of input that crossed the network to the step's executor (0: it was there already). */
+  bytesIn: number
+  /** Bytes of output that crossed the network back to the entry node (the chain's result, or data through the entry). */
+  bytesOut: number
+  /** The nodes the step's input came from (the entry node for the chain's input). */
+  inputFrom: string[]
+  cold?: boolean
+  /** `ok`, the step's error name, or `pending` / `not run` (a predecessor failed). */
+  outcome: string
 }
 
 export interface Placed {
@@ -146,6 +201,10 @@ export interface Placed {
   bids: { received: number, asked: number }
   /** A stateful invocation: its state's version after the call, bytes moved, the new in-client state. */
   state?: Pick<StateOutcome, 'model' | 'version' | 'bytes' | 'clientState'>
+  /** `keepOutput`: the size of the output kept at the executor. */
+  outputBytes?: number
+  /** A chain step: bytes of its input the executor fetched from other nodes. */
+  inputBytesMoved?: number
 }
 
 export interface PlacementEvents {
@@ -177,6 +236,10 @@ export interface Placement extends TypedEventTarget<PlacementEvents> {
   queued(): number
   /** Latest placements, newest first. */
   recent(limit?: number): PlacementRecord[]
+  /** Keeps a record placed by others (a chain's, whose steps each have their own) with this node's placements, and announces it planned. */
+  track(record: PlacementRecord): void
+  /** Announces a tracked record done. */
+  settle(record: PlacementRecord): void
   get(id: string): PlacementRecord | undefined
   /** Peers whose reputation is below full. */
   reputations(): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }>

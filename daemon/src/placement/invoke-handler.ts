@@ -6,7 +6,9 @@ import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, newInvoc
 import { checkStateKey, type StateCall } from '../state/index.js'
 import { statusOf } from './invoke-status.js'
 import { modelFromWire } from './state-wire.js'
-import type { LocalRun, LocalRunner } from './local-runner.js'
+import { STEP_ID_PATTERN } from '../chains/spec.js'
+import type { LocalRun, LocalRunner, LocalRunOptions } from './local-runner.js'
+import type { StepInput } from '../chains/data.js'
 import type { PlacementMetrics } from './metrics.js'
 import type { Reservations } from './reservations.js'
 import type { UnreservedFetches } from './unreserved-fetches.js'
@@ -67,10 +69,15 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
       }
       state = { model, key: request.state.key, invocationId: runId, clientState: request.state.clientState }
     }
+    const inputs = request.inputs.map((i) => ({ peer: i.peer, ref: i.ref, step: i.step, bytes: i.bytes }))
+    const badInput = inputs.find((i) => !INVOCATION_ID_PATTERN.test(i.ref) || !STEP_ID_PATTERN.test(i.step) || i.peer.length === 0 || i.peer.length > 128)
+    if (badInput != null) return failure(InvokeResponse.Status.INPUT_INVALID, 'a chain input reference is malformed (ref, step id or peer)')
+    // a kept output is found by its invocation id: without one there is nothing to find it by
+    const keepAs = request.keepOutput && id !== '' ? id : undefined
     try {
       // every run goes through the table, so that stopping the node reaches them all; a request
       // without an id (an older peer's) gets one of its own, which nothing repeats
-      const run = await components.invocations.run(runId, fingerprintOf(stateTarget(cid, state), request.input), async (runSignal) => execute(components, request, cid, peer, state, runSignal), {
+      const run = await components.invocations.run(runId, fingerprintOf(stateTarget(cid, state), inputs.length > 0 ? inputsFingerprint(inputs) : request.input), async (runSignal) => execute(components, request, cid, peer, state, { inputs, keepAs }, runSignal), {
         signal,
         // a lost channel is not a cancellation: the auctioneer's retry on a fresh one may join
         graceMs: (reason) => id !== '' && (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
@@ -78,7 +85,10 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
       // an output above the protocol's cap is answered TOO_LARGE by the invoke service itself
       return {
         status: InvokeResponse.Status.OK,
-        output: run.output as Uint8Array<ArrayBuffer>,
+        // a kept output stays here for the next steps: its caller gets its size
+        output: (keepAs != null ? new Uint8Array(0) : run.output) as Uint8Array<ArrayBuffer>,
+        outputBytes: keepAs != null ? run.output.byteLength : 0,
+        inputBytesMoved: run.inputBytesMoved ?? 0,
         durationUs: Math.round(run.durationMs * 1000),
         fuel: run.fuelUsed,
         cold: run.cold,
@@ -97,7 +107,7 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
 }
 
 /** Admits and runs one invocation; throws the named error of what stopped it. */
-async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, state: StateCall | undefined, signal: AbortSignal): Promise<LocalRun> {
+async function execute (components: InvokeHandlerComponents, request: InvokeRequest, cid: string, peer: PeerId, state: StateCall | undefined, chain: Pick<LocalRunOptions, 'inputs' | 'keepAs'>, signal: AbortSignal): Promise<LocalRun> {
   const claimed = request.reservation.byteLength > 0 && components.reservations.claim(request.reservation, peer.toString(), cid)
   // an in-function call is sent to its key's home and can run nowhere else: it queues here
   // rather than be refused for want of the usual room
@@ -110,7 +120,7 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
       await fetchFirst(components, peer.toString(), cid, runSignal)
       if (!components.hasRoom(home)) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
-    return await components.runner.run(cid, request.input, { signal: runSignal, state })
+    return await components.runner.run(cid, request.input, { signal: runSignal, state, ...chain })
   } catch (err: any) {
     if (deadline?.aborted === true && !signal.aborted) throw new DeadlineExceededError(`not done within ${request.deadlineMs} ms`)
     throw err
@@ -128,7 +138,12 @@ async function fetchFirst (components: InvokeHandlerComponents, peer: string, ci
 }
 
 function failure (status: InvokeResponse.Status, message: string): InvokeResponse {
-  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0) }
+  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
+}
+
+/** What a chain step's input is, for the invocation table: where its parts are. */
+export function inputsFingerprint (inputs: StepInput[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(inputs.map((i) => [i.peer, i.ref, i.step])))
 }
 
 /**

@@ -6,7 +6,7 @@ import { InvokeResponse } from '../../../protocols/src/invoke/index.js'
 import {
   DeadlineExceededError, ExecutionTimeoutError, FunctionNotFoundError, GuestTrapError, InvalidModuleError, InvocationConflictError, NoCapacityError,
   InvalidStateError, InvalidStateKeyError, NodeStoppingError, OutOfFuelError, OutOfMemoryError, PayloadTooLargeError, StateConflictError, StateTooLargeError,
-  StateUnavailableError, UnsupportedStateModelError
+  StateUnavailableError, UnsupportedStateModelError, ChainDataUnavailableError, InvalidChainError
 } from '../errors.js'
 
 const Status = InvokeResponse.Status
@@ -28,7 +28,9 @@ const BY_NAME: Record<string, InvokeResponse.Status> = {
   [StateTooLargeError.name]: Status.STATE_TOO_LARGE,
   [InvalidStateError.name]: Status.STATE_INVALID,
   [InvalidStateKeyError.name]: Status.STATE_KEY_INVALID,
-  [UnsupportedStateModelError.name]: Status.STATE_UNSUPPORTED
+  [UnsupportedStateModelError.name]: Status.STATE_UNSUPPORTED,
+  [ChainDataUnavailableError.name]: Status.INPUT_UNAVAILABLE,
+  [InvalidChainError.name]: Status.INPUT_INVALID
 }
 
 const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => Error>> = {
@@ -48,7 +50,9 @@ const BY_STATUS: Partial<Record<InvokeResponse.Status, new (message: string) => 
   [Status.STATE_TOO_LARGE]: StateTooLargeError,
   [Status.STATE_INVALID]: InvalidStateError,
   [Status.STATE_KEY_INVALID]: InvalidStateKeyError,
-  [Status.STATE_UNSUPPORTED]: UnsupportedStateModelError
+  [Status.STATE_UNSUPPORTED]: UnsupportedStateModelError,
+  [Status.INPUT_UNAVAILABLE]: ChainDataUnavailableError,
+  [Status.INPUT_INVALID]: InvalidChainError
 }
 
 export function statusOf (err: unknown): InvokeResponse.Status {
@@ -74,5 +78,7 @@ export function isFunctionOutcome (status: InvokeResponse.Status): boolean {
   return status === Status.TIMEOUT || status === Status.OUT_OF_FUEL || status === Status.OUT_OF_MEMORY ||
     status === Status.TRAP || status === Status.TOO_LARGE || status === Status.INVALID_MODULE ||
     status === Status.STATE_CONFLICT || status === Status.STATE_UNAVAILABLE || status === Status.STATE_TOO_LARGE ||
-    status === Status.STATE_INVALID || status === Status.STATE_KEY_INVALID
+    status === Status.STATE_INVALID || status === Status.STATE_KEY_INVALID ||
+    // a chain step's input is where it is for every node: gone, or not combinable, for all
+    status === Status.INPUT_UNAVAILABLE || status === Status.INPUT_INVALID
 }

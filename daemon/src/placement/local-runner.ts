@@ -1,4 +1,5 @@
-import { StateUnavailableError } from '../errors.js'
+import { ChainDataUnavailableError, StateUnavailableError } from '../errors.js'
+import type { ChainDataStore, Gathered, StepInput } from '../chains/data.js'
 import type { RunTimeEstimates } from './estimates.js'
 import type { Executor } from '../executor/index.js'
 import type { Resolver } from '../resolver/index.js'
@@ -7,6 +8,8 @@ import type { AbortOptions } from '@libp2p/interface'
 
 export interface LocalRun {
   output: Uint8Array
+  /** A chain step: bytes of its input this node fetched from the nodes that produced them. */
+  inputBytesMoved?: number
   durationMs: number
   fuelUsed: number
   cold: boolean
@@ -18,6 +21,10 @@ export interface LocalRun {
 export interface LocalRunOptions extends AbortOptions {
   /** Runs the invocation as a transaction on this state key. */
   state?: StateCall
+  /** A chain step: its input is gathered from these (and the `input` argument ignored). */
+  inputs?: StepInput[]
+  /** A chain step whose output the next steps fetch from here: kept under this id. */
+  keepAs?: string
 }
 
 export interface LocalRunnerComponents {
@@ -26,6 +33,8 @@ export interface LocalRunnerComponents {
   estimates: RunTimeEstimates
   /** Stateful runs; without it, a call with a state key fails with StateUnavailableError. */
   transactions?: Pick<Transactions, 'run'>
+  /** Chain steps' inputs and kept outputs; without it, a step with inputs fails with ChainDataUnavailableError. */
+  chainData?: Pick<ChainDataStore, 'gather' | 'keep'>
 }
 
 /**
@@ -48,15 +57,31 @@ export class LocalRunner {
     this.admitted++
     this.onChange()
     try {
-      const { fetched } = await this.components.resolver.resolve(cid, options)
-      if (options.state != null) return await this.transaction(cid, input, fetched, options.state, options)
-      const result = await this.components.executor.invoke(cid, input, { signal: options.signal })
-      this.components.estimates.record(cid, result.runMs)
-      return { output: result.output, durationMs: result.durationMs, fuelUsed: result.fuelUsed, cold: fetched || result.cold, fetched }
+      // the code and a chain step's input come at once: both are on the way to running
+      const [{ fetched }, gathered] = await Promise.all([
+        this.components.resolver.resolve(cid, options),
+        options.inputs != null && options.inputs.length > 0 ? this.gather(options.inputs, options) : undefined
+      ])
+      const run = await this.execute(cid, gathered?.input ?? input, fetched, options)
+      if (options.keepAs != null) this.components.chainData?.keep(options.keepAs, run.output)
+      return gathered == null ? run : { ...run, inputBytesMoved: gathered.moved }
     } finally {
       this.admitted--
       this.onChange()
     }
+  }
+
+  private async execute (cid: string, input: Uint8Array, fetched: boolean, options: LocalRunOptions): Promise<LocalRun> {
+    if (options.state != null) return this.transaction(cid, input, fetched, options.state, options)
+    const result = await this.components.executor.invoke(cid, input, { signal: options.signal })
+    this.components.estimates.record(cid, result.runMs)
+    return { output: result.output, durationMs: result.durationMs, fuelUsed: result.fuelUsed, cold: fetched || result.cold, fetched }
+  }
+
+  private async gather (inputs: StepInput[], options: AbortOptions): Promise<Gathered> {
+    const data = this.components.chainData
+    if (data == null) throw new ChainDataUnavailableError('this node keeps no chain data')
+    return data.gather(inputs, options)
   }
 
   private async transaction (cid: string, input: Uint8Array, fetched: boolean, call: StateCall, options: AbortOptions): Promise<LocalRun> {

@@ -12,7 +12,7 @@ import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
-import { invokeHandler, stateTarget } from './invoke-handler.js'
+import { inputsFingerprint, invokeHandler, stateTarget } from './invoke-handler.js'
 import { errorOf, isFunctionOutcome, statusOf } from './invoke-status.js'
 import { LocalRunner, type LocalRun } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
@@ -129,7 +129,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     })
     this.fetches = new UnreservedFetches({ fetch: async (cid, options) => components.resolver.resolve(cid, options) })
     this.invocations = invocationTable<LocalRun>('executor', init.invocations, (run) => run.output.byteLength + (run.state?.clientState?.byteLength ?? 0), components.registry)
-    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, transactions: components.transactions }, () => {
+    this.runner = new LocalRunner({ resolver: components.resolver, executor: components.executor, estimates: this.estimates, transactions: components.transactions, chainData: components.chainData }, () => {
       this.safeDispatchEvent('capacity', { detail: { free: this.freeSlots(), queued: this.queued() } })
     })
     this.bidder = new Bidder({
@@ -141,6 +141,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       ledger: this.ledger,
       metrics: this.metrics,
       stopping: () => this.draining,
+      transferMs: components.transferMs,
       price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {} })
     }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed })
     this.auctioneer = new Auctioneer({ auction: components.auction, bidder: this.bidder, reputation: this.reputation, metrics: this.metrics, log: this.log })
@@ -215,6 +216,15 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
 
   get (id: string): PlacementRecord | undefined {
     return this.records.get(id)
+  }
+
+  track (record: PlacementRecord): void {
+    this.remember(record)
+    this.safeDispatchEvent('placement:planned', { detail: record })
+  }
+
+  settle (record: PlacementRecord): void {
+    this.safeDispatchEvent('placement:done', { detail: record })
   }
 
   reputations (): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }> {
@@ -319,7 +329,17 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       self: this.selfCandidate(),
       peers: this.peerCandidates(cid).filter((c) => !without.has(c.peer)),
       candidates: this.init.candidates,
-      call: { cid, inputBytes: input.byteLength, deadlineMs: remaining ?? 0, windowMs, priceWeight: this.init.priceWeight, signal: options.signal }
+      ...(options.inputs != null ? { holders: options.inputs.map((i) => i.peer) } : {}),
+      call: {
+        cid,
+        inputBytes: input.byteLength,
+        // where a chain step's input already is: its holder bids without the transfer
+        inputs: options.inputs?.map((i) => ({ peer: peerIdFromString(i.peer).toMultihash().bytes, bytes: i.bytes })),
+        deadlineMs: remaining ?? 0,
+        windowMs,
+        priceWeight: this.init.priceWeight,
+        signal: options.signal
+      }
     })
   }
 
@@ -417,10 +437,15 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       // this node's runs share the table its peers' runs go through: an id that ran here, for
       // whichever entry node, does not run here again
       const state = stateCall(options.state, options.invocationId)
-      const run = await this.invocations.run(options.invocationId, fingerprintOf(stateTarget(record.cid, state), input), async (signal) => this.runner.run(record.cid, input, { signal, state }), { signal: options.signal })
+      const inputs = options.inputs ?? []
+      const keepAs = options.keepOutput === true ? options.invocationId : undefined
+      const fingerprint = fingerprintOf(stateTarget(record.cid, state), inputs.length > 0 ? inputsFingerprint(inputs) : input)
+      const run = await this.invocations.run(options.invocationId, fingerprint, async (signal) => this.runner.run(record.cid, input, { signal, state, inputs, keepAs }), { signal: options.signal })
       return {
         id: record.id,
-        output: run.output,
+        output: keepAs != null ? new Uint8Array(0) : run.output,
+        outputBytes: keepAs != null ? run.output.byteLength : undefined,
+        inputBytesMoved: run.inputBytesMoved ?? 0,
         executor: this.self,
         durationMs: run.durationMs,
         cold: run.cold,
@@ -456,6 +481,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         reservation: reservation as Uint8Array<ArrayBuffer>,
         // a repeat of this id there (the channel's retry after a lost answer) runs nothing twice
         invocationId: options.invocationId,
+        inputs: options.inputs ?? [],
+        keepOutput: options.keepOutput === true,
         ...(options.state != null
           ? { state: { model: modelToWire(options.state.model), key: options.state.key, clientState: (options.state.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } }
           : {})
@@ -474,6 +501,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       return {
         id: record.id,
         output: response.output,
+        outputBytes: options.keepOutput === true ? response.outputBytes : undefined,
+        inputBytesMoved: response.inputBytesMoved,
         executor: target.candidate.peer,
         durationMs: response.durationUs / 1000,
         cold: response.cold,

@@ -11,6 +11,8 @@ export interface PlanContext {
   call: AuctionCall
   /** k: candidates an auction asks, this node included. */
   candidates: number
+  /** Peers that hold a chain step's input: an auction asks them besides its sample (their bids save the transfer). */
+  holders?: string[]
 }
 
 /** Chooses where one invocation goes: an ordered list of targets, with the bids behind it. */
@@ -48,9 +50,12 @@ export function planners (auctioneer: Auctioneer, random: () => number = Math.ra
       return single(all[0] ?? self)
     },
     'power-of-two': async ({ self, peers, call }) => auctioneer.run(uniformSample([self, ...peers], 2, random), call, byCompletion),
-    auction: async ({ self, peers, call, candidates }) => {
-      const sampled = weightedSample(peers, candidates - 1, auctionWeight, random)
-      return auctioneer.run([self, ...sampled], call, byScore(call.priceWeight))
+    auction: async ({ self, peers, call, candidates, holders = [] }) => {
+      // a step's input is where its predecessors ran: those nodes are always asked, the sample fills the rest of k
+      const held = peers.filter((p) => holders.includes(p.peer))
+      const others = held.length === 0 ? peers : peers.filter((p) => !held.includes(p))
+      const sampled = weightedSample(others, Math.max(0, candidates - 1 - held.length), auctionWeight, random)
+      return auctioneer.run([self, ...held, ...sampled], call, byScore(call.priceWeight))
     }
   }
 }

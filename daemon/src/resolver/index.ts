@@ -35,8 +35,14 @@ export interface ResolverInit {
   maxPublishers?: number
 }
 
+/** What the resolver needs of a store: the function store, or functions and chains together (daemon/src/chains/artifacts.ts). */
+export type ResolverStore = Pick<FunctionStore, 'resolve' | 'touch' | 'has' | 'putCached' | 'bindings' | 'addEventListener' | 'removeEventListener'> & {
+  /** Every CID held, to announce. */
+  heldCids(): Promise<string[]>
+}
+
 export interface ResolverComponents {
-  store: FunctionStore
+  store: ResolverStore
   peerId: PeerId
   privateKey: PrivateKey
   logger: ComponentLogger

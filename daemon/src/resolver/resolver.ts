@@ -2,6 +2,7 @@ import { Counter, Histogram } from 'prom-client'
 import { raceSignal } from 'race-signal'
 import { createNameRecord, FUNCTION_NAME_PATTERN, nameKey, verifyNameRecord } from '../../../protocols/src/names/index.js'
 import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, NodeStoppingError } from '../errors.js'
+import { parseChainCid } from '../chains/spec.js'
 import { parseFunctionCid } from '../store/index.js'
 import { MAX_CACHED_NAMES } from './constants.js'
 import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
@@ -47,7 +48,7 @@ export class Resolver implements ResolverInterface {
     store.addEventListener('function:cached', this.onCached)
     void (async () => {
       for (const binding of store.bindings()) await this.announceName(binding)
-      for (const entry of await store.list()) await this.provide(entry.cid)
+      for (const cid of await store.heldCids()) await this.provide(cid)
     })()
   }
 
@@ -103,7 +104,7 @@ export class Resolver implements ResolverInterface {
   }
 
   private parse (text: string): Target {
-    const cid = parseFunctionCid(text)
+    const cid = parseFunctionCid(text) ?? parseChainCid(text)
     if (cid != null) return { kind: 'cid', cid }
     const slash = text.indexOf('/')
     if (slash < 0) return { kind: 'name', name: text }

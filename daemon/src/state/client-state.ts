@@ -71,8 +71,42 @@ export function clientStateFromHeader (header: string): Uint8Array {
   if (!BASE64.test(text) || text.length % 4 !== 0) throw new InvalidStateError('x-faasmesh-state is not base64')
   const envelope = new Uint8Array(Buffer.from(text, 'base64'))
   // decoded here too, so a corrupt state is refused at the gateway before anything is placed
-  decodeClientState(envelope)
+  if (envelope[0] === OPEN_BRACE) decodeChainClientState(envelope)
+  else decodeClientState(envelope)
   return envelope
+}
+
+const OPEN_BRACE = 0x7b
+
+/**
+ * A chain's in-client state: one envelope per stateful step, as the JSON object
+ * `{ "<step id>": "<base64 envelope>" }` (the header's base64 wraps it once more). Each
+ * envelope is checked as a single invocation's would be.
+ */
+export function decodeChainClientState (bytes: Uint8Array): Map<string, Uint8Array> {
+  const states = new Map<string, Uint8Array>()
+  if (bytes.byteLength === 0) return states
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw new InvalidStateError('the state of a chain is a JSON object of its steps\' states; this is not JSON')
+  }
+  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidStateError('the state of a chain must be a JSON object { "<step id>": "<base64 state>" }')
+  for (const [step, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' || !BASE64.test(value)) throw new InvalidStateError(`the state of step "${step.slice(0, 40)}" must be a base64 string`)
+    const envelope = new Uint8Array(Buffer.from(value, 'base64'))
+    decodeClientState(envelope)
+    states.set(step, envelope)
+  }
+  return states
+}
+
+/** The chain's state as the client gets it back: the steps' new envelopes. */
+export function encodeChainClientState (states: Map<string, Uint8Array>): Uint8Array {
+  const out: Record<string, string> = {}
+  for (const [step, envelope] of states) out[step] = Buffer.from(envelope).toString('base64')
+  return new TextEncoder().encode(JSON.stringify(out))
 }
 
 export function clientStateToHeader (envelope: Uint8Array): string {

@@ -149,6 +149,10 @@ export class FunctionStore extends TypedEventEmitter<FunctionStoreEvents> implem
     }
   }
 
+  async heldCids (): Promise<string[]> {
+    return [...this.cids.keys()]
+  }
+
   async list (): Promise<FunctionEntry[]> {
     return [...this.cids.entries()].map(([cid, meta]) => {
       const names = [...this.names.entries()].filter(([, r]) => r.cid === cid)

@@ -98,6 +98,8 @@ export interface FunctionStore extends ModuleSource, TypedEventTarget<FunctionSt
   /** Every name bound on this node. */
   bindings(): FunctionBinding[]
   list(): Promise<FunctionEntry[]>
+  /** Every CID held (to announce as a provider). */
+  heldCids(): Promise<string[]>
 }
 
 export function functionStore (init: FunctionStoreInit): (components: FunctionStoreComponents) => FunctionStore {

@@ -22,10 +22,11 @@ import { PROTOCOL_PREFIX } from '../constants.js'
 import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { Bid, CallForBids } from './pb/auction.js'
 import type { LinkShaper } from '../links.js'
+import type { TrafficMeter } from '../traffic.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
-export { Bid, CallForBids } from './pb/auction.js'
+export { Bid, CallForBids, InputLocation } from './pb/auction.js'
 
 export const AUCTION_PROTOCOL = `${PROTOCOL_PREFIX}/auction/1.0.0`
 /** A bid is a few dozen bytes; 4 KiB leaves room and nothing more. */
@@ -38,6 +39,8 @@ export interface AuctionInit {
   bidTimeoutMs?: number
   /** Testbeds only: emulated links to peers. */
   shaper?: LinkShaper
+  /** Told the bytes of every frame sent and received, as `auction` (see `../traffic.ts`). @default none */
+  traffic?: TrafficMeter
 }
 
 export type Bidder = TypedHandler<CallForBids, Bid>
@@ -57,7 +60,7 @@ class AuctionService extends TypedRpc<CallForBids, Bid> implements Auction {
   readonly [Symbol.toStringTag] = 'faasmesh:auction'
 
   constructor (components: RpcComponents, init: AuctionInit) {
-    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS, shaper: init.shaper }, CallForBids, Bid)
+    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic }, CallForBids, Bid)
   }
 
   setBidder (bidder: Bidder): void { this.setHandler(bidder) }

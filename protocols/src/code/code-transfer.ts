@@ -1,13 +1,14 @@
-import { pbStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import {
-  CODE_PROTOCOL, DEFAULT_MAX_MODULE_BYTES, DEFAULT_TIMEOUT_MS, MAX_INBOUND_STREAMS, MAX_REQUEST_BYTES, RESPONSE_OVERHEAD_BYTES
+  CODE_PROTOCOL, DEFAULT_MAX_MODULE_BYTES, DEFAULT_TIMEOUT_MS, MAX_INBOUND_STREAMS, MAX_REQUEST_BYTES, PROTOCOL_NAME, RESPONSE_OVERHEAD_BYTES
 } from './constants.js'
 import { CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
 import { CodeRequest, CodeResponse } from './pb/code.js'
 import { traverse, type LinkShaper } from '../links.js'
+import { framedBytes, type TrafficMeter } from '../traffic.js'
 import type { CodeLookup, CodeTransferComponents, CodeTransferInit, CodeTransfer as CodeTransferInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -23,6 +24,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
   private readonly timeoutMs: number
   private readonly maxModuleBytes: number
   private readonly shaper?: LinkShaper
+  private readonly traffic?: TrafficMeter
   private lookup?: CodeLookup
   private started = false
 
@@ -32,6 +34,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
     this.timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.maxModuleBytes = init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
     this.shaper = init.shaper
+    this.traffic = init.traffic
   }
 
   readonly [Symbol.toStringTag] = 'faasmesh:code'
@@ -61,9 +64,13 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
     let response: CodeResponse
     try {
-      const pb = pbStream(stream, { maxDataLength: this.maxModuleBytes + RESPONSE_OVERHEAD_BYTES, maxBufferSize: this.maxModuleBytes + RESPONSE_OVERHEAD_BYTES + 16 })
-      await pb.write({ cid: wanted.bytes as Uint8Array<ArrayBuffer> }, CodeRequest, { signal })
-      response = await pb.read(CodeResponse, { signal })
+      const lp = lpStream(stream, { maxDataLength: this.maxModuleBytes + RESPONSE_OVERHEAD_BYTES, maxBufferSize: this.maxModuleBytes + RESPONSE_OVERHEAD_BYTES + 16 })
+      const request = CodeRequest.encode({ cid: wanted.bytes as Uint8Array<ArrayBuffer> })
+      await lp.write(request, { signal })
+      this.count('out', request.byteLength)
+      const answer = await lp.read({ signal })
+      this.count('in', answer.byteLength)
+      response = CodeResponse.decode(answer)
       await stream.close({ signal })
     } catch (err: any) {
       stream.abort(err)
@@ -83,8 +90,10 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeoutMs)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
-    const request = await pb.read(CodeRequest, { signal })
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    const received = await lp.read({ signal })
+    this.count('in', received.byteLength)
+    const request = CodeRequest.decode(received)
     let response: CodeResponse
     try {
       const cid = CID.decode(request.cid).toString()
@@ -97,7 +106,17 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
       response = { status: CodeResponse.Status.ERROR, data: new Uint8Array(0) }
     }
     await traverse(this.shaper, connection.remotePeer, response.data.byteLength, signal)
-    await pb.write(response, CodeResponse, { signal })
+    const answer = CodeResponse.encode(response)
+    await lp.write(answer, { signal })
+    this.count('out', answer.byteLength)
     await stream.close({ signal })
+  }
+
+  /**
+   * Counts one frame of `payloadBytes` (plus its length prefix; noise and yamux below it are not
+   * ours to count) under `code`, when there is a meter: nothing is computed without one.
+   */
+  private count (direction: 'in' | 'out', payloadBytes: number): void {
+    this.traffic?.add(PROTOCOL_NAME, direction, framedBytes(payloadBytes))
   }
 }

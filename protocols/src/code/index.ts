@@ -14,6 +14,7 @@
  */
 import { CodeTransfer as CodeTransferClass } from './code-transfer.js'
 import type { LinkShaper } from '../links.js'
+import type { TrafficMeter } from '../traffic.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -33,6 +34,8 @@ export interface CodeTransferInit {
   maxModuleBytes?: number
   /** Testbeds only: emulated links to peers (see `../links.ts`). */
   shaper?: LinkShaper
+  /** Told the bytes of every frame sent and received, as `code`, both sides (see `../traffic.ts`). @default none */
+  traffic?: TrafficMeter
 }
 
 export interface CodeTransferComponents {

@@ -23,6 +23,7 @@ import { PROTOCOL_PREFIX } from '../constants.js'
 import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { InvokeRequest, InvokeResponse } from './pb/invoke.js'
 import type { LinkShaper } from '../links.js'
+import type { TrafficMeter } from '../traffic.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -57,6 +58,8 @@ export interface InvokeInit {
   timeoutMs?: number
   /** Testbeds only: emulated links to peers. */
   shaper?: LinkShaper
+  /** Told the bytes of every frame sent and received, as `invoke` (see `../traffic.ts`). @default none */
+  traffic?: TrafficMeter
 }
 
 export type InvokeHandler = TypedHandler<InvokeRequest, InvokeResponse>
@@ -76,7 +79,7 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
   readonly [Symbol.toStringTag] = 'faasmesh:invoke'
 
   constructor (components: RpcComponents, init: InvokeInit) {
-    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: MAX_INVOKE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper }, InvokeRequest, InvokeResponse)
+    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: MAX_INVOKE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper, traffic: init.traffic }, InvokeRequest, InvokeResponse)
   }
 
   /** Answers above the protocol's caps never travel: TOO_LARGE instead, and a shortened message. */

@@ -6,6 +6,7 @@
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
+import * as json from 'multiformats/codecs/json'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { FUNCTION_NAME_PATTERN, MAX_RECORD_BYTES, NAME_KEY_PREFIX, SIGNATURE_DOMAIN } from './constants.js'
@@ -88,7 +89,8 @@ export async function verifyNameRecord (key: Uint8Array, value: Uint8Array): Pro
   } catch {
     throw new InvalidNameRecordError('malformed CID')
   }
-  if (cid.version !== 1 || cid.code !== raw.code || cid.multihash.code !== sha256.code) throw new InvalidNameRecordError('CID is not CIDv1 raw sha2-256')
+  // a function (raw) or a chain spec (json, DESIGN.md section 11)
+  if (cid.version !== 1 || (cid.code !== raw.code && cid.code !== json.code) || cid.multihash.code !== sha256.code) throw new InvalidNameRecordError('CID is not CIDv1 raw or json sha2-256')
   if (record.signature.byteLength === 0) throw new InvalidNameRecordError('record is not signed')
   let publicKey
   try {

@@ -3,7 +3,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FRAMES_PER_TURN, MAX_QUEUED_CANCELS } from './constants.js'
 import { describe, RpcBusyError, RpcChannelClosedError, RpcRemoteError, RpcTimeoutError, RpcUnreachableError } from './errors.js'
 import { RpcFrame } from './pb/rpc.js'
-import { drained, FrameDecoder, lengthPrefixed } from './wire.js'
+import { drained, FrameDecoder, lengthPrefixed, sendFrames, type ChannelMeter } from './wire.js'
 import type { AbortOptions, Logger, Stream } from '@libp2p/interface'
 
 const EMPTY = new Uint8Array(0)
@@ -52,8 +52,9 @@ export class RpcChannel {
   /** A flush of `cancels` is scheduled (a microtask, or the next 'drain'). */
   private cancelScheduled = false
 
-  constructor (private readonly stream: Stream, private readonly maxFrameBytes: number, private readonly log: Logger, private readonly onClose: () => void) {
-    this.decoder = new FrameDecoder(maxFrameBytes)
+  /** `meter`, when set, is told the bytes of every frame read and written (`../traffic.ts`). */
+  constructor (private readonly stream: Stream, private readonly maxFrameBytes: number, private readonly log: Logger, private readonly onClose: () => void, private readonly meter?: ChannelMeter) {
+    this.decoder = new FrameDecoder(maxFrameBytes, meter)
     stream.addEventListener('message', (evt) => {
       this.decoder.push(evt.data)
       this.take()
@@ -153,7 +154,7 @@ export class RpcChannel {
         await drained(this.stream, request.waiting.signal)
       }
       if (request.settled) return
-      this.stream.send(frame)
+      sendFrames(this.stream, frame, this.meter)
       request.sent = true
     } catch (err: any) {
       if (request.settled) return
@@ -192,7 +193,7 @@ export class RpcChannel {
     for (const id of this.cancels) frames.append(lengthPrefixed(RpcFrame.encode({ id, status: RpcFrame.Status.CANCEL, body: EMPTY, deadlineMs: 0 })))
     this.cancels = []
     try {
-      this.stream.send(frames)
+      sendFrames(this.stream, frames, this.meter)
     } catch (err: any) {
       // the stream is failing: its 'close' event closes the channel
       this.log('could not send cancellations: %s', err?.message ?? err)

@@ -25,6 +25,7 @@
  */
 import { Rpc as RpcClass } from './rpc.js'
 import type { LinkShaper } from '../links.js'
+import type { TrafficMeter } from '../traffic.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -47,6 +48,12 @@ export interface RpcInit {
   maxInFlight?: number
   /** Testbeds only: emulated links to peers (see `../links.ts`). */
   shaper?: LinkShaper
+  /**
+   * Told the bytes of every frame this service writes and reads, both as requester and as
+   * responder, under the protocol id's short name (`/faasmesh/state/1.0.0` -> `state`; see
+   * `../traffic.ts`). @default none: nothing is counted
+   */
+  traffic?: TrafficMeter
 }
 
 export interface RpcComponents {

@@ -2,7 +2,7 @@ import { traverse, type LinkShaper } from '../links.js'
 import { FRAMES_PER_TURN, MIN_UNSENT_ANSWER_BYTES } from './constants.js'
 import { RpcCancelledError, RpcChannelClosedError } from './errors.js'
 import { RpcFrame } from './pb/rpc.js'
-import { FrameDecoder, lengthPrefixed } from './wire.js'
+import { FrameDecoder, lengthPrefixed, sendFrames, type ChannelMeter } from './wire.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { RpcHandler } from './index.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
@@ -12,6 +12,8 @@ export interface RpcResponderInit {
   maxInFlight: number
   timeoutMs: number
   shaper?: LinkShaper
+  /** Told the bytes of every frame read and written (`../traffic.ts`); unset, nothing is counted. */
+  meter?: ChannelMeter
   log: Logger
   /** Read at each request: the handler may be set after the channel opened. */
   handler(): RpcHandler | undefined
@@ -57,7 +59,7 @@ export class RpcResponder {
   private readonly byId = new Map<number, AbortController>()
 
   constructor (private readonly stream: Stream, private readonly peer: PeerId, private readonly init: RpcResponderInit) {
-    this.decoder = new FrameDecoder(init.maxFrameBytes)
+    this.decoder = new FrameDecoder(init.maxFrameBytes, init.meter)
     this.maxUnsentBytes = Math.max(MIN_UNSENT_ANSWER_BYTES, 2 * init.maxFrameBytes)
     stream.inactivityTimeout = 0
     // while paused, room for a frame that was already on its way, whatever the muxer's default
@@ -189,7 +191,7 @@ export class RpcResponder {
     this.outgoing = undefined
     if (outgoing == null || this.stream.writeStatus !== 'writable') return
     try {
-      if (!this.stream.send(outgoing) && this.stream.writeBufferLength > this.maxUnsentBytes) this.hold()
+      if (!sendFrames(this.stream, outgoing, this.init.meter) && this.stream.writeBufferLength > this.maxUnsentBytes) this.hold()
     } catch (err: any) {
       this.init.log('could not answer %p: %s', this.peer, err?.message ?? err)
     }

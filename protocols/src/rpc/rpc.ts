@@ -3,6 +3,8 @@ import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, MAX
 import { describe, RpcTimeoutError, RpcUnreachableError } from './errors.js'
 import { RpcResponder } from './responder.js'
 import { traverse, type LinkShaper } from '../links.js'
+import { protocolName } from '../traffic.js'
+import type { ChannelMeter } from './wire.js'
 import type { RpcComponents, RpcHandler, RpcInit, Rpc as RpcInterface, RpcRequestOptions } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -25,6 +27,7 @@ export class Rpc implements RpcInterface, Startable {
   private readonly maxFrameBytes: number
   private readonly maxInFlight: number
   private readonly shaper?: LinkShaper
+  private readonly meter?: ChannelMeter
   private readonly channels = new Map<string, ChannelEntry>()
   private handler?: RpcHandler
   private started = false
@@ -37,6 +40,15 @@ export class Rpc implements RpcInterface, Startable {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxInFlight = init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
     this.shaper = init.shaper
+    const traffic = init.traffic
+    if (traffic != null) {
+      // counted under the protocol's short name: `/faasmesh/auction/1.0.0` -> `auction`
+      const name = protocolName(init.protocol)
+      this.meter = {
+        in: (bytes) => { traffic.add(name, 'in', bytes) },
+        out: (bytes) => { traffic.add(name, 'out', bytes) }
+      }
+    }
   }
 
   setHandler (handler: RpcHandler): void {
@@ -138,7 +150,7 @@ export class Rpc implements RpcInterface, Startable {
     }
     // the channel is meant to stay open between requests
     stream.inactivityTimeout = 0
-    return new RpcChannel(stream, this.maxFrameBytes, this.log, onClose)
+    return new RpcChannel(stream, this.maxFrameBytes, this.log, onClose, this.meter)
   }
 
   /** The responder's side of a channel a peer opened: see `responder.ts`. */
@@ -149,6 +161,7 @@ export class Rpc implements RpcInterface, Startable {
       maxInFlight: this.maxInFlight,
       timeoutMs: this.timeoutMs,
       shaper: this.shaper,
+      meter: this.meter,
       log: this.log,
       handler: () => this.handler
     })

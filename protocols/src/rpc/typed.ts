@@ -1,7 +1,7 @@
 import { describe, RpcProtocolError } from './errors.js'
-import { Rpc as RpcClass } from './rpc.js'
+import { RpcService } from './service.js'
 import type { RpcComponents, RpcInit, RpcRequestOptions } from './index.js'
-import type { PeerId, Startable } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 
 interface Codec<T> {
   encode(value: T): Uint8Array
@@ -19,23 +19,10 @@ export interface TypedHandler<Req, Res> {
  * requester sees RpcRemoteError), an undecodable answer fails it with RpcProtocolError; neither
  * touches the channel or the node.
  */
-export class TypedRpc<Req, Res> implements Startable {
-  private readonly rpc: RpcClass
+export class TypedRpc<Req, Res> extends RpcService {
 
   constructor (components: RpcComponents, init: RpcInit, private readonly requestCodec: Codec<Req>, private readonly responseCodec: Codec<Res>) {
-    this.rpc = new RpcClass(components, init)
-  }
-
-  get protocol (): string {
-    return this.rpc.protocol
-  }
-
-  async start (): Promise<void> {
-    await this.rpc.start()
-  }
-
-  async stop (): Promise<void> {
-    await this.rpc.stop()
+    super(components, init)
   }
 
   setHandler (handler: TypedHandler<Req, Res>): void {

@@ -3,6 +3,17 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import type { Stream } from '@libp2p/interface'
 
 /**
+ * Told the bytes of each frame a channel reads or writes, length prefix included; what libp2p
+ * adds below the stream (noise, yamux) is not ours to count (see `../traffic.ts`). Reads are
+ * counted in `FrameDecoder.next()` and writes in `sendFrames()`, the one place per direction
+ * every rpc protocol goes through, requester and responder alike.
+ */
+export interface ChannelMeter {
+  in(bytes: number): void
+  out(bytes: number): void
+}
+
+/**
  * Splits what a stream delivers into varint length-prefixed frames, one at a time. A chunk can
  * hold any number of frames (a yamux data frame is as large as the window the peer was granted,
  * up to 16 MiB, and a frame can be a single byte): they are handed out by `next()` as the caller
@@ -15,7 +26,8 @@ export class FrameDecoder {
   private readonly buffer = new Uint8ArrayList()
   private readonly maxPrefixBytes: number
 
-  constructor (private readonly maxFrameBytes: number) {
+  /** `meter` is told the bytes of each frame handed out, prefix included. */
+  constructor (private readonly maxFrameBytes: number, private readonly meter?: ChannelMeter) {
     this.maxPrefixBytes = varintLength(maxFrameBytes)
   }
 
@@ -51,8 +63,20 @@ export class FrameDecoder {
     // a view, not a copy, when the frame sits in one chunk (the usual case)
     const frame = buffer.subarray(prefix, prefix + length)
     buffer.consume(prefix + length)
+    this.meter?.in(prefix + length)
     return frame
   }
+}
+
+/**
+ * Writes length-prefixed `frames` to `stream` and counts them as sent; returns what
+ * `stream.send` returns (false: wait for 'drain' before the next). What `stream.send` throws
+ * (the stream is not writable) was not sent and is not counted.
+ */
+export function sendFrames (stream: Stream, frames: Uint8ArrayList, meter?: ChannelMeter): boolean {
+  const more = stream.send(frames)
+  meter?.out(frames.byteLength)
+  return more
 }
 
 /** A frame with its varint length prefix, without copying the body. */

@@ -22,12 +22,13 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { PROTOCOL_PREFIX } from '../constants.js'
 import { describe, RpcProtocolError } from '../rpc/errors.js'
-import { Rpc as RpcClass } from '../rpc/rpc.js'
+import { RpcService } from '../rpc/service.js'
 import { DEFAULT_STATE_TIMEOUT_MS, MAX_STATE_APPLIED_IDS, MAX_STATE_BODY_BYTES, MAX_STATE_ENTRIES, MAX_STATE_FRAME_BYTES, MAX_STATE_MESSAGE_CHARS, MAX_STATE_WRITES } from './constants.js'
 import { StateRequest, StateResponse } from './pb/state.js'
 import type { LinkShaper } from '../links.js'
+import type { TrafficMeter } from '../traffic.js'
 import type { RpcComponents } from '../rpc/index.js'
-import type { AbortOptions, PeerId, Startable } from '@libp2p/interface'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
 
 export { AppliedId, StateEntry, StateRecord, StateRequest, StateResponse, StateWrite } from './pb/state.js'
 export * from './constants.js'
@@ -42,6 +43,8 @@ export interface StateInit {
   timeoutMs?: number
   /** Testbeds only: emulated links to peers. */
   shaper?: LinkShaper
+  /** Told the bytes of every frame sent and received, as `state` (see `../traffic.ts`). @default none */
+  traffic?: TrafficMeter
 }
 
 export interface StateRequestOptions extends AbortOptions {
@@ -96,24 +99,11 @@ export function stateAnswer (status: StateResponse.Status, message = '', version
   return { status, version, output: new Uint8Array(0), outputKept: false, message: message.slice(0, MAX_STATE_MESSAGE_CHARS) }
 }
 
-class StateServiceClass implements StateService, Startable {
+class StateServiceClass extends RpcService implements StateService {
   readonly [Symbol.toStringTag] = 'faasmesh:state'
-  private readonly rpc: RpcClass
 
   constructor (components: RpcComponents, init: StateInit) {
-    this.rpc = new RpcClass(components, { protocol: STATE_PROTOCOL, maxFrameBytes: MAX_STATE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS, shaper: init.shaper })
-  }
-
-  get protocol (): string {
-    return this.rpc.protocol
-  }
-
-  async start (): Promise<void> {
-    await this.rpc.start()
-  }
-
-  async stop (): Promise<void> {
-    await this.rpc.stop()
+    super(components, { protocol: STATE_PROTOCOL, maxFrameBytes: MAX_STATE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic })
   }
 
   setHandler (handler: StateHandler): void {

@@ -9,6 +9,7 @@ export interface CallForBids {
   inputBytes: number
   deadlineMs: number
   release: Uint8Array<ArrayBuffer>[]
+  inputs: InputLocation[]
 }
 
 export namespace CallForBids {
@@ -48,6 +49,13 @@ export namespace CallForBids {
           }
         }
 
+        if (obj.inputs != null && obj.inputs.length > 0) {
+          for (const value of obj.inputs) {
+            w.uint32(50)
+            InputLocation.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -57,7 +65,8 @@ export namespace CallForBids {
           cid: uint8ArrayAlloc(0),
           inputBytes: 0,
           deadlineMs: 0,
-          release: []
+          release: [],
+          inputs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -94,6 +103,20 @@ export namespace CallForBids {
               obj.release.push(reader.bytes())
               break
             }
+            case 6: {
+              if (opts.limits?.inputs != null && obj.inputs.length === opts.limits.inputs) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              obj.inputs.push(InputLocation.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.inputs$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -104,7 +127,8 @@ export namespace CallForBids {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          release: 64
+          release: 64,
+          inputs: 64
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -160,6 +184,28 @@ export namespace CallForBids {
 
               break
             }
+            case 6: {
+              if (opts.limits?.inputs != null && obj.inputs === opts.limits.inputs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              for (const evt of InputLocation.codec().stream(reader, reader.uint32(), `${prefix}.inputs[]`, {
+                limits: opts.limits?.inputs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.inputs
+                }
+              }
+
+              obj.inputs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -198,6 +244,18 @@ export namespace CallForBids {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface CallForBidsInputsPeerFieldEvent {
+    field: '$.inputs[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface CallForBidsInputsBytesFieldEvent {
+    field: '$.inputs[].bytes'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<CallForBids>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CallForBids.codec())
   }
@@ -206,8 +264,120 @@ export namespace CallForBids {
     return decodeMessage(buf, CallForBids.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent | CallForBidsReleaseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent | CallForBidsReleaseFieldEvent | CallForBidsInputsPeerFieldEvent | CallForBidsInputsBytesFieldEvent> {
     return streamMessage(buf, CallForBids.codec(), opts)
+  }
+}
+
+export interface InputLocation {
+  peer: Uint8Array<ArrayBuffer>
+  bytes: number
+}
+
+export namespace InputLocation {
+  let _codec: Codec<InputLocation>
+
+  export const codec = (): Codec<InputLocation> => {
+    if (_codec == null) {
+      _codec = message<InputLocation>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peer)
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.bytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: uint8ArrayAlloc(0),
+          bytes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.bytes = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InputLocationPeerFieldEvent {
+    field: '$.peer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InputLocationBytesFieldEvent {
+    field: '$.bytes'
+    value: number
+  }
+
+  export function encode (obj: Partial<InputLocation>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InputLocation.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputLocation>): InputLocation {
+    return decodeMessage(buf, InputLocation.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputLocation>): Generator<InputLocationPeerFieldEvent | InputLocationBytesFieldEvent> {
+    return streamMessage(buf, InputLocation.codec(), opts)
   }
 }
 

@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -10,6 +10,8 @@ export interface InvokeRequest {
   reservation: Uint8Array<ArrayBuffer>
   invocationId: string
   state?: InvokeState
+  inputs: InputRef[]
+  keepOutput: boolean
 }
 
 export namespace InvokeRequest {
@@ -52,6 +54,18 @@ export namespace InvokeRequest {
           InvokeState.codec().encode(obj.state, w)
         }
 
+        if (obj.inputs != null && obj.inputs.length > 0) {
+          for (const value of obj.inputs) {
+            w.uint32(58)
+            InputRef.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.keepOutput != null && obj.keepOutput !== false)) {
+          w.uint32(64)
+          w.bool(obj.keepOutput)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -61,7 +75,9 @@ export namespace InvokeRequest {
           input: uint8ArrayAlloc(0),
           deadlineMs: 0,
           reservation: uint8ArrayAlloc(0),
-          invocationId: ''
+          invocationId: '',
+          inputs: [],
+          keepOutput: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -96,6 +112,24 @@ export namespace InvokeRequest {
               })
               break
             }
+            case 7: {
+              if (opts.limits?.inputs != null && obj.inputs.length === opts.limits.inputs) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              obj.inputs.push(InputRef.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.inputs$
+              }))
+              break
+            }
+            case 8: {
+              obj.keepOutput = reader.bool()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -105,6 +139,10 @@ export namespace InvokeRequest {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          inputs: 64
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -151,6 +189,35 @@ export namespace InvokeRequest {
                 limits: opts.limits?.state
               })
 
+              break
+            }
+            case 7: {
+              if (opts.limits?.inputs != null && obj.inputs === opts.limits.inputs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              for (const evt of InputRef.codec().stream(reader, reader.uint32(), `${prefix}.inputs[]`, {
+                limits: opts.limits?.inputs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.inputs
+                }
+              }
+
+              obj.inputs++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.keepOutput`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -205,6 +272,35 @@ export namespace InvokeRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InvokeRequestInputsPeerFieldEvent {
+    field: '$.inputs[].peer'
+    value: string
+    index: number
+  }
+
+  export interface InvokeRequestInputsRefFieldEvent {
+    field: '$.inputs[].ref'
+    value: string
+    index: number
+  }
+
+  export interface InvokeRequestInputsStepFieldEvent {
+    field: '$.inputs[].step'
+    value: string
+    index: number
+  }
+
+  export interface InvokeRequestInputsBytesFieldEvent {
+    field: '$.inputs[].bytes'
+    value: number
+    index: number
+  }
+
+  export interface InvokeRequestKeepOutputFieldEvent {
+    field: '$.keepOutput'
+    value: boolean
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -213,8 +309,166 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent | InvokeRequestInputsPeerFieldEvent | InvokeRequestInputsRefFieldEvent | InvokeRequestInputsStepFieldEvent | InvokeRequestInputsBytesFieldEvent | InvokeRequestKeepOutputFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
+  }
+}
+
+export interface InputRef {
+  peer: string
+  ref: string
+  step: string
+  bytes: number
+}
+
+export namespace InputRef {
+  let _codec: Codec<InputRef>
+
+  export const codec = (): Codec<InputRef> => {
+    if (_codec == null) {
+      _codec = message<InputRef>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer !== '')) {
+          w.uint32(10)
+          w.string(obj.peer)
+        }
+
+        if ((obj.ref != null && obj.ref !== '')) {
+          w.uint32(18)
+          w.string(obj.ref)
+        }
+
+        if ((obj.step != null && obj.step !== '')) {
+          w.uint32(26)
+          w.string(obj.step)
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.bytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: '',
+          ref: '',
+          step: '',
+          bytes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.string()
+              break
+            }
+            case 2: {
+              obj.ref = reader.string()
+              break
+            }
+            case 3: {
+              obj.step = reader.string()
+              break
+            }
+            case 4: {
+              obj.bytes = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.ref`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.step`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InputRefPeerFieldEvent {
+    field: '$.peer'
+    value: string
+  }
+
+  export interface InputRefRefFieldEvent {
+    field: '$.ref'
+    value: string
+  }
+
+  export interface InputRefStepFieldEvent {
+    field: '$.step'
+    value: string
+  }
+
+  export interface InputRefBytesFieldEvent {
+    field: '$.bytes'
+    value: number
+  }
+
+  export function encode (obj: Partial<InputRef>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InputRef.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputRef>): InputRef {
+    return decodeMessage(buf, InputRef.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputRef>): Generator<InputRefPeerFieldEvent | InputRefRefFieldEvent | InputRefStepFieldEvent | InputRefBytesFieldEvent> {
+    return streamMessage(buf, InputRef.codec(), opts)
   }
 }
 
@@ -386,6 +640,8 @@ export interface InvokeResponse {
   stateVersion: number
   stateBytes: number
   clientState: Uint8Array<ArrayBuffer>
+  outputBytes: number
+  inputBytesMoved: number
 }
 
 export namespace InvokeResponse {
@@ -409,7 +665,9 @@ export namespace InvokeResponse {
     STATE_TOO_LARGE = 'STATE_TOO_LARGE',
     STATE_INVALID = 'STATE_INVALID',
     STATE_KEY_INVALID = 'STATE_KEY_INVALID',
-    STATE_UNSUPPORTED = 'STATE_UNSUPPORTED'
+    STATE_UNSUPPORTED = 'STATE_UNSUPPORTED',
+    INPUT_UNAVAILABLE = 'INPUT_UNAVAILABLE',
+    INPUT_INVALID = 'INPUT_INVALID'
   }
 
   enum __StatusValues {
@@ -432,7 +690,9 @@ export namespace InvokeResponse {
     STATE_TOO_LARGE = 16,
     STATE_INVALID = 17,
     STATE_KEY_INVALID = 18,
-    STATE_UNSUPPORTED = 19
+    STATE_UNSUPPORTED = 19,
+    INPUT_UNAVAILABLE = 20,
+    INPUT_INVALID = 21
   }
 
   export namespace Status {
@@ -500,6 +760,16 @@ export namespace InvokeResponse {
           w.bytes(obj.clientState)
         }
 
+        if ((obj.outputBytes != null && obj.outputBytes !== 0)) {
+          w.uint32(88)
+          w.uint64Number(obj.outputBytes)
+        }
+
+        if ((obj.inputBytesMoved != null && obj.inputBytesMoved !== 0)) {
+          w.uint32(96)
+          w.uint64Number(obj.inputBytesMoved)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -514,7 +784,9 @@ export namespace InvokeResponse {
           message: '',
           stateVersion: 0,
           stateBytes: 0,
-          clientState: uint8ArrayAlloc(0)
+          clientState: uint8ArrayAlloc(0),
+          outputBytes: 0,
+          inputBytesMoved: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -561,6 +833,14 @@ export namespace InvokeResponse {
             }
             case 10: {
               obj.clientState = reader.bytes()
+              break
+            }
+            case 11: {
+              obj.outputBytes = reader.uint64Number()
+              break
+            }
+            case 12: {
+              obj.inputBytesMoved = reader.uint64Number()
               break
             }
             default: {
@@ -648,6 +928,20 @@ export namespace InvokeResponse {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.outputBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.inputBytesMoved`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -710,6 +1004,16 @@ export namespace InvokeResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InvokeResponseOutputBytesFieldEvent {
+    field: '$.outputBytes'
+    value: number
+  }
+
+  export interface InvokeResponseInputBytesMovedFieldEvent {
+    field: '$.inputBytesMoved'
+    value: number
+  }
+
   export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeResponse.codec())
   }
@@ -718,7 +1022,7 @@ export namespace InvokeResponse {
     return decodeMessage(buf, InvokeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent | InvokeResponseOutputBytesFieldEvent | InvokeResponseInputBytesMovedFieldEvent> {
     return streamMessage(buf, InvokeResponse.codec(), opts)
   }
 }
