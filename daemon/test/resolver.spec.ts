@@ -254,6 +254,26 @@ describe('resolver', function () {
     expect(await r.resolve(fibCid)).to.deep.equal({ cid: fibCid, fetched: false })
   })
 
+  it('fetches a name\'s code from the publisher that signed its record when no provider record has spread yet', async function () {
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    dht.set(new TextDecoder().decode(nameKey(pubId, 'calc')), await createNameRecord(pub, 'calc', fibCid, 1))
+    candidates = [pubId]
+    // the DHT knows no provider; the publisher (here served by the honest node) has the bytes
+    providers = []
+    const asked: string[] = []
+    const r = another({ resolveTimeoutMs: 5000 }, {
+      fetchCode: async (provider, cid, options) => {
+        asked.push(provider.id.toString())
+        if (provider.id.toString() !== pubId) throw Object.assign(new Error('no'), { name: 'CodeNotFoundError' })
+        return client.services.code.fetch(honest.peerId, cid, options)
+      }
+    })
+    expect(await r.resolve('calc')).to.deep.equal({ cid: fibCid, fetched: true })
+    expect(asked).to.deep.equal([pubId])
+    expect(store.has(fibCid)).to.equal(true)
+  })
+
   it('a caller that gives up does not end a shared name lookup: the others get the CID, and it is cached', async function () {
     const pub = await generateKeyPair('Ed25519')
     const pubId = peerIdFromPrivateKey(pub).toString()

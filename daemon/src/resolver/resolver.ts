@@ -1,4 +1,5 @@
 import { Counter, Histogram } from 'prom-client'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { raceSignal } from 'race-signal'
 import { createNameRecord, FUNCTION_NAME_PATTERN, nameKey, verifyNameRecord } from '../../../protocols/src/names/index.js'
 import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, NodeStoppingError } from '../errors.js'
@@ -7,7 +8,7 @@ import { parseFunctionCid } from '../store/index.js'
 import { MAX_CACHED_NAMES } from './constants.js'
 import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
-import type { AbortOptions, Logger } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerInfo } from '@libp2p/interface'
 
 type Target = { kind: 'cid', cid: string } | { kind: 'name', name: string } | { kind: 'scoped', publisher: string, name: string }
 
@@ -24,6 +25,9 @@ export class Resolver implements ResolverInterface {
   // the work belongs to the node (see shared()), each caller only waits for it
   private readonly fetching = new Map<string, Promise<void>>()
   private readonly lookingUp = new Map<string, Promise<string>>()
+  // who signed a record naming each CID, most recent last: that publisher holds the bytes, and
+  // is asked first, before its provider record has spread through the DHT
+  private readonly publishers = new Map<string, string>()
   // the node's lifetime: aborted in stop(), it ends shared work and announcements
   private controller = new AbortController()
   private readonly metrics?: ReturnType<typeof registerMetrics>
@@ -204,7 +208,11 @@ export class Resolver implements ResolverInterface {
     const started = performance.now()
     try {
       const value = await this.components.getRecord(key, { signal })
-      return (await verifyNameRecord(key, value)).cid
+      const { cid } = await verifyNameRecord(key, value)
+      this.publishers.delete(cid)
+      this.publishers.set(cid, publisher)
+      while (this.publishers.size > MAX_CACHED_NAMES) this.publishers.delete(this.publishers.keys().next().value as string)
+      return cid
     } catch (err: any) {
       if (err?.name !== 'NotFoundError') this.log('no usable record for %s/%s: %s', publisher, name, err?.name ?? err)
       return undefined
@@ -213,31 +221,41 @@ export class Resolver implements ResolverInterface {
     }
   }
 
-  /** Providers in the order they answer; each one's bytes are verified before they are cached. */
+  /**
+   * The publisher that named the CID first, when this node resolved a name to it (its provider
+   * record may not have spread yet); then providers in the order they answer. Each one's bytes
+   * are verified before they are cached.
+   */
   private async fetch (cid: string, signal: AbortSignal): Promise<void> {
     const self = this.components.peerId
     const tried = new Set<string>()
     const started = performance.now()
+    const from = async (provider: PeerInfo): Promise<boolean> => {
+      if (provider.id.equals(self) || tried.has(provider.id.toString())) return false
+      tried.add(provider.id.toString())
+      this.log.trace('provider %p for %s after %d ms', provider.id, cid, Math.round(performance.now() - started))
+      try {
+        const bytes = await this.components.fetchCode(provider, cid, { signal })
+        this.metrics?.fetches.inc({ outcome: 'ok' })
+        this.metrics?.bytes.inc(bytes.byteLength)
+        const fetchedAt = performance.now()
+        await this.components.store.putCached(bytes, { signal })
+        this.log('fetched %s (%d bytes) from %p in %d ms, cached in %d ms', cid, bytes.byteLength, provider.id,
+          Math.round(fetchedAt - started), Math.round(performance.now() - fetchedAt))
+        return true
+      } catch (err: any) {
+        if (signal.aborted) throw err
+        const outcome = err?.name === 'CodeIntegrityError' ? 'integrity' : err?.name === 'CodeNotFoundError' ? 'not-found' : 'error'
+        this.metrics?.fetches.inc({ outcome })
+        this.log('provider %p failed for %s (%s): %s', provider.id, cid, outcome, err?.message ?? err)
+        return false
+      }
+    }
     try {
+      const publisher = this.publishers.get(cid)
+      if (publisher != null && await from({ id: peerIdFromString(publisher), multiaddrs: [] })) return
       for await (const provider of this.components.findProviders(cid, { signal })) {
-        if (provider.id.equals(self) || tried.has(provider.id.toString())) continue
-        tried.add(provider.id.toString())
-        this.log.trace('provider %p for %s after %d ms', provider.id, cid, Math.round(performance.now() - started))
-        try {
-          const bytes = await this.components.fetchCode(provider, cid, { signal })
-          this.metrics?.fetches.inc({ outcome: 'ok' })
-          this.metrics?.bytes.inc(bytes.byteLength)
-          const fetchedAt = performance.now()
-          await this.components.store.putCached(bytes, { signal })
-          this.log('fetched %s (%d bytes) from %p in %d ms, cached in %d ms', cid, bytes.byteLength, provider.id,
-            Math.round(fetchedAt - started), Math.round(performance.now() - fetchedAt))
-          return
-        } catch (err: any) {
-          if (signal.aborted) throw err
-          const outcome = err?.name === 'CodeIntegrityError' ? 'integrity' : err?.name === 'CodeNotFoundError' ? 'not-found' : 'error'
-          this.metrics?.fetches.inc({ outcome })
-          this.log('provider %p failed for %s (%s): %s', provider.id, cid, outcome, err?.message ?? err)
-        }
+        if (await from(provider)) return
       }
     } catch (err: any) {
       if (!signal.aborted && err?.name !== 'NotFoundError') throw err
