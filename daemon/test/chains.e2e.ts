@@ -200,7 +200,8 @@ describe('chains across daemon processes (issue 14)', function () {
     const spec = { steps: [{ id: 'one', fn: 'fib' }, { id: 'two', fn: 'checksum', after: ['one'] }] }
     expect((await deployChain(nodes[0]!, 'slow', spec)).status).to.equal(201)
     const started = Date.now()
-    const r = await invoke(nodes[0]!, 'slow', '36', { 'x-faasmesh-deadline-ms': '150' })
+    // fib(40) takes seconds anywhere: well past the 150 ms deadline
+    const r = await invoke(nodes[0]!, 'slow', '40', { 'x-faasmesh-deadline-ms': '150' })
     expect(r.status, r.body).to.equal(504)
     expect(errorOf(r).name).to.equal('DeadlineExceededError')
     expect(Date.now() - started).to.be.lessThan(3000)

@@ -25,6 +25,7 @@ import type { Mesh } from './mesh.js'
 import type { Progress } from './progress.js'
 import type { PolicyName } from '../../daemon/src/placement/policy-names.js'
 import type { StateModel } from '../../daemon/src/state/index.js'
+import { timeoutSignal } from '../../protocols/src/timeout-signal.js'
 
 /**
  * Response headers we accept: an in-client chain's state comes back in one header of up to
@@ -194,7 +195,7 @@ async function warmUp (scenario: Scenario, workload: ChainWorkload, mesh: Mesh, 
       signal.throwIfAborted()
       let failure: string
       try {
-        const res = await post(url, body, headers, AbortSignal.any([signal, AbortSignal.timeout(60_000)]))
+        const res = await post(url, body, headers, AbortSignal.any([signal, timeoutSignal(60_000)]))
         if (res.status === 200) return
         failure = `${res.status} ${res.text.slice(0, 300)}`
       } catch (err: any) {
@@ -254,7 +255,7 @@ async function sendChain (c: RunContext, entry: string, key: string, length: num
   const t0 = performance.now()
   try {
     const res = await post(`${c.mesh.nodes.get(entry)!.url}/v1/invoke/${chainName(c.workload.function, length)}`, body, headers,
-      AbortSignal.any([c.signal, AbortSignal.timeout(c.scenario.workload.timeoutS * 1000)]))
+      AbortSignal.any([c.signal, timeoutSignal(c.scenario.workload.timeoutS * 1000)]))
     const totalMs = performance.now() - t0
     const placementId = res.header('x-faasmesh-placement-id')
     if (res.status === 200) {

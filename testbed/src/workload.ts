@@ -8,6 +8,7 @@
 import { seeded } from './rng.js'
 import type { Arrival, WorkloadItem } from './scenario.js'
 import type { PolicyName } from '../../daemon/src/placement/policy-names.js'
+import { timeoutSignal } from '../../protocols/src/timeout-signal.js'
 
 export interface InvocationRecord {
   /** `<policy>@<load or rate>`. */
@@ -121,7 +122,7 @@ async function send (entry: { name: string, url: string }, item: WorkloadItem, o
       method: 'POST',
       body: item.input,
       headers,
-      signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutS * 1000)])
+      signal: AbortSignal.any([options.signal, timeoutSignal(options.timeoutS * 1000)])
     })
     const body = await res.text()
     const totalMs = performance.now() - t0

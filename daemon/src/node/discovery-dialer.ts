@@ -3,6 +3,7 @@
  * discovered peer is only remembered, never connected, unless somebody dials it.
  */
 import type { Libp2p, Logger, PeerInfo, Startable } from '@libp2p/interface'
+import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
 
 /** Beyond this many connections, discovered peers are remembered but not dialed. */
 const TARGET_CONNECTIONS = 64
@@ -29,7 +30,7 @@ export class DiscoveryDialer implements Startable {
     if (id.equals(this.node.peerId) || this.pending.has(key) || multiaddrs.length === 0) return
     if (this.node.getConnections(id).length > 0 || this.node.getConnections().length >= TARGET_CONNECTIONS) return
     this.pending.add(key)
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
+    const signal = AbortSignal.any([this.controller.signal, timeoutSignal(DIAL_TIMEOUT_MS)])
     this.node.dial(multiaddrs, { signal }).then(() => {
       this.log('dialed discovered peer %p', id)
     }, (err: any) => {

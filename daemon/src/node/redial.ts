@@ -5,6 +5,7 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, Logger, Startable } from '@libp2p/interface'
+import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
 
 /** First retry after 500 ms, doubling up to 10 s: a restarted bootstrap node is found quickly. */
 const MIN_BACKOFF_MS = 500
@@ -54,7 +55,7 @@ export class BootstrapRedialer implements Startable {
       if (target.dialing || now < target.nextAttempt || this.isConnected(target)) continue
       if (target.peer === this.node.peerId.toString()) continue // our own address in a shared list
       target.dialing = true
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
+      const signal = AbortSignal.any([this.controller.signal, timeoutSignal(DIAL_TIMEOUT_MS)])
       this.node.dial(target.addr, { signal }).then(() => {
         this.log('connected to bootstrap peer %a', target.addr)
         target.backoffMs = MIN_BACKOFF_MS

@@ -9,6 +9,7 @@ import { MAX_CACHED_NAMES } from './constants.js'
 import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
 import type { AbortOptions, Logger, PeerInfo } from '@libp2p/interface'
+import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
 
 type Target = { kind: 'cid', cid: string } | { kind: 'name', name: string } | { kind: 'scoped', publisher: string, name: string }
 
@@ -299,7 +300,7 @@ export class Resolver implements ResolverInterface {
    * client gone) never ends work that others wait on; once done, it is cached for the next.
    */
   private shared (): AbortSignal {
-    return AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.resolveTimeoutMs)])
+    return AbortSignal.any([this.controller.signal, timeoutSignal(this.resolveTimeoutMs)])
   }
 
   /** Work cut short by stop() ends as such, not as "not found". */
@@ -309,7 +310,7 @@ export class Resolver implements ResolverInterface {
 
   /** Announcements run in the background, bounded, and end with the node. */
   private background (): AbortSignal {
-    return AbortSignal.any([this.controller.signal, AbortSignal.timeout(30_000)])
+    return AbortSignal.any([this.controller.signal, timeoutSignal(30_000)])
   }
 }
 

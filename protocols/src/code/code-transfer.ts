@@ -11,6 +11,7 @@ import { traverse, type LinkShaper } from '../links.js'
 import { framedBytes, type TrafficMeter } from '../traffic.js'
 import type { CodeLookup, CodeTransferComponents, CodeTransferInit, CodeTransfer as CodeTransferInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import { timeoutSignal } from '../timeout-signal.js'
 
 /**
  * `/faasmesh/code/1.0.0`: one `CodeRequest` (a CID) -> one `CodeResponse` (status + bytes) per
@@ -59,7 +60,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
 
   async fetch (peer: PeerId, cid: string, options: AbortOptions = {}): Promise<Uint8Array> {
     const wanted = CID.parse(cid)
-    const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
+    const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, timeoutSignal(this.timeoutMs)])
     await traverse(this.shaper, peer, wanted.bytes.byteLength, signal)
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
     let response: CodeResponse
