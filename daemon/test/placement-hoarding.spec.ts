@@ -217,6 +217,15 @@ describe('placement: invocations without a reservation', function () {
     expect(gone.status).to.equal(InvokeResponse.Status.INPUT_UNAVAILABLE)
   })
 
+  it('refuses a chain CID sent by a peer as an invocation, fetching and storing nothing', async function () {
+    let fetched = 0
+    const { serve } = handler({ fetch: async () => { fetched++ } })
+    const chainCid = 'bagaaierambl3ojqeojmmzojt27eli4hlm4aqsccpjp344soh6shkw7cstbmq'
+    const answer = await serve({ ...request(CID_TEXT), cid: CID.parse(chainCid).bytes as Uint8Array<ArrayBuffer> }, context)
+    expect(answer.status).to.equal(InvokeResponse.Status.NOT_FOUND)
+    expect(fetched).to.equal(0)
+  })
+
   it('refuses a peer\'s third unknown CID at once; invocations of one CID share its fetch', async function () {
     const pending: Array<() => void> = []
     let hold = true

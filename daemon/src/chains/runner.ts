@@ -55,6 +55,8 @@ export interface ChainResult extends Pick<Placed, 'output' | 'executor' | 'durat
 /** What a finished step left for the steps after it. */
 interface StepDone {
   step: ChainStep
+  /** Its entry in the chain's record. */
+  record: ChainStepRecord
   placed: Placed
   /** Where its output is: the node that ran it (locality on) or here. */
   holder: string
@@ -97,7 +99,7 @@ export class ChainRunner {
     const signal = options.signal == null ? failed.signal : AbortSignal.any([options.signal, failed.signal])
     const finalSinks = new Set(sinks(spec).map((s) => s.id))
     const done = new Map<string, Promise<StepDone>>()
-    const stepRecord = (id: string): ChainStepRecord => record.chain.steps.find((r) => r.id === id)!
+    const records = new Map(record.chain.steps.map((r) => [r.id, r]))
     let firstError: Error | undefined
     // each step is started after its predecessors, and waits for them
     const order = topologicalOrder(spec)
@@ -106,7 +108,7 @@ export class ChainRunner {
       const run = (async () => {
         const preds = await Promise.all(before)
         signal.throwIfAborted()
-        return this.step(step, preds, input, started, stepRecord(step.id), {
+        return this.step(step, preds, input, started, records.get(step.id)!, {
           ...options, signal, locality, sink: finalSinks.has(step.id), clientState: clientStates?.get(step.id)
         }, record)
       })()
@@ -130,7 +132,7 @@ export class ChainRunner {
         ? sinkResults[0]!.output!
         : combineInputs(sinkResults.map((d) => ({ step: d.step.id, bytes: d.output! })))
       const all = results.map((r) => (r as PromiseFulfilledResult<StepDone>).value)
-      const last = sinkResults.reduce((a, b) => (stepRecord(a.step.id).endMs ?? 0) >= (stepRecord(b.step.id).endMs ?? 0) ? a : b)
+      const last = sinkResults.reduce((a, b) => (a.record.endMs ?? 0) >= (b.record.endMs ?? 0) ? a : b)
       const runMs = all.reduce((sum, d) => sum + d.placed.durationMs, 0)
       Object.assign(record, { executor: last.placed.executor, outcome: 'ok' })
       this.log('chain %s: %d steps in %d ms, %d bytes moved', options.name ?? cid, spec.steps.length, Math.round(performance.now() - started), record.chain.traffic.invoke + record.chain.traffic.chainData + record.chain.traffic.state)
@@ -169,7 +171,7 @@ export class ChainRunner {
         input = chainInput
         r.inputFrom = [self]
       } else if (options.locality) {
-        inputs = preds.map((p) => ({ peer: p.holder, ref: stepRecordOf(record, p.step.id).invocationId, step: p.step.id, bytes: p.bytes }))
+        inputs = preds.map((p) => ({ peer: p.holder, ref: p.record.invocationId, step: p.step.id, bytes: p.bytes }))
         r.inputFrom = [...new Set(inputs.map((i) => i.peer))]
       } else {
         input = combineInputs(preds.map((p) => ({ step: p.step.id, bytes: p.output! })))
@@ -212,6 +214,7 @@ export class ChainRunner {
       record.chain.traffic.state += placed.state?.bytes ?? 0
       return {
         step,
+        record: r,
         placed,
         holder: keepOutput ? placed.executor : self,
         ...(keepOutput ? {} : { output: placed.output }),
@@ -251,6 +254,3 @@ export function stepInvocationId (chainId: string, stepId: string): string {
   return createHash('sha256').update(chainId).update('\0').update(stepId).digest('base64url').slice(0, 32)
 }
 
-function stepRecordOf (record: { chain: ChainRecord }, id: string): ChainStepRecord {
-  return record.chain.steps.find((r) => r.id === id)!
-}

@@ -6,7 +6,7 @@ import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, newInvoc
 import { checkStateKey, type StateCall } from '../state/index.js'
 import { statusOf } from './invoke-status.js'
 import { modelFromWire } from './state-wire.js'
-import { STEP_ID_PATTERN } from '../chains/spec.js'
+import { isChainCid, STEP_ID_PATTERN } from '../chains/spec.js'
 import type { LocalRun, LocalRunner, LocalRunOptions } from './local-runner.js'
 import type { StepInput } from '../chains/data.js'
 import type { PlacementMetrics } from './metrics.js'
@@ -53,6 +53,9 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
     } catch {
       return failure(InvokeResponse.Status.NOT_FOUND, 'the request carries no valid CID')
     }
+    // a chain runs on the node its client asked, step by step: a peer that sends one here would
+    // only make this node fetch and store specs it cannot run
+    if (isChainCid(cid)) return failure(InvokeResponse.Status.NOT_FOUND, 'a chain is not an invocation: its entry node runs it step by step')
     const id = request.invocationId
     if (id !== '' && !INVOCATION_ID_PATTERN.test(id)) return failure(InvokeResponse.Status.ERROR, 'the invocation id is not 1-64 characters of [A-Za-z0-9._:-]')
     // a repeat of a run in progress is answered even now: refusing it would lose its outcome
