@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline measured in the same run, printed
  * as a Markdown table with medians, p99 and ratios (and written to bench/results/latest.md).
- * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|code|placement|state|chains` one group.
+ * `npm run bench -- --quick` runs a short version; `--only=executor|http|mesh|rpc|receipts|code|placement|state|chains` one group.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -13,6 +13,7 @@ import { benchExecutor } from './executor.bench.js'
 import { benchHttp } from './http.bench.js'
 import { benchMesh } from './mesh.bench.js'
 import { benchPlacement } from './placement.bench.js'
+import { benchReceipts } from './receipts.bench.js'
 import { benchRpc } from './rpc.bench.js'
 import { benchState } from './state.bench.js'
 import { markdown, type Row } from './report.js'
@@ -41,6 +42,10 @@ if (only == null || only === 'mesh') {
 if (only == null || only === 'rpc') {
   progress('rpc: shared long-lived channel vs a stream per request')
   rows.push(...await benchRpc(quick))
+}
+if (only == null || only === 'receipts') {
+  progress('receipts: signing, verifying and recording a receipt vs the remote invoke round trip')
+  rows.push(...await benchReceipts(quick))
 }
 if (only == null || only === 'code') {
   progress('code: cold start from the mesh vs local cold vs warm')

@@ -7,11 +7,14 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parseHostPort, type DaemonConfig } from './config/index.js'
 import { InvalidConfigError } from './errors.js'
 import { executor, measureSpeed, type Executor } from './executor/index.js'
-import { gateway, type Gateway } from './gateway/index.js'
+import { gateway, refuseOpenExposure, type Gateway } from './gateway/index.js'
+import { tokenStore } from './auth/index.js'
 import { loadOrCreateIdentity, type Identity } from './identity/index.js'
 import { invoker, type Invoker } from './invoker/index.js'
 import { LinkTable } from './links/index.js'
 import { placement, type Placement } from './placement/index.js'
+import { contributes, ledger, receiptDesk, type Ledger } from './ledger/index.js'
+import { advertisedBatteryPercent, power, type Power } from './power/index.js'
 import { ArtifactStore } from './chains/artifacts.js'
 import { ChainDataStore } from './chains/data.js'
 import { OutputCache } from './chains/outputs.js'
@@ -19,12 +22,16 @@ import { ChainRunner } from './chains/runner.js'
 import { chainStore, type ChainStore } from './chains/store.js'
 import { transferEstimate } from './chains/transfer.js'
 import { createMesh, type Mesh } from './node/index.js'
+import { fairness } from './fairness/index.js'
+import { remotePool } from './placement/reservation-caps.js'
+import { readSwarmKey } from './network/psk.js'
 import { codeRouting } from './node/code-routing.js'
 import { advertisedHttpAddrs } from './node/http-addrs.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { meteredTraffic } from './node/traffic.js'
 import { summarizePeer } from './node/peers.js'
 import { resolver, type Resolver } from './resolver/index.js'
+import { trust } from './trust/index.js'
 import { stateLayer, type StateLayer } from './state/index.js'
 import { sanitizer, type Sanitizer } from './sanitizer/index.js'
 import { functionStore, type FunctionStore } from './store/index.js'
@@ -58,6 +65,7 @@ interface Parts {
   state: StateLayer
   invoker: Invoker
   gateway: Gateway
+  power: Power
 }
 
 /**
@@ -72,9 +80,11 @@ interface Parts {
 export class Daemon implements DaemonInterface {
   readonly config: DaemonConfig
   readonly registry = new Registry()
+  readonly warnings: string[] = []
   private readonly logger: ComponentLogger
   private readonly log: Logger
   private parts?: Parts
+  private book?: Ledger
   private starting?: Promise<void>
   private stopping?: Promise<void>
 
@@ -116,6 +126,11 @@ export class Daemon implements DaemonInterface {
     const { config, logger, registry } = this
     const api = parseHostPort(config.api.listen)
     if (api == null) throw new InvalidConfigError(`api.listen: expected host:port, got "${config.api.listen}"`)
+    // before anything starts: a tokens file that cannot be read (TokenFileError), or a gateway
+    // beyond loopback that nobody could use safely (NoGatewayTokenError), stops the node here
+    const tokens = tokenStore({ dataDir: config.dataDir })({ logger })
+    tokens.count()
+    refuseOpenExposure({ host: api.host, port: api.port, insecure: config.api.insecure, tokens })
     collectDefaultMetrics({ register: registry, prefix: 'faasmesh_' })
 
     const identity = await loadOrCreateIdentity(config.dataDir)
@@ -132,6 +147,21 @@ export class Daemon implements DaemonInterface {
     const exec = executor({ slots: config.executor.slots, spares: config.executor.spares, maxQueue: config.executor.maxQueue, limits, slowdown: config.executor.slowdown, sandboxHeapMb: config.executor.sandboxHeapMb })({ logger, modules: store, registry })
     const links = config.testbed.control ? new LinkTable() : undefined
     const traffic = meteredTraffic(registry)
+    const swarmKey = config.network.pskFile === '' ? undefined : await readSwarmKey(config.network.pskFile)
+    if (swarmKey?.readableByOthers === true) this.warnings.push(`warning: network.pskFile ${config.network.pskFile} can be read by other users of this machine, and whoever holds the key can join the private mesh: chmod 600 it`)
+    // what each remote peer may ask of this node, and what asking more costs it; it reaches
+    // libp2p and placement, built below: a request can only be limited once libp2p runs
+    const fair = fairness({
+      ...config.fairness,
+      // 0: what placement admits (slots x (1 + queuePerSlot)) but the quarter kept for others, as
+      // for reservations; half (the first guess) was hit by the testbed's random policy
+      maxConcurrentInvocations: config.fairness.maxConcurrentInvocations > 0 ? config.fairness.maxConcurrentInvocations : remotePool(config.executor.slots * (1 + config.placement.queuePerSlot))
+    })({
+      logger,
+      registry,
+      hangUp: async (peer) => { await node.hangUp(peerIdFromString(peer)) },
+      penalise: (peer) => { place.penalise(peer, 'flooding') }
+    })
     const mesh = await createMesh({
       listen: config.libp2p.listen,
       bootstrap: config.libp2p.bootstrap,
@@ -140,18 +170,34 @@ export class Daemon implements DaemonInterface {
       maxModuleBytes: config.store.maxModuleBytes,
       maxInvokeMs: MAX_DEADLINE_MS,
       links,
-      traffic
+      traffic,
+      psk: swarmKey?.psk,
+      limits: fair.limits,
+      bans: { isBlocked: (peer) => fair.isBanned(peer) }
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
     const chains = chainStore({ dataDir: config.dataDir })({ logger })
     // functions and chains travel alike: named in the DHT, fetched from providers, verified
     const artifacts = new ArtifactStore(store, chains)
+    // whose code this node fetches, bids for and runs (DESIGN.md section 12): its own deploys are its own
+    const publisherTrust = trust({ mode: config.trust.mode, publishers: config.trust.publishers, dataDir: config.dataDir })({
+      peerId: identity.peerId,
+      isOwn: (cid) => artifacts.bindings().some((b) => b.cid === cid),
+      logger,
+      registry
+    })
+    // a bad trust list stops the start, naming the file (while running, it is ignored until fixed: fail closed)
+    await publisherTrust.publishers()
     const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
       store: artifacts,
       peerId: identity.peerId,
       privateKey: identity.privateKey,
       logger,
       registry,
+      trust: {
+        check: async (cid, stage, record, options) => { await publisherTrust.check(cid, stage === 'lookup' ? 'gateway' : 'fetch', record?.bytes, options) },
+        remember: (record) => { publisherTrust.remember(record) }
+      },
       ...codeRouting(node)
     })
     node.services.code.setLookup(async (cid) => artifacts.getOriginal(cid))
@@ -174,13 +220,19 @@ export class Daemon implements DaemonInterface {
       logger,
       registry
     })
+    // read at start and once per advert interval: the level moves slowly, bids read the cached state
+    const pw = power({ batteryPercent: config.power.batteryPercent, tagged: config.tags.power === 'battery', refreshMs: config.adverts.intervalMs })({ logger })
+    // receipts of what peers ran for this node and what it ran for them (docs/protocols.md, "Receipts")
+    const book = ledger({ dataDir: config.dataDir, maxReceipts: config.ledger.maxReceipts })({ logger, registry })
+    this.book = book
     const place = placement({
       ...config.placement,
       tags: config.tags,
       speed,
       // a peer may queue it, fetch its code and run it to its timeout
       attemptTimeoutMs: 2 * limits.timeoutMs + 5_000,
-      invocations: config.invocations
+      invocations: config.invocations,
+      declineBelowPercent: config.power.declineBelowPercent
     })({
       peerId: identity.peerId,
       executor: exec,
@@ -193,10 +245,15 @@ export class Daemon implements DaemonInterface {
       homes: state.homes,
       chainData,
       transferMs: transferEstimate(identity.peerId.toString(), links),
+      receipts: receiptDesk()({ privateKey: identity.privateKey, peerId: identity.peerId, ledger: book, logger, registry }),
+      ...(config.placement.preferContributors ? { contributes: (peer: string) => contributes(book.tally(peer)) } : {}),
+      power: () => pw.state(),
+      perPeer: fair,
+      trust: publisherTrust,
       logger,
       registry
     })
-    const chainRunner = new ChainRunner({ self: identity.peerId.toString(), placement: place, resolver: res, spec: async (cid) => chains.get(cid), logger })
+    const chainRunner = new ChainRunner({ self: identity.peerId.toString(), placement: place, resolver: res, spec: async (cid) => chains.get(cid), vetSteps: publisherTrust.mode === 'allowlist', logger })
     const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, chains: chainRunner, registry })
     const gw = gateway({
       host: api.host,
@@ -207,19 +264,25 @@ export class Daemon implements DaemonInterface {
       requestTimeoutMs: config.api.requestTimeoutMs,
       bodyIdleTimeoutMs: config.api.bodyIdleTimeoutMs,
       maxConnections: config.api.maxConnections,
+      insecure: config.api.insecure,
+      requireTokenFor: config.api.requireTokenFor,
       drainTimeoutMs: config.shutdown.drainMs
     })({
       logger,
+      tokens,
       store,
       chains,
       invoker: inv,
       registry,
+      trust: { mode: publisherTrust.mode },
       peerId: identity.peerId,
       version: VERSION,
       addrs: () => node.getMultiaddrs().map((m) => m.toString()),
       peers: () => node.services.adverts.peers().map((entry) => summarizePeer(entry, Date.now())),
+      bans: () => fair.bans(),
       isWarm: (cid) => exec.isWarm(cid),
       placements: place,
+      ledger: book,
       state,
       links: links == null
         ? undefined
@@ -231,7 +294,7 @@ export class Daemon implements DaemonInterface {
             }
           }
     })
-    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, chains, outputs, executor: exec, placement: place, state, invoker: inv, gateway: gw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, chains, outputs, executor: exec, placement: place, state, invoker: inv, gateway: gw, power: pw }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
@@ -239,7 +302,9 @@ export class Daemon implements DaemonInterface {
     await chains.start()
     await outputs.start()
     await exec.start()
+    await pw.start()
     this.advertise(exec, place, mesh, speed, () => apiUrl)
+    await book.start()
     await place.start()
     await state.start()
     await mesh.start()
@@ -266,7 +331,8 @@ export class Daemon implements DaemonInterface {
         warmCids: exec.warmCids(MAX_ADVERTISED_WARM).map((cid) => CID.parse(cid).bytes),
         tags,
         multiaddrs: node.getMultiaddrs().slice(0, 16).map((m) => m.bytes),
-        httpAddrs: url != null ? advertisedHttpAddrs(url, node.getMultiaddrs().map((m) => m.toString())) : []
+        httpAddrs: url != null ? advertisedHttpAddrs(url, node.getMultiaddrs().map((m) => m.toString())) : [],
+        batteryPercent: advertisedBatteryPercent(this.require().power.state())
       }
     })
     // significant changes go out at once: the last slot taken, or the first one freed
@@ -287,8 +353,10 @@ export class Daemon implements DaemonInterface {
     await Promise.all([parts.gateway.stop(), parts.placement.drain({ timeoutMs: drainMs })])
     this.log('drained in %d ms', Math.round(performance.now() - started))
     await parts.placement.stop()
+    await this.book?.stop()
     await parts.state.stop()
     await parts.executor.stop()
+    await parts.power.stop()
     await parts.resolver.stop()
     await parts.mesh.stop()
     await parts.sanitizer.stop()

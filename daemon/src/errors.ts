@@ -241,12 +241,66 @@ export class MethodNotAllowedError extends Error {
   }
 }
 
-/** The request may not do this: a cross-site request to a mutating route (later: a token without the scope). */
+/** The request may not do this: a cross-site request to a mutating route, or a gateway token without the route's scope. */
 export class ForbiddenError extends Error {
   static name = 'ForbiddenError'
   constructor (message = 'Forbidden') {
     super(message)
     this.name = 'ForbiddenError'
+  }
+}
+
+/** Publisher trust (allowlist mode) cannot vouch for the code: not deployed here, and no valid record of a trusted publisher names it. */
+export class UntrustedPublisherError extends Error {
+  static name = 'UntrustedPublisherError'
+  constructor (message = 'No trusted publisher vouches for this code') {
+    super(message)
+    this.name = 'UntrustedPublisherError'
+  }
+}
+
+/** The trust list (`<dataDir>/trust.json`) cannot be read or is not a valid list of publishers. */
+export class TrustListError extends Error {
+  static name = 'TrustListError'
+  constructor (message = 'The trust list cannot be read') {
+    super(message)
+    this.name = 'TrustListError'
+  }
+}
+
+/** A route that needs a gateway token got none, a malformed one, or one this node does not know (unknown or revoked). */
+export class UnauthorizedError extends Error {
+  static name = 'UnauthorizedError'
+  constructor (message = 'Unauthorized') {
+    super(message)
+    this.name = 'UnauthorizedError'
+  }
+}
+
+/** The node's gateway tokens file (`<dataDir>/tokens.json`) cannot be read or is not a valid token list. */
+export class TokenFileError extends Error {
+  static name = 'TokenFileError'
+  constructor (message = 'The tokens file cannot be read') {
+    super(message)
+    this.name = 'TokenFileError'
+  }
+}
+
+/** `faasmesh token revoke` named a token (id or name) that the store does not hold. */
+export class TokenNotFoundError extends Error {
+  static name = 'TokenNotFoundError'
+  constructor (message = 'No such token') {
+    super(message)
+    this.name = 'TokenNotFoundError'
+  }
+}
+
+/** A gateway listening beyond loopback with no token in its store and `api.insecure` unset: it refuses to start. */
+export class NoGatewayTokenError extends Error {
+  static name = 'NoGatewayTokenError'
+  constructor (message = 'The gateway listens beyond loopback and has no token') {
+    super(message)
+    this.name = 'NoGatewayTokenError'
   }
 }
 
@@ -327,6 +381,12 @@ const byName: Record<string, new (message?: string) => Error> = {
   AbortError,
   NotStartedError,
   ForbiddenError,
+  UntrustedPublisherError,
+  TrustListError,
+  UnauthorizedError,
+  TokenFileError,
+  TokenNotFoundError,
+  NoGatewayTokenError,
   RequestTimeoutError,
   RequestHeadersTooLargeError,
   InvalidChainError,

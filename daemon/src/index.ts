@@ -41,6 +41,8 @@ export interface Daemon {
   readonly multiaddrs: string[]
   /** Relative speed measured at start (1.0 = the reference machine). */
   readonly speed: number
+  /** Risks found at start that a person should read (a key file others can read), once started. */
+  readonly warnings: readonly string[]
   start(): Promise<void>
   /** Idempotent; safe to call while starting. */
   stop(): Promise<void>

@@ -38,7 +38,7 @@ function bidder (transferMs?: (holder: Uint8Array, bytes: number) => number): Bi
 }
 
 function call (inputs: CallForBids['inputs']): CallForBids {
-  return { auctionId: 'a', cid: CID_BYTES, inputBytes: 0, deadlineMs: 0, release: [], inputs }
+  return { auctionId: 'a', cid: CID_BYTES, inputBytes: 0, deadlineMs: 0, release: [], inputs, nameRecord: new Uint8Array(0) }
 }
 
 describe('chains: input locality in placement', function () {

@@ -205,15 +205,15 @@ describe('gateway: cross-site requests', function () {
       expect(exposureWarning('::', 8787)).to.match(/^warning: the HTTP gateway listens on \[::\]:8787, beyond loopback: anyone who can reach that port can deploy, overwrite and invoke functions/)
     })
 
-    it('a daemon on 0.0.0.0 prints one warning line, and still serves requests to 127.0.0.1', async function () {
+    it('a daemon on 0.0.0.0 with api.insecure and no token prints one warning line, and still serves requests to 127.0.0.1', async function () {
       this.timeout(60_000)
-      const node = await startDaemon(dir.path, ['--api-listen', '0.0.0.0:0'])
+      const node = await startDaemon(dir.path, ['--api-listen', '0.0.0.0:0'], { FAASMESH_API_INSECURE: 'true' })
       try {
         const port = new URL(node.url).port
         // stderr, where the warning goes, may trail the banner on stdout
         const warnings = (): string[] => node.output().split('\n').filter((line) => line.startsWith('warning:'))
         await waitFor(() => warnings().length > 0, 5000, 'the warning')
-        expect(warnings()).to.deep.equal([`warning: the HTTP gateway listens on 0.0.0.0:${port}, beyond loopback: anyone who can reach that port can deploy, overwrite and invoke functions on this node (the gateway has no tokens yet); bind 127.0.0.1 or firewall the port`])
+        expect(warnings()).to.deep.equal([`warning: the HTTP gateway listens on 0.0.0.0:${port}, beyond loopback: anyone who can reach that port can deploy, overwrite and invoke functions on this node (api.insecure is set and the node has no gateway token); create one with \`faasmesh token create --scope admin\` to close its routes, or bind 127.0.0.1 or firewall the port`])
         const local = `http://127.0.0.1:${port}`
         expect((await fetch(`${local}/v1/functions/hello`, { method: 'POST', body: wasm('hello') as Uint8Array<ArrayBuffer> })).status).to.equal(201)
         expect(await (await fetch(`${local}/v1/invoke/hello`, { method: 'POST', body: 'mesh' })).text()).to.equal('Hello, mesh!')

@@ -20,6 +20,10 @@ export interface StubOptions {
   state?: GatewayComponents['state']
   /** Called with the options of every invocation the stub invoker gets. */
   onInvoke?(options: InvocationOptions): void
+  /** Gateway tokens the gateway checks; none by default. */
+  tokens?: GatewayComponents['tokens']
+  /** Called with the name of every deploy the stub store gets. */
+  onDeploy?(name: string): void
 }
 
 export async function startStubGateway (init: GatewayInit, options: StubOptions = {}): Promise<Gateway> {
@@ -27,7 +31,7 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     logger: defaultLogger(),
     store: {
       maxModuleBytes: options.maxModuleBytes ?? 1024,
-      deploy: async (name, bytes) => ({ name, cid: 'bafkreistub', size: bytes.byteLength, version: 1 }) as any,
+      deploy: async (name, bytes) => { options.onDeploy?.(name); return { name, cid: 'bafkreistub', size: bytes.byteLength, version: 1 } as any },
       list: async () => []
     },
     invoker: {
@@ -47,7 +51,8 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     peers: () => [],
     isWarm: () => false,
     placements: { recent: () => [], get: () => undefined, reputations: () => [] },
-    ...(options.state != null ? { state: options.state } : {})
+    ...(options.state != null ? { state: options.state } : {}),
+    ...(options.tokens != null ? { tokens: options.tokens } : {})
   })
   await gw.start()
   return gw

@@ -82,7 +82,7 @@ function hoard (node: AttackerNode, victim: DaemonProcess, cid: Uint8Array): { s
   const peer = peerIdFromString(victim.peerId)
   return loop(async () => {
     const bid = await node.services.auction.requestBid(peer, {
-      auctionId: randomBytes(8).toString('hex'), cid: cid as Uint8Array<ArrayBuffer>, inputBytes: 3, deadlineMs: 0, release: [], inputs: []
+      auctionId: randomBytes(8).toString('hex'), cid: cid as Uint8Array<ArrayBuffer>, inputBytes: 3, deadlineMs: 0, release: [], inputs: [], nameRecord: new Uint8Array(0)
     }, { timeoutMs: 1000 })
     return bid.status === Bid.Status.BID ? 'bid' : bid.reason.toLowerCase()
   })
@@ -95,7 +95,7 @@ function invokeUnknown (node: ProviderNode, victim: DaemonProcess): { seen: Seen
     const cid = CID.create(1, raw.code, await sha256.digest(randomBytes(32)))
     await node.contentRouting.provide(cid, { signal: AbortSignal.timeout(5000) })
     const response = await node.services.invoke.invoke(peer, {
-      cid: cid.bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 10_000, reservation: new Uint8Array(0), invocationId: '', inputs: [], keepOutput: false
+      cid: cid.bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 10_000, reservation: new Uint8Array(0), invocationId: '', inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0
     }, { timeoutMs: 12_000 })
     return response.status.toLowerCase()
   })

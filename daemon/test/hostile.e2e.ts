@@ -115,7 +115,7 @@ describe('hostile modules and peers (daemon processes)', function () {
       for (const [i, n] of nodes.entries()) {
         const peer = peerIdFromString(n.peerId)
         for (let round = 0; round < 2; round++) {
-          const bid = await attacker.services.auction.requestBid(peer, { auctionId: `a${i}${round}`, cid: cid.bytes, inputBytes: 0, deadlineMs: 20_000, release: [], inputs: [] }, { timeoutMs: 5000 })
+          const bid = await attacker.services.auction.requestBid(peer, { auctionId: `a${i}${round}`, cid: cid.bytes, inputBytes: 0, deadlineMs: 20_000, release: [], inputs: [], nameRecord: new Uint8Array(0) }, { timeoutMs: 5000 })
           const response = await attacker.services.invoke.invoke(peer, {
             cid: cid.bytes,
             input: new Uint8Array(0),
@@ -123,7 +123,9 @@ describe('hostile modules and peers (daemon processes)', function () {
             reservation: bid.status === Bid.Status.BID ? bid.reservation : new Uint8Array(0),
             invocationId: '',
             inputs: [],
-            keepOutput: false
+            keepOutput: false,
+            nameRecord: new Uint8Array(0),
+            price: 0
           }, { timeoutMs: 30_000 })
           outcomes.push(`node ${i}: ${response.status}`)
           expect(response.status, `node ${i}: ${response.message}`).to.not.equal(InvokeResponse.Status.OK)

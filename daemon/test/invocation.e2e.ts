@@ -133,7 +133,7 @@ describe('invocation semantics across daemon processes', function () {
     const peer: Libp2p<{ invoke: Invoke }> = await createLibp2p({ ...base, services: { identify: identify(), invoke: invokeProtocol() } })
     try {
       const target = peerIdFromString(b.peerId)
-      const request = (id: string, n: number): InvokeRequest => ({ cid: CID.parse(fibCid).bytes as Uint8Array<ArrayBuffer>, input: new TextEncoder().encode(String(n)) as Uint8Array<ArrayBuffer>, deadlineMs: 60_000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false })
+      const request = (id: string, n: number): InvokeRequest => ({ cid: CID.parse(fibCid).bytes as Uint8Array<ArrayBuffer>, input: new TextEncoder().encode(String(n)) as Uint8Array<ArrayBuffer>, deadlineMs: 60_000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
       const before = await executed(b)
       await peer.dial(multiaddr(b.multiaddr), { signal: AbortSignal.timeout(5000) })
       const first = await peer.services.invoke.invoke(target, request('lost-answer', 27), { timeoutMs: 30_000 })
@@ -221,7 +221,7 @@ describe('invocation semantics across daemon processes', function () {
     try {
       await peer.dial(multiaddr(node.multiaddr), { signal: AbortSignal.timeout(5000) })
       const target = peerIdFromString(node.peerId)
-      const request = (id: string): InvokeRequest => ({ cid: CID.parse(fibCid).bytes as Uint8Array<ArrayBuffer>, input: new TextEncoder().encode('35') as Uint8Array<ArrayBuffer>, deadlineMs: 60_000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false })
+      const request = (id: string): InvokeRequest => ({ cid: CID.parse(fibCid).bytes as Uint8Array<ArrayBuffer>, input: new TextEncoder().encode('35') as Uint8Array<ArrayBuffer>, deadlineMs: 60_000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
       const running = peer.services.invoke.invoke(target, request('drained'), { timeoutMs: 60_000 })
       await runningOn([node])
       const exited = node.stop('SIGTERM', 30_000)

@@ -78,7 +78,7 @@ describe('mesh of daemon processes', function () {
     const out = await runCli(['peers', '--api', nodes[2]!.url])
     expect(out.code, out.stderr).to.equal(0)
     const rows = out.stdout.trim().split('\n')
-    expect(rows[0]).to.match(/^PEER\s+ADDRESSES \/ TAGS\s+FREE\/TOTAL\s+QUEUE\s+SPEED\s+WARM\s+AGE/)
+    expect(rows[0]).to.match(/^PEER\s+ADDRESSES \/ TAGS\s+FREE\/TOTAL\s+QUEUE\s+SPEED\s+BATTERY\s+WARM\s+AGE/)
     expect(rows).to.have.length(5)
     expect(out.stdout).to.include('role=bootstrap').and.include('/ip4/127.0.0.1/tcp/')
   })

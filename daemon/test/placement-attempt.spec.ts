@@ -246,7 +246,7 @@ describe('placement: serving invokes', function () {
   this.timeout(10_000)
   const placements: Placement[] = []
   afterEach(async () => { for (const p of placements.splice(0)) await p.stop() })
-  const request = (id: string, input = new Uint8Array([1])): InvokeRequest => ({ cid: CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false })
+  const request = (id: string, input = new Uint8Array([1])): InvokeRequest => ({ cid: CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId: id, inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
 
   it('runs one invocation id once, for repeats in sequence and at once, from any peer', async () => {
     const m = await mesh([], { localMs: 50 })

@@ -32,7 +32,7 @@ const OTHER_CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 const CID_BYTES = CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>
 
 function call (auctionId = 'a'): CallForBids {
-  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs: 0, release: [], inputs: [] }
+  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs: 0, release: [], inputs: [], nameRecord: new Uint8Array(0) }
 }
 
 interface Node {
@@ -187,7 +187,7 @@ describe('placement: invocations without a reservation', function () {
   }
 
   const request = (cid: string, reservation: Uint8Array = new Uint8Array(0)): InvokeRequest => ({
-    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>, invocationId: '', inputs: [], keepOutput: false
+    cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>, input: new Uint8Array(0), deadlineMs: 0, reservation: reservation as Uint8Array<ArrayBuffer>, invocationId: '', inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0
   })
   const context = { peer, signal: new AbortController().signal }
 

@@ -18,7 +18,7 @@ const CID_TEXT = 'bafkreigo4p64ub4xtcr4lfifea4su4n4lbqijavygp6soaalwhab6jwgti'
 const CID_BYTES = CID.parse(CID_TEXT).bytes as Uint8Array<ArrayBuffer>
 
 function call (deadlineMs = 0, auctionId = 'a'): CallForBids {
-  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs, release: [], inputs: [] }
+  return { auctionId, cid: CID_BYTES, inputBytes: 10, deadlineMs, release: [], inputs: [], nameRecord: new Uint8Array(0) }
 }
 
 /** A seeded generator, so the sampling test cannot flake. */

@@ -26,8 +26,8 @@ async function node (invokeInit: Record<string, unknown> = {}): Promise<Node> {
 }
 
 const ok = (output: Uint8Array): InvokeResponse => ({ status: InvokeResponse.Status.OK, output: output as Uint8Array<ArrayBuffer>, durationUs: 0, fuel: 0, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 })
-const invocation = (input: Uint8Array, invocationId = ''): InvokeRequest => ({ cid: CID_BYTES, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId, inputs: [], keepOutput: false })
-const call = (auctionId: string): CallForBids => ({ auctionId, cid: CID_BYTES, inputBytes: 1, deadlineMs: 1000, release: [], inputs: [] })
+const invocation = (input: Uint8Array, invocationId = ''): InvokeRequest => ({ cid: CID_BYTES, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId, inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
+const call = (auctionId: string): CallForBids => ({ auctionId, cid: CID_BYTES, inputBytes: 1, deadlineMs: 1000, release: [], inputs: [], nameRecord: new Uint8Array(0) })
 
 describe('auction and invoke protocols', function () {
   this.timeout(20_000)
@@ -51,10 +51,10 @@ describe('auction and invoke protocols', function () {
         : { status: Bid.Status.BID, auctionId: call.auctionId, estimatedMs: 12, price: 1.5, reservation: new Uint8Array([7]), reservationTtlMs: 250, code: Bid.Code.WARM, reason: Bid.Reason.NONE }
     })
     // the bid timeout (300 ms) covers opening the channel too: more room on a loaded machine
-    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000, release: [], inputs: [] }, { timeoutMs: 2000 })
+    const bid = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a1', cid: CID_BYTES, inputBytes: 5, deadlineMs: 1000, release: [], inputs: [], nameRecord: new Uint8Array(0) }, { timeoutMs: 2000 })
     expect(bid).to.deep.include({ status: Bid.Status.BID, auctionId: 'a1', estimatedMs: 12, price: 1.5, reservationTtlMs: 250, code: Bid.Code.WARM })
     expect([...bid.reservation]).to.deep.equal([7])
-    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5, release: [], inputs: [] })
+    const declined = await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'a2', cid: CID_BYTES, inputBytes: 5, deadlineMs: 5, release: [], inputs: [], nameRecord: new Uint8Array(0) })
     expect(declined.status).to.equal(Bid.Status.DECLINED)
   })
 
@@ -62,7 +62,7 @@ describe('auction and invoke protocols', function () {
     bidder.services.auction.setBidder(async () => new Promise<Bid>(() => {}))
     const started = Date.now()
     try {
-      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000, release: [], inputs: [] }, { timeoutMs: 150 })
+      await auctioneer.services.auction.requestBid(bidder.peerId, { auctionId: 'slow', cid: CID_BYTES, inputBytes: 0, deadlineMs: 1000, release: [], inputs: [], nameRecord: new Uint8Array(0) }, { timeoutMs: 150 })
       expect.fail('expected a timeout')
     } catch (err: any) {
       expect(err.name).to.equal('RpcTimeoutError')
@@ -85,7 +85,7 @@ describe('auction and invoke protocols', function () {
       outputBytes: 0,
       inputBytesMoved: 0
     }))
-    const response = await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new TextEncoder().encode('x') as Uint8Array<ArrayBuffer>, deadlineMs: 1000, reservation: new Uint8Array(0), invocationId: '', inputs: [], keepOutput: false })
+    const response = await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new TextEncoder().encode('x') as Uint8Array<ArrayBuffer>, deadlineMs: 1000, reservation: new Uint8Array(0), invocationId: '', inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
     expect(response).to.deep.include({ status: InvokeResponse.Status.OK, durationUs: 850, fuel: 4512, cold: true })
     expect(new TextDecoder().decode(response.output)).to.equal('ran x')
   })

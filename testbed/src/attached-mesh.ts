@@ -9,13 +9,13 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import type { Mesh } from './mesh.js'
+import { authHeaders, type Mesh, type MeshGateway } from './mesh.js'
 import type { LinkState } from '../../daemon/src/links/index.js'
 
 const exec = promisify(execFile)
 
 export class AttachedMesh implements Mesh {
-  readonly nodes = new Map<string, { name: string, url: string, peerId: string }>()
+  readonly nodes = new Map<string, MeshGateway>()
   private readonly dead = new Set<string>()
   private readonly dir: string
   private project = ''
@@ -25,9 +25,10 @@ export class AttachedMesh implements Mesh {
   }
 
   async start (progress: (m: string) => void, signal: AbortSignal): Promise<void> {
-    const mesh = JSON.parse(await readFile(this.meshFile, 'utf8')) as { project: string, nodes: Array<{ name: string, hostUrl: string, peerId: string }> }
+    // `token`: the admin token compose.ts made in the node's data dir (its gateway listens on 0.0.0.0)
+    const mesh = JSON.parse(await readFile(this.meshFile, 'utf8')) as { project: string, nodes: Array<{ name: string, hostUrl: string, peerId: string, token?: string }> }
     this.project = mesh.project
-    for (const n of mesh.nodes) this.nodes.set(n.name, { name: n.name, url: n.hostUrl, peerId: n.peerId })
+    for (const n of mesh.nodes) this.nodes.set(n.name, { name: n.name, url: n.hostUrl, peerId: n.peerId, ...(n.token != null ? { token: n.token } : {}) })
     progress(`attached to ${this.nodes.size} nodes of compose project ${this.project}`)
     const until = Date.now() + 120_000
     for (const node of this.nodes.values()) {
@@ -63,7 +64,7 @@ export class AttachedMesh implements Mesh {
     // tc netem shapes the real interface: only partitions are left to the daemon
     const netem = existsSync(join(this.dir, 'nodes', name, 'netem-active'))
     const body = netem ? { rules: [], blocked: state.blocked } : state
-    const res = await fetch(`${node.url}/v1/testbed/links`, { method: 'PUT', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(`${node.url}/v1/testbed/links`, { method: 'PUT', body: JSON.stringify(body), headers: authHeaders(node), signal: AbortSignal.timeout(10_000) })
     if (res.status !== 200) throw new Error(`${name}: PUT /v1/testbed/links answered ${res.status}: ${await res.text()}`)
   }
 

@@ -21,7 +21,7 @@ import { applyLinks, deploy, restore, schedule, type RunOptions, type RunResult 
 import { expand, groupOf, nodeNames, type ChainWorkload, type Placement, type Scenario } from './scenario.js'
 import { seeded } from './rng.js'
 import { arrivals } from './workload.js'
-import type { Mesh } from './mesh.js'
+import { authHeaders, type Mesh } from './mesh.js'
 import type { Progress } from './progress.js'
 import type { PolicyName } from '../../daemon/src/placement/policy-names.js'
 import type { StateModel } from '../../daemon/src/state/index.js'
@@ -172,7 +172,7 @@ async function deployChains (scenario: Scenario, workload: ChainWorkload, mesh: 
   await Promise.all([...mesh.nodes.values()].map(async (node) => {
     for (let length = workload.length.min; length <= workload.length.max; length++) {
       const name = chainName(workload.function, length)
-      const res = await fetch(`${node.url}/v1/chains/${name}`, { method: 'POST', body: JSON.stringify(chainSpec(workload.function, length)), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(60_000) })
+      const res = await fetch(`${node.url}/v1/chains/${name}`, { method: 'POST', body: JSON.stringify(chainSpec(workload.function, length)), headers: { 'content-type': 'application/json', ...authHeaders(node) }, signal: AbortSignal.timeout(60_000) })
       if (res.status !== 201) throw new Error(`deploying chain ${name} on ${node.name}: ${res.status} ${await res.text()} (does this daemon run chains? DESIGN.md section 11)`)
     }
   }))
@@ -208,14 +208,14 @@ async function warmUp (scenario: Scenario, workload: ChainWorkload, mesh: Mesh, 
   }
   const plan: StepPlan[] = [[0, 64, Math.round(workload.workMs.mean / REFERENCE_MS_PER_FUEL)]]
   for (let i = 0; i < mesh.nodes.size * WARM_CALLS_PER_NODE; i++) {
-    await call(`${first.url}/v1/invoke/${encodeURIComponent(workload.function)}`, chainInput(plan, 64), { 'x-faasmesh-policy': 'round-robin' }, `invoking ${workload.function}`)
+    await call(`${first.url}/v1/invoke/${encodeURIComponent(workload.function)}`, chainInput(plan, 64), { 'x-faasmesh-policy': 'round-robin', ...authHeaders(first) }, `invoking ${workload.function}`)
   }
   // the entry nodes side by side, one chain each (every node holds every chain's record already)
   const length = workload.length.max
   await Promise.all(entries.map(async (entry) => {
     const { inputBytes, plan } = drawPlan(workload, length, random)
     await call(`${mesh.nodes.get(entry)!.url}/v1/invoke/${chainName(workload.function, length)}`, chainInput(plan, inputBytes),
-      { 'x-faasmesh-state-key': `warm.${entry}`, 'x-faasmesh-state-model': 'in-client' }, `chain ${chainName(workload.function, length)} from ${entry}`)
+      { 'x-faasmesh-state-key': `warm.${entry}`, 'x-faasmesh-state-model': 'in-client', ...authHeaders(mesh.nodes.get(entry)) }, `chain ${chainName(workload.function, length)} from ${entry}`)
   }))
 }
 
@@ -247,7 +247,8 @@ async function sendChain (c: RunContext, entry: string, key: string, length: num
     'x-faasmesh-policy': c.policy,
     'x-faasmesh-state-key': key,
     'x-faasmesh-state-model': c.model,
-    'x-faasmesh-locality': c.placement === 'network-aware' ? 'on' : 'off'
+    'x-faasmesh-locality': c.placement === 'network-aware' ? 'on' : 'off',
+    ...authHeaders(c.mesh.nodes.get(entry))
   }
   if (c.scenario.workload.deadlineMs != null) headers['x-faasmesh-deadline-ms'] = String(c.scenario.workload.deadlineMs)
   const carried = c.clientStates.get(key)

@@ -11,8 +11,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBanner, type DaemonBanner } from '../../daemon/src/cli/banner.js'
 import { createTopology, netnsUnavailable, type NetnsTopology } from './netns.js'
-import { groupOf, nodeNames, type Scenario } from './scenario.js'
-import type { Mesh } from './mesh.js'
+import { groupOf, nodeNames, powerEnv, type Scenario } from './scenario.js'
+import { authHeaders, type Mesh } from './mesh.js'
+import { tokenStore } from '../../daemon/src/auth/index.js'
+import { isLoopbackHost } from '../../daemon/src/gateway/exposure.js'
 import type { LinkState } from '../../daemon/src/links/index.js'
 
 const BIN = fileURLToPath(new URL('../../../bin/faasmesh.js', import.meta.url))
@@ -30,6 +32,8 @@ export interface MeshNode {
   peerId: string
   multiaddr: string
   proc: ChildProcess
+  /** An admin token for its gateway, where that listens beyond loopback (`--netns`). */
+  token?: string
 }
 
 const everyProcess = new Set<ChildProcess>()
@@ -40,6 +44,8 @@ export class LocalMesh implements Mesh {
   private readonly logs = new Map<string, WriteStream>()
 
   private topology?: NetnsTopology
+  /** Gateway tokens made for nodes whose gateway listens beyond loopback, kept across restarts. */
+  private readonly tokens = new Map<string, string>()
 
   /**
    * `env`: extra environment for a node's daemon, by node name (config through `FAASMESH_*`, e.g.
@@ -87,7 +93,7 @@ export class LocalMesh implements Mesh {
   async setLinks (name: string, state: LinkState): Promise<void> {
     const node = this.nodes.get(name)
     if (node == null || !this.isAlive(name)) return
-    const res = await fetch(`${node.url}/v1/testbed/links`, { method: 'PUT', body: JSON.stringify(state), signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(`${node.url}/v1/testbed/links`, { method: 'PUT', body: JSON.stringify(state), headers: authHeaders(node), signal: AbortSignal.timeout(10_000) })
     if (res.status !== 200) throw new Error(`${name}: PUT /v1/testbed/links answered ${res.status}: ${await res.text()}`)
   }
 
@@ -121,6 +127,9 @@ export class LocalMesh implements Mesh {
     mkdirSync(dataDir, { recursive: true })
     const index = nodeNames(this.scenario).indexOf(name)
     const host = this.topology?.address(index) ?? '127.0.0.1'
+    // a gateway beyond loopback refuses to start without a token (DESIGN.md section 12): the
+    // testbed makes an admin token in the node's data dir and drives the node with it
+    const token = isLoopbackHost(host) ? undefined : await this.tokenFor(name, dataDir)
     const args = [BIN, 'daemon', '--data-dir', dataDir, '--api-listen', `${host}:${this.topology == null ? 0 : 8787}`, '--listen', `/ip4/${host}/tcp/${this.topology == null ? 0 : 4001}`, '--no-mdns',
       '--slots', String(group.slots), '--slowdown', String(group.slowdown),
       ...Object.entries({ node: name, group: group.name, ...group.tags }).flatMap(([k, v]) => ['--tag', `${k}=${v}`]),
@@ -128,7 +137,7 @@ export class LocalMesh implements Mesh {
     const command = [...(this.topology?.prefix(index) ?? []), process.execPath, ...args]
     const proc = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS), ...this.options.env?.(name) }
+      env: { ...process.env, FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: String(ADVERT_INTERVAL_MS), ...powerEnv(group), ...this.options.env?.(name) }
     })
     everyProcess.add(proc)
     proc.once('exit', () => { everyProcess.delete(proc) })
@@ -137,7 +146,8 @@ export class LocalMesh implements Mesh {
     this.logs.set(name, log)
     let out = ''
     const ready = new Promise<DaemonBanner>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`${name} did not start within 30 s:\n${out}`)) }, 30_000)
+      // a daemon that never got ready is killed: left running, it would keep the testbed from exiting
+      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${name} did not start within 30 s:\n${out}`)) }, 30_000)
       proc.stdout!.on('data', (d) => {
         out += String(d)
         const banner = parseBanner(out)
@@ -147,7 +157,16 @@ export class LocalMesh implements Mesh {
     })
     proc.stdout!.pipe(log, { end: false })
     proc.stderr!.pipe(log, { end: false })
-    this.nodes.set(name, { name, proc, ...await ready })
+    this.nodes.set(name, { name, proc, ...(token != null ? { token } : {}), ...await ready })
+  }
+
+  private async tokenFor (name: string, dataDir: string): Promise<string> {
+    let token = this.tokens.get(name)
+    if (token == null) {
+      token = (await tokenStore({ dataDir })().create({ scope: 'admin' })).token
+      this.tokens.set(name, token)
+    }
+    return token
   }
 
   private async waitForViews (others: number, timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -17,7 +17,7 @@ import { latencyCdf, nodeLoad } from './plots.js'
 import { summarize, summaryCsv, summaryTable, type ChainSummary, type RunSummary } from './results.js'
 import { expand, groupOf, loadScenario, nodeNames, wasmPath, type Scenario, type ScenarioEvent } from './scenario.js'
 import { drive, type InvocationRecord } from './workload.js'
-import type { Mesh } from './mesh.js'
+import { authHeaders, type Mesh } from './mesh.js'
 import type { Progress } from './progress.js'
 
 export interface RunOptions {
@@ -87,7 +87,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
           seed: scenario.seed,
           timeoutS: scenario.workload.timeoutS,
           deadlineMs: scenario.workload.deadlineMs,
-          entries: () => scenario.workload.entry.flatMap((ref) => expand(scenario, ref)).filter((n) => mesh.isAlive(n)).map((n) => ({ name: n, url: mesh.nodes.get(n)!.url })),
+          entries: () => scenario.workload.entry.flatMap((ref) => expand(scenario, ref)).filter((n) => mesh.isAlive(n)).map((n) => ({ name: n, url: mesh.nodes.get(n)!.url, token: mesh.nodes.get(n)!.token })),
           nodeOf: (peerId) => nameOf.get(peerId) ?? peerId,
           onRecord: (r) => { jsonl.write(`${JSON.stringify(r)}\n`); if (r.outcome !== 'ok') failed++ },
           onProgress: (d, total) => { progress.bar(run.padEnd(22), d, total, failed > 0 ? `(${failed} not ok)` : '') },
@@ -127,7 +127,7 @@ export async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress
   for (const fn of scenario.functions) {
     const bytes = await readFile(wasmPath(scenario, fn))
     for (const node of fn.deployOn.flatMap((ref) => expand(scenario, ref))) {
-      const res = await fetch(`${mesh.nodes.get(node)!.url}/v1/functions/${encodeURIComponent(fn.name)}`, { method: 'POST', body: bytes, signal: AbortSignal.timeout(30_000) })
+      const res = await fetch(`${mesh.nodes.get(node)!.url}/v1/functions/${encodeURIComponent(fn.name)}`, { method: 'POST', body: bytes, headers: authHeaders(mesh.nodes.get(node)), signal: AbortSignal.timeout(30_000) })
       if (res.status !== 201) throw new Error(`deploying ${fn.name} on ${node}: ${res.status} ${await res.text()}`)
     }
     progress.say(`deployed ${fn.name} on ${fn.deployOn.join(', ')}`)
@@ -153,7 +153,7 @@ async function measureCapacity (scenario: Scenario, mesh: Mesh, progress: Progre
     const until = Date.now() + 60_000
     for (let i = 0; i < mesh.nodes.size * 4; i++) {
       signal.throwIfAborted()
-      const res = await fetch(`${first.url}/v1/invoke/${encodeURIComponent(item.function)}`, { method: 'POST', body: item.input, headers: { 'x-faasmesh-policy': 'round-robin' }, signal: AbortSignal.timeout(30_000) })
+      const res = await fetch(`${first.url}/v1/invoke/${encodeURIComponent(item.function)}`, { method: 'POST', body: item.input, headers: { 'x-faasmesh-policy': 'round-robin', ...authHeaders(first) }, signal: AbortSignal.timeout(30_000) })
       const text = await res.text()
       if (res.status !== 200) {
         // the name's record may still be on its way through the DHT

@@ -26,6 +26,16 @@ export interface NodeGroup {
   /** Emulated slowdown (executor.slowdown): 1 = this machine. */
   slowdown: number
   tags: Record<string, string>
+  /** Emulated battery (power.*): absent, the daemon reads its host's power as usual. */
+  power?: GroupPower
+}
+
+/** A group's nodes run on battery at this charge (energy-aware bidding, docs/placement.md). */
+export interface GroupPower {
+  /** 0-100. */
+  batteryPercent: number
+  /** Below it they decline other peers' calls for bids; absent: the daemon's default. */
+  declineBelowPercent?: number
 }
 
 export interface FunctionSpec {
@@ -358,7 +368,28 @@ function nodeGroup (raw: unknown, path: string, errors: string[]): NodeGroup {
     count: num(r.count ?? 1, `${path}.count`, errors, 1, 64, true),
     slots: num(r.slots ?? 1, `${path}.slots`, errors, 1, 64, true),
     slowdown: num(r.slowdown ?? 1, `${path}.slowdown`, errors, 1, 1000),
-    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)]))
+    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+    ...(r.power != null ? { power: groupPower(r.power, `${path}.power`, errors) } : {})
+  }
+}
+
+function groupPower (raw: unknown, path: string, errors: string[]): GroupPower {
+  const before = errors.length
+  const r = record(raw, path, errors)
+  // not a mapping: one error, not one more per field it lacks
+  if (errors.length > before) return { batteryPercent: 0 }
+  for (const key of Object.keys(r)) if (!['batteryPercent', 'declineBelowPercent'].includes(key)) errors.push(`${path}.${key}: unknown field (batteryPercent, declineBelowPercent)`)
+  const power: GroupPower = { batteryPercent: num(r.batteryPercent, `${path}.batteryPercent`, errors, 0, 100, true) }
+  if (r.declineBelowPercent != null) power.declineBelowPercent = num(r.declineBelowPercent, `${path}.declineBelowPercent`, errors, 0, 100, true)
+  return power
+}
+
+/** A group's power as the daemon's environment (config power.*). */
+export function powerEnv (group: NodeGroup): Record<string, string> {
+  if (group.power == null) return {}
+  return {
+    FAASMESH_POWER_BATTERY_PERCENT: String(group.power.batteryPercent),
+    ...(group.power.declineBelowPercent != null ? { FAASMESH_POWER_DECLINE_BELOW_PERCENT: String(group.power.declineBelowPercent) } : {})
   }
 }
 

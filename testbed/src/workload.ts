@@ -48,7 +48,7 @@ export interface DriveOptions {
   timeoutS: number
   deadlineMs?: number
   /** Entry nodes to send to, by name, with their gateway URL (only the ones alive now). */
-  entries(): Array<{ name: string, url: string }>
+  entries(): Array<{ name: string, url: string, token?: string }>
   /** Node name of a peer id. */
   nodeOf(peerId: string): string
   onRecord(record: InvocationRecord): void
@@ -113,9 +113,10 @@ export async function drive (options: DriveOptions): Promise<InvocationRecord[]>
   return records
 }
 
-async function send (entry: { name: string, url: string }, item: WorkloadItem, options: DriveOptions): Promise<Omit<InvocationRecord, 'run' | 'policy' | 'load' | 'rate' | 'seq' | 'at' | 'function' | 'entry'>> {
+async function send (entry: { name: string, url: string, token?: string }, item: WorkloadItem, options: DriveOptions): Promise<Omit<InvocationRecord, 'run' | 'policy' | 'load' | 'rate' | 'seq' | 'at' | 'function' | 'entry'>> {
   const t0 = performance.now()
-  const headers: Record<string, string> = { 'x-faasmesh-policy': options.policy }
+  // the entry's gateway token: invoke needs one only when the node's api.requireTokenFor says so
+  const headers: Record<string, string> = { 'x-faasmesh-policy': options.policy, ...(entry.token != null ? { authorization: `Bearer ${entry.token}` } : {}) }
   if (options.deadlineMs != null) headers['x-faasmesh-deadline-ms'] = String(options.deadlineMs)
   try {
     const res = await fetch(`${entry.url}/v1/invoke/${encodeURIComponent(item.function)}`, {

@@ -4,11 +4,12 @@
  * this runs as root.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { loadOrCreateIdentity } from '../../daemon/src/identity/index.js'
+import { tokenStore } from '../../daemon/src/auth/index.js'
 import { netnsUnavailable } from '../src/netns.js'
 import { BIN, tempDir } from '../../daemon/test/support/paths.js'
 import { runCli } from '../../daemon/test/support/processes.js'
@@ -146,7 +147,7 @@ describe('faasmesh testbed (daemon processes)', function () {
     const run = await runCli(['testbed', 'compose', 'testbed/scenarios/policies-hetero.yaml', '-o', out])
     expect(run.code, run.stderr).to.equal(0)
     const compose = parseYaml(readFileSync(join(out, 'docker-compose.yml'), 'utf8'))
-    const mesh = JSON.parse(readFileSync(join(out, 'mesh.json'), 'utf8')) as { nodes: Array<{ name: string, ip: string, peerId: string }> }
+    const mesh = JSON.parse(readFileSync(join(out, 'mesh.json'), 'utf8')) as { nodes: Array<{ name: string, ip: string, peerId: string, token: string }> }
     expect(Object.keys(compose.services)).to.have.length(10)
     expect(new Set(mesh.nodes.map((n) => n.ip)).size).to.equal(10)
     const slow = compose.services['slow-3']
@@ -156,6 +157,12 @@ describe('faasmesh testbed (daemon processes)', function () {
     // the identity a container will use is the one whose peer id the others bootstrap to
     expect((await loadOrCreateIdentity(join(out, 'nodes', 'fast-0'))).peerId.toString()).to.equal(mesh.nodes[0]!.peerId)
     expect(readFileSync(join(out, 'shape', 'slow-3', 'shape.sh'), 'utf8')).to.include('netem delay 0.5ms 0.1ms loss 0%')
+    // gateways on 0.0.0.0 need tokens: an admin token per node, in its data dir (hashed) and in mesh.json (0600) for the run
+    expect(statSync(join(out, 'mesh.json')).mode & 0o777).to.equal(0o600)
+    for (const node of mesh.nodes) {
+      expect(tokenStore({ dataDir: join(out, 'nodes', node.name) })().verify(node.token)?.scope, node.name).to.equal('admin')
+      expect(readFileSync(join(out, 'nodes', node.name, 'tokens.json'), 'utf8')).not.to.include(node.token)
+    }
   })
 
   it('writes a compose project that docker compose validates', async function () {

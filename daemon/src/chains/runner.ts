@@ -24,6 +24,12 @@ export interface ChainRunnerComponents {
   resolver: Pick<Resolver, 'lookup' | 'resolve'>
   /** The spec of a chain this node holds (the resolver fetches it first when it does not). */
   spec(cid: string): Promise<ChainSpec | undefined>
+  /**
+   * Publisher trust in allowlist mode: every step's function must be code this node may run
+   * (the resolver's lookup refuses it), checked before the first step starts. Without it, steps
+   * are looked up as they start.
+   */
+  vetSteps?: boolean
   logger: ComponentLogger
 }
 
@@ -75,6 +81,8 @@ export class ChainRunner {
   async run (cid: string, input: Uint8Array, options: ChainRunOptions): Promise<ChainResult> {
     const started = performance.now()
     const spec = await this.specOf(cid, options)
+    // a chain is code too: no step runs unless every step's function may (the lookups are cached for the steps)
+    if (this.components.vetSteps === true) await Promise.all([...new Set(spec.steps.map((s) => s.fn))].map(async (fn) => this.components.resolver.lookup(fn, { signal: options.signal })))
     const locality = options.locality ?? true
     const record: PlacementRecord & { chain: ChainRecord } = {
       id: randomBytes(6).toString('hex'),

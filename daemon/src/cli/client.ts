@@ -31,10 +31,12 @@ export interface ApiResponse {
 }
 
 export class ApiClient {
-  constructor (readonly baseUrl: string, private readonly timeoutMs = 60_000) {}
+  /** `token`: a gateway token, sent as `Authorization: Bearer` on every request. */
+  constructor (readonly baseUrl: string, private readonly timeoutMs = 60_000, private readonly token?: string) {}
 
   async request (method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<ApiResponse> {
     const signal = AbortSignal.timeout(this.timeoutMs)
+    if (this.token != null) headers = { ...headers, authorization: `Bearer ${this.token}` }
     let res: IncomingMessage
     try {
       res = await send(new URL(this.baseUrl + path), { method, headers, signal, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES }, body)
@@ -58,7 +60,7 @@ export class ApiClient {
         const parsed = JSON.parse(new TextDecoder().decode(bytes))
         if (typeof parsed?.error?.name === 'string') wire = { name: parsed.error.name, message: String(parsed.error.message) }
       } catch {}
-      throw reviveError(wire)
+      throw reviveError(tokenHint(wire, status, this.token != null))
     }
     return { status, headers: headersOf(res.rawHeaders), body: bytes }
   }
@@ -67,6 +69,20 @@ export class ApiClient {
     const res = await this.request(method, path, body)
     return JSON.parse(new TextDecoder().decode(res.body)) as T
   }
+}
+
+/** A 401 or 403 about tokens says what to do about it. */
+function tokenHint (wire: { name: string, message: string }, status: number, sent: boolean): { name: string, message: string } {
+  if (status === 401 && wire.name === 'UnauthorizedError') {
+    const hint = sent
+      ? 'check the token given with --token or FAASMESH_TOKEN (faasmesh token list on the node shows the valid ones)'
+      : 'pass a gateway token with --token or FAASMESH_TOKEN (on the node: faasmesh token create --scope deploy)'
+    return { ...wire, message: `${wire.message}\nhint: ${hint}` }
+  }
+  if (status === 403 && wire.name === 'ForbiddenError' && sent && /has scope/.test(wire.message)) {
+    return { ...wire, message: `${wire.message}\nhint: use a token with a wider scope (on the node: faasmesh token create --scope deploy|admin)` }
+  }
+  return wire
 }
 
 /** Sends one request and resolves with the answer's head; `options.signal` aborts it (and the body that follows). */

@@ -3,14 +3,17 @@
  * `faasmesh help` and `faasmesh <command> --help` are generated from it.
  */
 import { readFile } from 'node:fs/promises'
-import { resolveApiUrl } from '../config/index.js'
 import { checkStateKey } from '../state/index.js'
-import { ApiClient } from './client.js'
+import { CLIENT_OPTIONS, client } from './client-options.js'
 import { runDaemon } from './daemon-command.js'
+import { PSK_COMMAND } from './psk.js'
+import { LEDGER_COMMAND, RECEIPTS_COMMAND } from './ledger.js'
 import { chainSpecType, describeChains, describeDeployedChain, type ChainEntry, type DeployedChain } from './chains.js'
 import { describePlacement, fetchPlacement } from './placement-report.js'
 import { describeInvokeState, describeStateView, invokeStateOf, readStateFile, StateFileError, writeStateFile, type StateView } from './state.js'
 import { bytes, shortAddr, shortPeer, table } from './format.js'
+import { TOKEN_COMMAND } from './tokens.js'
+import { TRUST_COMMAND } from './trust.js'
 import { print, UsageError, type CliIo } from './io.js'
 import type { PeerSummary } from '../gateway/index.js'
 
@@ -38,14 +41,7 @@ export interface Command {
   run(args: ParsedArgs, io: CliIo): Promise<number>
 }
 
-const CLIENT_OPTIONS: Record<string, OptionSpec> = {
-  api: { type: 'string', arg: '<url>', help: 'Gateway of the daemon to talk to (default: $FAASMESH_API or http://127.0.0.1:8787)' },
-  json: { type: 'boolean', help: 'Print machine-readable JSON instead of text' }
-}
 
-function client (args: ParsedArgs, io: CliIo): ApiClient {
-  return new ApiClient(resolveApiUrl(args.values.api as string | undefined, io.env))
-}
 
 /** Reads a file named on the command line; a missing or unreadable one is a usage error. */
 async function readInputFile (file: string): Promise<Uint8Array> {
@@ -93,10 +89,14 @@ export const COMMANDS: readonly Command[] = [
       'no-mdns': { type: 'boolean', help: 'Do not discover peers on the local network with mDNS' },
       tag: { type: 'string', multiple: true, arg: '<key=value>', help: 'Label advertised to the mesh, repeatable (region=eu, tier=edge, power=battery)' },
       policy: { type: 'string', arg: '<name>', help: 'Placement policy for requests that name none (default: auction)' },
-      slowdown: { type: 'string', arg: '<factor>', help: 'Testbeds only: behave as a machine this many times slower' }
+      slowdown: { type: 'string', arg: '<factor>', help: 'Testbeds only: behave as a machine this many times slower' },
+      psk: { type: 'string', arg: '<file>', help: 'Join a private mesh: its pre-shared key file (faasmesh psk generate); nodes without it cannot connect' }
     },
     run: runDaemon
   },
+  PSK_COMMAND,
+  LEDGER_COMMAND,
+  RECEIPTS_COMMAND,
   {
     name: 'deploy',
     usage: 'faasmesh deploy <name> <file.wasm> [--api URL] [--json]',
@@ -273,12 +273,13 @@ export const COMMANDS: readonly Command[] = [
       if (args.values.json === true) print(io.stdout, JSON.stringify(peers))
       else if (peers.length === 0) print(io.stdout, 'no peers yet: start another daemon with --bootstrap pointing at this one')
       else {
-        print(io.stdout, table(['PEER', 'ADDRESSES / TAGS', 'FREE/TOTAL', 'QUEUE', 'SPEED', 'WARM', 'AGE'], peers.map((p) => [
+        print(io.stdout, table(['PEER', 'ADDRESSES / TAGS', 'FREE/TOTAL', 'QUEUE', 'SPEED', 'BATTERY', 'WARM', 'AGE'], peers.map((p) => [
           shortPeer(p.peerId),
           [...p.addrs.map(shortAddr), ...Object.entries(p.tags).map(([k, v]) => `${k}=${v}`)].join(' ') || '-',
           `${p.slots.free}/${p.slots.total}`,
           String(p.queueLength),
           p.speed.toFixed(2),
+          p.batteryPercent != null ? `${p.batteryPercent} %` : 'mains',
           String(p.warm.length),
           `${(p.ageMs / 1000).toFixed(1)} s`
         ])))
@@ -325,5 +326,7 @@ export const COMMANDS: readonly Command[] = [
       else print(io.stdout, describeStateView(stateKey, view))
       return 0
     }
-  }
+  },
+  TOKEN_COMMAND,
+  TRUST_COMMAND
 ]

@@ -1,5 +1,6 @@
 /** `faasmesh daemon`: runs a node in the foreground until SIGINT or SIGTERM. */
 import { loadConfig } from '../config/index.js'
+import { tokenStore } from '../auth/index.js'
 import { exposureWarning } from '../gateway/index.js'
 import { createDaemon } from '../index.js'
 import { STOP_MARGIN_MS } from '../shutdown.js'
@@ -24,7 +25,8 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
       'libp2p.mdns': args.values['no-mdns'] === true ? false : undefined,
       tags: list.tag,
       'placement.policy': v.policy,
-      'executor.slowdown': v.slowdown
+      'executor.slowdown': v.slowdown,
+      'network.pskFile': v.psk
     }
   })
   // a daemon outlives whoever reads its output (`faasmesh daemon | head`, a parent that went away):
@@ -42,10 +44,12 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     await daemon.stop()
     throw err
   }
-  // until the gateway has tokens (issue 15), a gateway others can reach is open to them: say so
+  // a gateway others can reach: say whether its routes are open (api.insecure, no token) and which need a token
   const api = new URL(daemon.apiUrl)
-  const warning = exposureWarning(api.hostname.replace(/^\[|\]$/g, ''), Number(api.port))
+  const exposure = { tokens: tokenStore({ dataDir: config.dataDir })().count(), requireTokenFor: config.api.requireTokenFor }
+  const warning = exposureWarning(api.hostname.replace(/^\[|\]$/g, ''), Number(api.port), exposure)
   if (warning != null) print(io.stderr, warning)
+  for (const line of daemon.warnings) print(io.stderr, line)
   const e = config.executor
   print(io.stdout, [
     `faasmesh ${VERSION}`,
@@ -55,7 +59,7 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     `  data dir  ${config.dataDir}`,
     `  executor  ${e.slots} slot(s), ${bytes(e.memoryPages * 65536)} memory, ${e.timeoutMs} ms timeout, ${e.fuel.toExponential()} fuel, speed ${daemon.speed}`,
     `  placement ${config.placement.policy}${config.placement.policy === 'auction' ? ` (k=${config.placement.candidates}, window ${config.placement.bidWindowMs} ms)` : ''}${e.slowdown > 1 ? `, slowdown x${e.slowdown}` : ''}`,
-    `  mesh      ${config.libp2p.bootstrap.length} bootstrap peer(s), mDNS ${config.libp2p.mdns ? 'on' : 'off'}${Object.keys(config.tags).length > 0 ? `, tags ${Object.entries(config.tags).map(([k, t]) => `${k}=${t}`).join(' ')}` : ''}`,
+    `  mesh      ${config.libp2p.bootstrap.length} bootstrap peer(s), mDNS ${config.libp2p.mdns ? 'on' : 'off'}${config.network.pskFile !== '' ? ', private (pre-shared key)' : ''}${Object.keys(config.tags).length > 0 ? `, tags ${Object.entries(config.tags).map(([k, t]) => `${k}=${t}`).join(' ')}` : ''}`,
     READY_LINE
   ].join('\n'))
 

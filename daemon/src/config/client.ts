@@ -5,3 +5,9 @@ export function resolveApiUrl (flag: string | undefined, env: Record<string, str
   const url = flag ?? env.FAASMESH_API ?? DEFAULT_API_URL
   return url.replace(/\/+$/, '')
 }
+
+/** The gateway token CLI client commands send: `--token`, else `FAASMESH_TOKEN`, else none. */
+export function resolveApiToken (flag: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  const token = (flag ?? env.FAASMESH_TOKEN ?? '').trim()
+  return token === '' ? undefined : token
+}

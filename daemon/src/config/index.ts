@@ -16,7 +16,10 @@ import type { PriceFactor } from './schema.js'
 import type { PolicyName } from '../placement/policy-names.js'
 import type { StateModel } from '../state/backend.js'
 
-export { resolveApiUrl, DEFAULT_API_URL } from './client.js'
+/** What a gateway token allows: admin includes deploy, deploy includes invoke. */
+export type TokenScope = 'deploy' | 'invoke' | 'admin'
+
+export { resolveApiUrl, resolveApiToken, DEFAULT_API_URL } from './client.js'
 
 export interface DaemonConfig {
   /** Where the identity key and the function store live. */
@@ -31,6 +34,35 @@ export interface DaemonConfig {
     requestTimeoutMs: number
     bodyIdleTimeoutMs: number
     maxConnections: number
+    /** Start beyond loopback with no token, its routes open. */
+    insecure: boolean
+    /** Scopes that need a token when the gateway listens beyond loopback. */
+    requireTokenFor: TokenScope[]
+  }
+  network: {
+    /** Pre-shared key file of a private mesh; empty: open mesh. */
+    pskFile: string
+  }
+  trust: {
+    mode: 'open' | 'allowlist'
+    /** Trusted publishers (peer ids), besides those in the data dir's trust list. */
+    publishers: string[]
+  }
+  fairness: {
+    requestsPerSecond: number
+    burst: number
+    bytesPerSecond: number
+    /** Per remote peer; 0: half of slots plus queue. */
+    maxConcurrentInvocations: number
+    banMs: number
+  }
+  ledger: {
+    maxReceipts: number
+  }
+  power: {
+    /** -1: read from the OS. */
+    batteryPercent: number
+    declineBelowPercent: number
   }
   libp2p: {
     /** Listen multiaddrs. */
@@ -75,6 +107,8 @@ export interface DaemonConfig {
     basePrice: number
     priceWeight: number
     priceFactors: PriceFactor[]
+    /** Favour peers that ran work for this node. */
+    preferContributors: boolean
   }
   invocations: {
     dedupWindowMs: number

@@ -123,6 +123,24 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
         return value
       }
       return resolve(value)
+    case 'file':
+      if (value === '' || value == null) return ''
+      if (typeof value !== 'string') {
+        errors.push(`${setting.path}: expected a file path, got ${shown} (${source})`)
+        return value
+      }
+      return value.trim() === '' ? '' : resolve(value.trim())
+    case 'enumList': {
+      const list = listOf(value)
+      if (list == null) {
+        errors.push(`${setting.path}: expected a list of ${type.values.join(', ')}, got ${shown} (${source})`)
+        return value
+      }
+      for (const item of list) {
+        if (typeof item !== 'string' || !type.values.includes(item)) errors.push(`${setting.path}: ${JSON.stringify(item)} is not one of ${type.values.join(', ')} (${source})`)
+      }
+      return [...new Set(list)]
+    }
     case 'url': {
       const text = typeof value === 'string' ? value.trim() : undefined
       if (text === '') return ''

@@ -20,6 +20,10 @@ export type SettingType =
   | { kind: 'number', min: number, max: number }
   | { kind: 'enum', values: readonly string[] }
   | { kind: 'path' }
+  /** A file path, or empty for none. */
+  | { kind: 'file' }
+  /** A list of distinct values from `values`; in the environment, comma-separated. */
+  | { kind: 'enumList', values: readonly string[] }
   | { kind: 'hostport' }
   | { kind: 'bool' }
   /** A URL with one of `schemes` (`redis:`), or empty for none. */
@@ -59,6 +63,16 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'api.requestTimeoutMs', type: { kind: 'int', min: 100, max: 3_600_000 }, default: DEFAULT_REQUEST_TIMEOUT_MS, description: 'Time a client has to send the whole request, headers and body (answering is not counted)' },
   { path: 'api.bodyIdleTimeoutMs', type: { kind: 'int', min: 100, max: 300_000 }, default: DEFAULT_BODY_IDLE_TIMEOUT_MS, description: 'Longest pause between body bytes before 408 RequestTimeoutError' },
   { path: 'api.maxConnections', type: { kind: 'int', min: 1, max: 100_000 }, default: DEFAULT_MAX_CONNECTIONS, description: 'Open gateway connections at once; more are closed on arrival' },
+  { path: 'api.insecure', type: { kind: 'bool' }, default: false, description: 'Let a gateway listening beyond loopback start with no token, its deploying and admin routes open to anyone who reaches it (a warning says so)' },
+  { path: 'api.requireTokenFor', type: { kind: 'enumList', values: ['deploy', 'invoke', 'admin'] }, default: ['deploy', 'admin'], description: 'Route scopes that need a bearer token when the gateway listens beyond loopback (deploy: deploy and delete functions and chains; invoke: invoke; admin: tokens, trust and testbed control)' },
+  { path: 'network.pskFile', type: { kind: 'file' }, default: '', description: 'Pre-shared key of a private mesh (faasmesh psk generate); nodes without the same key cannot connect (TCP only). Empty: an open mesh' },
+  { path: 'trust.mode', type: { kind: 'enum', values: ['open', 'allowlist'] }, default: 'open', description: 'open: run any publisher\'s code; allowlist: only code this node deployed or a publisher in trust.publishers (or added with faasmesh trust add) named' },
+  { path: 'trust.publishers', type: { kind: 'peerIds', max: 256 }, default: [], description: 'Publishers (peer ids) whose named code an allowlist node fetches and runs' },
+  { path: 'fairness.requestsPerSecond', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 100, description: 'Requests per second each remote peer may make of each protocol (auction, invoke, code, state, chain data); beyond it and its burst, BUSY unread (the testbed\'s policies-hetero scenario never reaches it: docs/performance.md, Flood)' },
+  { path: 'fairness.burst', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 200, description: 'Requests a remote peer may make of one protocol at once above its rate (the token bucket\'s size)' },
+  { path: 'fairness.bytesPerSecond', type: { kind: 'int', min: 1024, max: 2 ** 34 }, default: 64 << 20, description: 'Bytes per second each remote peer may send and be answered, per protocol (a module served counts its size)' },
+  { path: 'fairness.maxConcurrentInvocations', type: { kind: 'int', min: 0, max: 100_000 }, default: 0, description: 'Invocations one remote peer may have running or queued here at once, beyond which those without a reservation are REFUSED (0: what the node admits, slots x (1 + placement.queuePerSlot), less a quarter kept for everyone else)' },
+  { path: 'fairness.banMs', type: { kind: 'int', min: 0, max: 86_400_000 }, default: 60_000, description: 'How long a peer far over its limits (refused twice its fairness.burst within 10 s) is disconnected and refused connections (0: never banned)' },
   { path: 'libp2p.listen', type: { kind: 'multiaddrs', max: 16 }, default: ['/ip4/0.0.0.0/tcp/0'], description: 'libp2p listen addresses (default: every interface, a port the OS picks)' },
   { path: 'libp2p.bootstrap', type: { kind: 'multiaddrs', max: 64 }, default: [], description: 'Peers to join through, as multiaddrs ending in /p2p/<peer id>; re-dialled until they answer' },
   { path: 'libp2p.mdns', type: { kind: 'bool' }, default: true, description: 'Discover (and dial) peers on the local network with mDNS' },
@@ -88,6 +102,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'placement.basePrice', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.basePrice, description: 'Price of one invocation on an idle node; it grows with load' },
   { path: 'placement.priceWeight', type: { kind: 'number', min: 0, max: 1e6 }, default: PLACEMENT_DEFAULTS.priceWeight, description: 'Milliseconds of estimated completion one unit of price is worth when scoring bids' },
   { path: 'placement.priceFactors', type: { kind: 'priceFactors', max: 16 }, default: PLACEMENT_DEFAULTS.priceFactors, description: 'Tags that scale this node\'s price, as key=value:factor (a battery node bids dearer)' },
+  { path: 'placement.preferContributors', type: { kind: 'bool' }, default: false, description: 'Tit for tat when bidding: a peer that has run work for this node (verified receipts in the ledger) is bid for at half the price and may still queue here once every slot is busy; other peers are then declined' },
+  { path: 'ledger.maxReceipts', type: { kind: 'int', min: 100, max: 10_000_000 }, default: 100_000, description: 'Receipts kept on disk under <dataDir>/ledger (this node\'s signed ones and the verified ones of its peers); beyond it the oldest tenth is deleted (tallies per peer are kept)' },
+  { path: 'power.batteryPercent', type: { kind: 'int', min: -1, max: 100 }, default: -1, description: 'Battery charge to bid with, 0-100 (-1: read it from the OS where a battery is, else mains power)' },
+  { path: 'power.declineBelowPercent', type: { kind: 'int', min: 0, max: 100 }, default: 20, description: 'On battery below this charge the node bids for no work from other peers' },
   { path: 'invocations.dedupWindowMs', type: { kind: 'int', min: 1000, max: 86_400_000 }, default: DEFAULT_DEDUP_WINDOW_MS, description: 'How long a node remembers an invocation id and its outcome: a repeat within it joins the run or gets the outcome, never a second run' },
   { path: 'invocations.maxRemembered', type: { kind: 'int', min: 100, max: 1_000_000 }, default: DEFAULT_MAX_REMEMBERED, description: 'Invocation ids remembered at most (per table: as entry node, as executor); beyond it the oldest outcomes are forgotten early' },
   { path: 'invocations.maxRememberedBytes', type: { kind: 'int', min: 0, max: 2 ** 34 }, default: DEFAULT_MAX_REMEMBERED_BYTES, description: 'Output bytes the remembered outcomes may hold (per table); beyond it the oldest are forgotten early' },

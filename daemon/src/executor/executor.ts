@@ -182,7 +182,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
       const response = await this.pool.run((sandbox) => {
         ran = sandbox
         return this.prepare(sandbox, request, runnable)
-      }, { signal: options.signal, timeoutMs })
+      }, { signal: options.signal, timeoutMs, source: options.source })
       // a module V8 refused to compile there is not cached there either
       if (!response.ok && response.error.name === 'InvalidModuleError' && ran != null) this.forget(ran, request.cid)
       return response

@@ -79,6 +79,11 @@ export interface InvokeOptions extends AbortOptions {
    * counts against no other limit.
    */
   state?: { entries: Map<string, Uint8Array>, maxBytes: number }
+  /**
+   * Whom the call is for, when it must wait for a slot: a remote peer's id; unset, the node's
+   * own callers. Waiting calls are served round-robin by source (fair queueing). @default local
+   */
+  source?: string
 }
 
 export interface InvokeResult {

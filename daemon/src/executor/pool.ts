@@ -5,10 +5,13 @@
  * for the whole call). When one is killed (timeout, cancellation) or dies (a guest made V8
  * abort), a spare that is already online takes its place at once and a new spare starts in the
  * background: starting a sandbox costs ~100-250 ms here, which no caller should wait for.
- * Callers beyond `slots` wait in a bounded FIFO queue; past `maxQueue` they are refused.
+ * Callers beyond `slots` wait in a bounded queue, served round-robin by source (each remote peer,
+ * and the node's own callers as one: `../fairness/fair-queue.ts`), FIFO within a source, so a peer
+ * that filled the queue delays nobody else by its whole backlog; past `maxQueue` they are refused.
  */
 import { AbortError, NoCapacityError, NotStartedError } from '../errors.js'
 import { ProcessChannel, type CallOptions, type ProcessChannelInit } from '../utils/process-channel.js'
+import { FairQueue, LOCAL_SOURCE } from '../fairness/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export interface WorkerPoolInit {
@@ -30,6 +33,11 @@ export interface PoolStats {
   replaced: number
 }
 
+export interface QueueOptions {
+  /** Who the call is for: a remote peer's id, or unset for the node's own callers (one source). */
+  source?: string
+}
+
 interface Waiter {
   resolve(channel: ProcessChannel<any, any>): void
   reject(err: Error): void
@@ -40,7 +48,7 @@ export class WorkerPool<Req extends object, Res extends object> {
   private idle: Array<ProcessChannel<Req, Res>> = []
   private readonly busy = new Set<ProcessChannel<Req, Res>>()
   private spares: Array<ProcessChannel<Req, Res>> = []
-  private queue: Waiter[] = []
+  private readonly queue = new FairQueue<Waiter>()
   private running = false
   private replaced = 0
 
@@ -65,8 +73,7 @@ export class WorkerPool<Req extends object, Res extends object> {
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
-    for (const waiter of this.queue) waiter.reject(new NotStartedError('executor stopped'))
-    this.queue = []
+    for (const waiter of this.queue.drain()) waiter.reject(new NotStartedError('executor stopped'))
     const all = [...this.idle, ...this.busy, ...this.spares]
     this.idle = []
     this.busy.clear()
@@ -89,7 +96,7 @@ export class WorkerPool<Req extends object, Res extends object> {
    * Runs one request on a free sandbox, waiting for one if all are busy. `prepare` builds the
    * request for the sandbox it got (what that process already holds decides what to send).
    */
-  async run (prepare: (channel: ProcessChannel<Req, Res>) => Req, options: CallOptions = {}): Promise<Res> {
+  async run (prepare: (channel: ProcessChannel<Req, Res>) => Req, options: CallOptions & QueueOptions = {}): Promise<Res> {
     for (let attempt = 1; ; attempt++) {
       const worker = await this.acquire(options)
       try {
@@ -104,7 +111,7 @@ export class WorkerPool<Req extends object, Res extends object> {
     }
   }
 
-  private async acquire (options: AbortOptions): Promise<ProcessChannel<Req, Res>> {
+  private async acquire (options: AbortOptions & QueueOptions): Promise<ProcessChannel<Req, Res>> {
     if (!this.running) throw new NotStartedError('executor is not started')
     options.signal?.throwIfAborted()
     // one that died while idle and is not reaped yet (between its 'exit' and 'close'), or that
@@ -122,12 +129,13 @@ export class WorkerPool<Req extends object, Res extends object> {
     }
     const { promise, resolve, reject } = Promise.withResolvers<ProcessChannel<Req, Res>>()
     const waiter: Waiter = { resolve, reject }
+    const source = options.source ?? LOCAL_SOURCE
     const onAbort = (): void => {
-      this.queue = this.queue.filter((w) => w !== waiter)
+      this.queue.remove(source, waiter)
       reject(options.signal?.reason instanceof Error ? options.signal.reason : new AbortError())
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    this.queue.push(waiter)
+    this.queue.push(source, waiter)
     this.changed()
     try {
       return await promise

@@ -1,6 +1,8 @@
 /**
  * The dashboard served at `GET /`: one self-contained page (no build step, no external assets)
- * that reads the same JSON API a script would.
+ * that reads the same JSON API a script would. Its reads are open routes; its invoke form sends
+ * the gateway token pasted into the page (held in the input only, never stored), for a gateway
+ * beyond loopback whose api.requireTokenFor includes invoke.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -30,11 +32,12 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div class="muted">chains of functions deployed here (DESIGN.md section 11); invoke one like a function</div>
 <table id="chains-panel"><thead><tr><th>name</th><th>steps</th><th>functions</th><th>cid</th><th>version</th><th>deployed</th></tr></thead><tbody id="chains"></tbody></table>
 <h2>Peers</h2>
-<table><thead><tr><th>peer</th><th>tags</th><th>free/total</th><th>queue</th><th>speed</th><th>warm</th><th>age</th></tr></thead><tbody id="peers"></tbody></table>
+<table><thead><tr><th>peer</th><th>tags</th><th>free/total</th><th>queue</th><th>speed</th><th>battery</th><th>warm</th><th>age</th></tr></thead><tbody id="peers"></tbody></table>
 <h2>Placements</h2>
 <div class="muted">the latest invocations this node placed: who bid, who ran it; a chain with its steps (start-end ms from the chain's start)</div>
 <table><thead><tr><th>when</th><th>cid</th><th>policy</th><th>bids</th><th>executor</th><th>placement</th><th>total</th><th>outcome</th></tr></thead><tbody id="placements"></tbody></table>
 <h2>Invoke</h2>
+<p><input id="token" type="password" autocomplete="off" spellcheck="false" size="48" placeholder="gateway token, if this gateway asks for one (kept in this page only)"></p>
 <form id="invoke">
   <select id="fn"></select> <button>invoke</button>
   <p><textarea id="input" placeholder="input (sent as the request body)">world</textarea></p>
@@ -69,9 +72,9 @@ async function refresh () {
     const peerRows = $('peers'); peerRows.replaceChildren()
     for (const p of peers) {
       const tags = Object.entries(p.tags).map(([k, v]) => k + '=' + v).join(' ') || '-'
-      peerRows.appendChild(row([p.peerId, tags, p.slots.free + '/' + p.slots.total, p.queueLength, p.speed.toFixed(2), p.warm.length, (p.ageMs / 1000).toFixed(1) + ' s']))
+      peerRows.appendChild(row([p.peerId, tags, p.slots.free + '/' + p.slots.total, p.queueLength, p.speed.toFixed(2), p.batteryPercent != null ? p.batteryPercent + ' %' : 'mains', p.warm.length, (p.ageMs / 1000).toFixed(1) + ' s']))
     }
-    if (peers.length === 0) peerRows.appendChild(row(['no peers yet', '', '', '', '', '', '']))
+    if (peers.length === 0) peerRows.appendChild(row(['no peers yet', '', '', '', '', '', '', '']))
     const { placements } = await (await fetch('/v1/placements')).json()
     const placementRows = $('placements'); placementRows.replaceChildren()
     const short = (id) => id ? id.slice(0, 8) + '…' + id.slice(-6) : '-'
@@ -121,7 +124,9 @@ function chainSteps (p, self) {
 }
 $('invoke').addEventListener('submit', async (event) => {
   event.preventDefault()
-  const res = await fetch('/v1/invoke/' + encodeURIComponent($('fn').value), { method: 'POST', body: $('input').value })
+  // beyond loopback a gateway may want a token (api.requireTokenFor): the one pasted above, never stored
+  const token = $('token').value.trim()
+  const res = await fetch('/v1/invoke/' + encodeURIComponent($('fn').value), { method: 'POST', body: $('input').value, headers: token ? { authorization: 'Bearer ' + token } : {} })
   const body = await res.text()
   const chain = res.headers.has('x-faasmesh-chain-steps') ? ['chain-steps', 'bytes-moved'] : []
   const meta = ['executor', 'bids', 'placement-ms', 'duration-ms', 'cold', 'fuel', ...chain].map((h) => h + ': ' + (res.headers.get('x-faasmesh-' + h) ?? '-')).join('  ')

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Counter, type Registry } from 'prom-client'
 import { AbortError, MethodNotAllowedError, RouteNotFoundError } from '../errors.js'
+import { gatewayAuth, refuseOpenExposure, scopeOf, type GatewayAuth } from './auth.js'
 import { discardBody, readBody } from './body.js'
 import { answerClientError } from './client-error.js'
 import {
@@ -18,6 +19,7 @@ export class Gateway implements GatewayInterface {
   private readonly init: Required<GatewayInit>
   private readonly log: Logger
   private readonly guard: CrossSiteGuard
+  private readonly auth: GatewayAuth
   private server?: Server
   private address?: { host: string, port: number }
   private readonly inflight = new Set<Promise<void>>()
@@ -37,10 +39,13 @@ export class Gateway implements GatewayInterface {
       maxConnections: DEFAULT_MAX_CONNECTIONS,
       discardMaxBytes: DEFAULT_DISCARD_MAX_BYTES,
       discardTimeoutMs: DEFAULT_DISCARD_TIMEOUT_MS,
+      insecure: false,
+      requireTokenFor: ['deploy', 'admin'],
       ...init
     }
     this.log = components.logger.forComponent('faasmesh:gateway')
     this.guard = crossSiteGuard({ listenHost: this.init.host, allowedHosts: this.init.allowedHosts })
+    this.auth = gatewayAuth({ listenHost: this.init.host, requireTokenFor: this.init.requireTokenFor, insecure: this.init.insecure }, components.tokens)
     this.requests = registerMetrics(components.registry)
   }
 
@@ -52,6 +57,8 @@ export class Gateway implements GatewayInterface {
 
   async start (): Promise<void> {
     if (this.server != null) return
+    // beyond loopback with no token and no api.insecure: refused before the port opens
+    refuseOpenExposure({ host: this.init.host, port: this.init.port, insecure: this.init.insecure, tokens: this.components.tokens })
     const { requestTimeoutMs } = this.init
     // Node refuses a headers timeout longer than the request timeout
     const headersTimeoutMs = Math.min(this.init.headersTimeoutMs, requestTimeoutMs)
@@ -113,6 +120,8 @@ export class Gateway implements GatewayInterface {
           ? new MethodNotAllowedError(`${req.method} is not allowed on ${path}; use ${candidates.map((r) => r.method).join(' or ')}`)
           : new RouteNotFoundError(`no route ${String(req.method).slice(0, 20)} ${path.slice(0, 200)}`)
       }
+      // on the headers alone: a stranger's body is never read for a route it may not use
+      this.auth(req, scopeOf(route))
       const signal = controller.signal
       await route.handle({
         req,
@@ -149,6 +158,8 @@ export class Gateway implements GatewayInterface {
     const headers: Record<string, string> = {}
     // an oversized or unread body ends the connection: the client is told not to reuse it
     if (!drained || status === 413) headers.connection = 'close'
+    // RFC 6750: a 401 names the scheme the client should use
+    if (status === 401) headers['www-authenticate'] = 'Bearer realm="faasmesh"'
     if (status === 405) headers.allow = ROUTES.filter((r) => r.pattern.test(path)).map((r) => r.method).join(', ')
     // a chain's failed step is named, with its own error's name (DESIGN.md section 11)
     const step = err?.name === 'ChainStepError' ? { step: String(err.step), cause: String(err.causeName) } : {}

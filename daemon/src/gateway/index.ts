@@ -7,7 +7,7 @@
  * goes away, passed all the way down to the executor. Strangers are bounded (issue 11): mutating
  * routes refuse cross-site requests (`cross-site.ts`), an unwanted body is read and discarded
  * before an error is answered (`body.ts`), and headers, requests, body pauses and connections have
- * limits (`constants.ts`).
+ * limits (`constants.ts`). Beyond loopback, routes need gateway tokens by scope (`auth.ts`, issue 15).
  *
  * @example
  * ```ts
@@ -16,17 +16,21 @@
  * ```
  */
 import { Gateway as GatewayClass } from './gateway.js'
+import type { Ledger } from '../ledger/index.js'
 import type { Invoker } from '../invoker/index.js'
 import type { LinkState } from '../links/index.js'
 import type { Placement } from '../placement/index.js'
 import type { StateModel, StateView } from '../state/index.js'
 import type { ChainStore } from '../chains/store.js'
 import type { FunctionStore } from '../store/index.js'
+import type { TokenScope } from '../config/index.js'
+import type { TokenVerifier } from './auth.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 export { STATUS_BY_ERROR, statusOf } from './status.js'
 export { exposureWarning, isLoopbackHost } from './exposure.js'
+export { refuseOpenExposure, scopeOf, type TokenVerifier } from './auth.js'
 
 export interface GatewayInit {
   /** @default '127.0.0.1' */
@@ -54,6 +58,10 @@ export interface GatewayInit {
   discardMaxBytes?: number
   /** ... and for at most this long. @default 5000 */
   discardTimeoutMs?: number
+  /** Beyond loopback, start with no token in the store (its routes then open to anyone). @default false */
+  insecure?: boolean
+  /** Beyond loopback, route scopes that need a bearer token (auth.ts). @default ['deploy', 'admin'] */
+  requireTokenFor?: TokenScope[]
 }
 
 /** One entry of the capacity view, as `GET /v1/peers` returns it. */
@@ -66,6 +74,8 @@ export interface PeerSummary {
   queueLength: number
   speed: number
   memoryFreeBytes: number
+  /** Battery charge in percent of a peer on battery; absent on mains (or level unknown). */
+  batteryPercent?: number
   /** CIDs of functions compiled and ready on that peer. */
   warm: string[]
   seq: number
@@ -88,10 +98,14 @@ export interface GatewayComponents {
   addrs(): string[]
   /** The capacity view: every peer heard from within the TTL. */
   peers(): PeerSummary[]
+  /** Peers banned for flooding, in force (`GET /v1/bans`); without it, none. */
+  bans?(): Array<{ peer: string, since: number, until: number, protocol: string }>
   /** Whether a CID is compiled and cached. */
   isWarm(cid: string): boolean
   /** Recent placement decisions and peer reputations. */
   placements: Pick<Placement, 'recent' | 'get' | 'reputations'>
+  /** Receipts and tallies per peer (`GET /v1/receipts`, `GET /v1/ledger`); without it those routes are 404. */
+  ledger?: Pick<Ledger, 'receipts' | 'peers'>
   /** Stateful functions: the model a call without `x-faasmesh-state-model` gets, and the state routes. */
   state?: {
     readonly defaultModel: StateModel
@@ -100,6 +114,10 @@ export interface GatewayComponents {
     view(model: StateModel, stateKey: string, options?: AbortOptions): Promise<StateView | undefined>
     remove(model: StateModel, stateKey: string, options?: AbortOptions): Promise<boolean>
   }
+  /** Gateway tokens (auth.ts): checked on each request beyond loopback. None: no token is valid. */
+  tokens?: TokenVerifier
+  /** Publisher trust (daemon/src/trust): its mode shows in `GET /v1/health`. @default open */
+  trust?: { readonly mode: 'open' | 'allowlist' }
   /** Testbeds only (`testbed.control`): emulated links and partitions. */
   links?: {
     state(): LinkState

@@ -5,11 +5,13 @@
 import { InvalidParametersError, RouteNotFoundError, UnsupportedStateModelError } from '../errors.js'
 import { newInvocationId, parseInvocationId } from '../invocations/index.js'
 import { parseLinkState } from '../links/index.js'
+import { parseReceiptQuery } from '../ledger/index.js'
 import { checkStateKey, clientStateFromHeader, clientStateToHeader, STATE_MODELS, type StateModel } from '../state/index.js'
 import { MAX_CHAIN_SPEC_BYTES } from '../chains/spec.js'
 import type { StateSpec } from '../invoker/index.js'
 import { DASHBOARD_HTML } from './dashboard.js'
 import type { GatewayComponents } from './index.js'
+import type { TokenScope } from '../config/index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface RouteContext {
@@ -30,6 +32,11 @@ export interface Route {
   pattern: RegExp
   /** Label for metrics. */
   name: string
+  /**
+   * What a gateway token must allow to use it beyond loopback (auth.ts): 'open' for none. Left
+   * out, a GET is open and anything else needs admin.
+   */
+  scope?: TokenScope | 'open'
   handle(ctx: RouteContext): Promise<void>
 }
 
@@ -63,6 +70,11 @@ function queryParam (req: IncomingMessage, name: string): string | null {
 function headerString (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+function ledgerOf (components: GatewayComponents): NonNullable<GatewayComponents['ledger']> {
+  if (components.ledger == null) throw new RouteNotFoundError('this node keeps no ledger')
+  return components.ledger
 }
 
 function stateLayer (components: GatewayComponents): NonNullable<GatewayComponents['state']> {
@@ -141,6 +153,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/$/,
     name: 'dashboard',
+    scope: 'open',
     async handle ({ res }) {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -157,14 +170,16 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/health$/,
     name: 'health',
+    scope: 'open',
     async handle ({ res, components }) {
-      sendJson(res, 200, { ok: true, peerId: components.peerId.toString(), version: components.version, addrs: components.addrs() })
+      sendJson(res, 200, { ok: true, peerId: components.peerId.toString(), version: components.version, addrs: components.addrs(), trust: { mode: components.trust?.mode ?? 'open' } })
     }
   },
   {
     method: 'GET',
     pattern: /^\/v1\/functions$/,
     name: 'functions',
+    scope: 'open',
     async handle ({ res, components }) {
       const functions = (await components.store.list()).map((f) => ({ ...f, warm: components.isWarm(f.cid) }))
       sendJson(res, 200, { functions })
@@ -174,6 +189,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: /^\/v1\/functions\/([^/]+)$/,
     name: 'deploy',
+    scope: 'deploy',
     async handle ({ res, params, signal, components, body }) {
       const bytes = await body(components.store.maxModuleBytes)
       const deployed = await components.store.deploy(segment(params, 0), bytes, { signal })
@@ -184,6 +200,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/chains$/,
     name: 'chains',
+    scope: 'open',
     async handle ({ res, components }) {
       sendJson(res, 200, { chains: await chainStore(components).list() })
     }
@@ -192,6 +209,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: /^\/v1\/chains\/([^/]+)$/,
     name: 'chain-deploy',
+    scope: 'deploy',
     async handle ({ res, params, signal, components, body }) {
       const chains = chainStore(components)
       const bytes = await body(MAX_CHAIN_SPEC_BYTES)
@@ -203,6 +221,7 @@ export const ROUTES: readonly Route[] = [
     // `/v1/invoke/<name|cid>` or `/v1/invoke/<publisher>/<name>`
     pattern: /^\/v1\/invoke\/([^/]+)(?:\/([^/]+))?$/,
     name: 'invoke',
+    scope: 'invoke',
     async handle ({ req, res, params, signal, components, maxInputBytes, body }) {
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
@@ -238,6 +257,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/state\/([^/]+)$/,
     name: 'state',
+    scope: 'open',
     async handle ({ req, res, params, signal, components }) {
       const { key, model } = keptState(req, params, components)
       const view = await stateLayer(components).view(model, key, { signal })
@@ -251,6 +271,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     pattern: /^\/v1\/state\/([^/]+)$/,
     name: 'state-delete',
+    scope: 'invoke',
     async handle ({ req, res, params, signal, components }) {
       const { key, model } = keptState(req, params, components)
       const removed = await stateLayer(components).remove(model, key, { signal })
@@ -262,6 +283,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/peers$/,
     name: 'peers',
+    scope: 'open',
     async handle ({ res, components }) {
       const peers = components.peers().sort((a, b) => a.peerId.localeCompare(b.peerId))
       sendJson(res, 200, { peers })
@@ -269,8 +291,19 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    pattern: /^\/v1\/bans$/,
+    name: 'bans',
+    scope: 'open',
+    async handle ({ res, components }) {
+      // peers disconnected and refused for being far over their limits (daemon/src/fairness)
+      sendJson(res, 200, { bans: components.bans?.() ?? [] })
+    }
+  },
+  {
+    method: 'GET',
     pattern: /^\/v1\/placements$/,
     name: 'placements',
+    scope: 'open',
     async handle ({ res, components }) {
       sendJson(res, 200, { placements: components.placements.recent(), reputations: components.placements.reputations() })
     }
@@ -279,6 +312,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/placements\/([0-9a-f]{1,32})$/,
     name: 'placement',
+    scope: 'open',
     async handle ({ res, params, components }) {
       const record = components.placements.get(segment(params, 0))
       if (record == null) throw new RouteNotFoundError(`no recent placement ${segment(params, 0)}; this node keeps its latest 128`)
@@ -287,8 +321,26 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    pattern: /^\/v1\/receipts$/,
+    name: 'receipts',
+    async handle ({ req, res, components }) {
+      const query = parseReceiptQuery(new URL(req.url ?? '/', 'http://gateway').searchParams)
+      sendJson(res, 200, { self: components.peerId.toString(), receipts: await ledgerOf(components).receipts(query) })
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/ledger$/,
+    name: 'ledger',
+    async handle ({ res, components }) {
+      sendJson(res, 200, { self: components.peerId.toString(), peers: ledgerOf(components).peers() })
+    }
+  },
+  {
+    method: 'GET',
     pattern: /^\/v1\/testbed\/links$/,
     name: 'testbed-links',
+    scope: 'open',
     async handle ({ res, components }) {
       sendJson(res, 200, testbedLinks(components).state())
     }
@@ -297,6 +349,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PUT',
     pattern: /^\/v1\/testbed\/links$/,
     name: 'testbed-links-set',
+    scope: 'admin',
     async handle ({ res, components, body }) {
       const links = testbedLinks(components)
       const text = await body(1 << 20)
@@ -314,6 +367,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/metrics$/,
     name: 'metrics',
+    scope: 'open',
     async handle ({ res, components }) {
       const text = await components.registry.metrics()
       res.writeHead(200, { 'content-type': components.registry.contentType, 'content-length': Buffer.byteLength(text) })

@@ -9,8 +9,12 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   InvalidStateError: 400,
   UnsupportedStateModelError: 400,
   InvalidChainError: 400,
-  // a cross-site request to a mutating route (cross-site.ts)
+  // no, a malformed, an unknown or a revoked gateway token on a route that needs one (auth.ts)
+  UnauthorizedError: 401,
+  // a cross-site request to a mutating route (cross-site.ts), or a token without the route's scope (auth.ts)
   ForbiddenError: 403,
+  // allowlist mode: no trusted publisher vouches for the code (daemon/src/trust)
+  UntrustedPublisherError: 403,
   FunctionNotFoundError: 404,
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,
@@ -32,6 +36,8 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   NotStartedError: 503,
   NodeStoppingError: 503,
   StateUnavailableError: 503,
+  // the tokens file went bad while the node runs: nobody's token can be checked
+  TokenFileError: 503,
   ChainDataUnavailableError: 503,
   // a step of a chain failed: the body names the step and its own error (error.step, error.cause)
   ChainStepError: 502,

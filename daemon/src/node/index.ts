@@ -11,6 +11,7 @@ import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
+import { preSharedKey } from '@libp2p/pnet'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
@@ -25,6 +26,8 @@ import type { TrafficMeter } from '../../../protocols/src/traffic.js'
 import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
+import { refusingGater, type PeerRefusal } from '../fairness/gater.js'
+import type { PeerLimitsInit } from '../../../protocols/src/limits/index.js'
 import { BootstrapRedialer } from './redial.js'
 import type { LinkTable } from '../links/index.js'
 import type { ComponentLogger, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
@@ -42,6 +45,12 @@ export interface MeshNodeInit {
   links?: LinkTable
   /** Counts each protocol's frames, both ways (`faasmesh_traffic_bytes_total`). */
   traffic?: TrafficMeter
+  /** A private mesh's pre-shared key (network/psk.ts): only nodes with the same key connect. */
+  psk?: Uint8Array
+  /** Peers refused connections for a while (daemon/src/fairness: far over their limits). */
+  bans?: PeerRefusal
+  /** Per remote peer buckets for code, auction, invoke, state and chain data (`fairness.*`). */
+  limits?: PeerLimitsInit
 }
 
 export interface MeshNodeComponents {
@@ -92,16 +101,14 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
+    // a private mesh: every connection is encrypted under the shared key before noise starts, so
+    // a node without it fails the first handshake and never reaches identify, the DHT or gossip
+    ...(init.psk != null ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     streamMuxers: [yamux()],
     peerDiscovery,
     // a testbed partition: no dial to, and no connection from, a blocked peer until it is lifted
-    connectionGater: links == null
-      ? undefined
-      : {
-          denyDialPeer: async (peer) => links.isBlocked(peer.toString()),
-          denyInboundEncryptedConnection: async (peer) => links.isBlocked(peer.toString()),
-          denyOutboundEncryptedConnection: async (peer) => links.isBlocked(peer.toString())
-        },
+    // and a peer banned for flooding (daemon/src/fairness): neither dialled nor accepted
+    connectionGater: refusingGater(links, init.bans),
     connectionManager: {
       // by default only 5 inbound connections per second per remote IP are accepted: several
       // nodes on one host or behind one NAT starting together would be turned away for good
@@ -127,14 +134,14 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       // floodPublish so a new advert reaches every subscribed neighbour at once in small meshes
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
-      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links, traffic: init.traffic }),
+      code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links, traffic: init.traffic, limits: init.limits }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
-      auction: auction({ shaper: links, traffic: init.traffic }),
-      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links, traffic: init.traffic }),
+      auction: auction({ shaper: links, traffic: init.traffic, limits: init.limits }),
+      invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links, traffic: init.traffic, limits: init.limits }),
       // in-edge state and the directory of in-function homes (daemon/src/state)
-      state: stateProtocol({ shaper: links, traffic: init.traffic }),
+      state: stateProtocol({ shaper: links, traffic: init.traffic, limits: init.limits }),
       // chain steps' outputs, fetched by the node that runs the next step (daemon/src/chains)
-      chainData: chainData({ shaper: links, traffic: init.traffic })
+      chainData: chainData({ shaper: links, traffic: init.traffic, limits: init.limits })
     }
   })
   const redialer = new BootstrapRedialer(node, init.bootstrap, log)

@@ -23,6 +23,7 @@ export function summarizePeer (entry: PeerEntry, now: number): PeerSummary {
     queueLength: a.queueLength,
     speed: a.speed,
     memoryFreeBytes: a.memoryFreeBytes,
+    ...(a.batteryPercent != null ? { batteryPercent: a.batteryPercent } : {}),
     warm: a.warmCids.map(cidString),
     seq: a.seq,
     ageMs: Math.max(0, now - entry.receivedAt),

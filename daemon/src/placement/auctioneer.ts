@@ -24,6 +24,8 @@ export interface AuctionCall {
   windowMs: number
   /** Ms of estimated completion one unit of price is worth. */
   priceWeight: number
+  /** The signed name record that names the CID, when this node knows one: bidders in allowlist mode need it. */
+  nameRecord?: Uint8Array
   signal?: AbortSignal
 }
 
@@ -220,7 +222,8 @@ export class Auctioneer {
       inputBytes: call.inputBytes,
       deadlineMs: Math.max(0, Math.floor(call.deadlineMs)),
       release: (candidate.self ? [] : this.takeReleases(candidate.peer)) as Array<Uint8Array<ArrayBuffer>>,
-      inputs: (call.inputs ?? []) as CallForBids['inputs']
+      inputs: (call.inputs ?? []) as CallForBids['inputs'],
+      nameRecord: (call.nameRecord ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
     }
     const started = performance.now()
     try {
@@ -276,7 +279,7 @@ export class Auctioneer {
 }
 
 function releaseCall (tokens: Uint8Array[]): CallForBids {
-  return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>>, inputs: [] }
+  return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>>, inputs: [], nameRecord: new Uint8Array(0) }
 }
 
 /** Why a bid cannot be used, or undefined when it can. */

@@ -1,6 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { Bid, type CallForBids, type InputLocation } from '../../../protocols/src/auction/index.js'
 import { InvalidParametersError } from '../errors.js'
+import { isBelowThreshold, type PowerState } from '../power/index.js'
 import { COMPILE_MS, DEFAULT_RUN_MS, FETCH_MS } from './defaults.js'
 import { perPeerCap, remotePool, strangerPool } from './reservation-caps.js'
 import type { RunTimeEstimates } from './estimates.js'
@@ -11,8 +12,11 @@ import type { Reservations } from './reservations.js'
 /** The owner of reservations this node makes for its own auctions. */
 export const SELF = 'self'
 
+/** A contributor's price, as a share of anyone else's (`placement.preferContributors`). */
+export const CONTRIBUTOR_PRICE = 0.5
+
 /** Why a bid was declined, for `faasmesh_placement_bids_declined_total{reason}`. */
-type DeclineLabel = 'full' | 'deadline' | 'peer_limit' | 'stranger_pool' | 'remote_pool' | 'excluded' | 'stopping'
+type DeclineLabel = 'full' | 'deadline' | 'peer_limit' | 'stranger_pool' | 'remote_pool' | 'excluded' | 'stopping' | 'untrusted' | 'battery' | 'contributors_first'
 
 /** Reservations held now, by who holds them. */
 interface Held {
@@ -28,6 +32,8 @@ export interface BidderInit {
   queuePerSlot: number
   /** Relative speed (1 = the reference machine), a testbed's slowdown applied. */
   speed: number
+  /** On battery below this charge, other peers' calls are declined BATTERY. @default 0 */
+  declineBelowPercent?: number
 }
 
 export interface BidderComponents {
@@ -45,11 +51,23 @@ export interface BidderComponents {
   metrics?: Pick<PlacementMetrics, 'declined'>
   /** True once the node drains: it bids for nothing. */
   stopping?(): boolean
+  /** The node's power state; without it, mains. */
+  power?(): PowerState
+  /**
+   * `placement.preferContributors` (tit for tat): true for a peer that has run work for this
+   * node, by verified receipts. Without it, every auctioneer is bid for alike.
+   */
+  contributes?(auctioneer: string): boolean
   /**
    * Ms to bring `bytes` of a chain step's input here from the node that holds it (peer id
    * bytes): 0 when that is this node. Without it, inputs cost nothing.
    */
   transferMs?(holder: Uint8Array, bytes: number): number
+  /**
+   * Publisher trust: false for code this node will not run, given the name record the call
+   * carries (empty: none). Without it, all code is trusted.
+   */
+  vouch?(cid: string, nameRecord: Uint8Array): Promise<boolean>
 }
 
 /** What this node would promise for one invocation of `cid`, before reserving anything. */
@@ -118,6 +136,8 @@ export class Bidder {
     const cid = cidOf(call.cid)
     if (this.components.stopping?.() === true) return this.decline(call, Bid.Reason.STOPPING, 'stopping')
     const remote = auctioneer !== SELF
+    // a low battery serves its own callers only (docs/placement.md, "Energy-aware bidding")
+    if (remote && this.lowBattery()) return this.decline(call, Bid.Reason.BATTERY, 'battery')
     if (remote && ledger.isExcluded(auctioneer)) return this.decline(call, Bid.Reason.EXCLUDED, 'excluded')
     const stranger = remote && !ledger.isKnown(auctioneer)
     const held = this.held()
@@ -127,17 +147,39 @@ export class Bidder {
     if (estimate.declined != null) return this.decline(call, estimate.declined, estimate.declined === Bid.Reason.FULL ? 'full' : 'deadline')
     const capped = remote ? this.capped(auctioneer, stranger, held, admits(estimate.slots, this.init.queuePerSlot)) : undefined
     if (capped != null) return this.decline(call, Bid.Reason.FULL, capped)
+    // tit for tat: once every slot is busy or promised, the queue is for this node's own callers
+    // and the peers that have run work for it, who also bid cheaper (docs/config.md)
+    const contributor = remote && this.components.contributes?.(auctioneer) === true
+    if (remote && this.components.contributes != null && !contributor && estimate.load >= estimate.slots) return this.decline(call, Bid.Reason.FULL, 'contributors_first')
     const { token, ttlMs } = reservations.reserve(auctioneer, cid)
     return {
       status: Bid.Status.BID,
       auctionId: call.auctionId,
       estimatedMs: Math.ceil(estimate.estimatedMs),
-      price: this.components.price(estimate.load / estimate.slots),
+      price: this.components.price(estimate.load / estimate.slots) * (contributor ? CONTRIBUTOR_PRICE : 1),
       reservation: token as Uint8Array<ArrayBuffer>,
       reservationTtlMs: ttlMs,
       code: estimate.code,
       reason: Bid.Reason.NONE
     }
+  }
+
+  private lowBattery (): boolean {
+    const state = this.components.power?.()
+    return state != null && isBelowThreshold(state, this.init.declineBelowPercent ?? 0)
+  }
+
+  /**
+   * `bid`, after publisher trust: code this node cannot vouch for is declined UNTRUSTED without
+   * reserving anything (the releases the call carries are still taken back).
+   */
+  async bidVouched (call: CallForBids, auctioneer: string = SELF): Promise<Bid> {
+    const { vouch } = this.components
+    if (vouch == null || call.cid.byteLength === 0) return this.bid(call, auctioneer)
+    const cid = cidOf(call.cid)
+    if (await vouch(cid, call.nameRecord)) return this.bid(call, auctioneer)
+    for (const token of call.release) this.components.reservations.release(token, auctioneer)
+    return this.decline(call, Bid.Reason.UNTRUSTED, 'untrusted')
   }
 
   /** Which cap a remote auctioneer has reached, if any. */

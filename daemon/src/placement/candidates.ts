@@ -13,7 +13,8 @@ export interface Candidate {
   queueLength: number
   speed: number
   /** The function is compiled there (from the advert's warm list). */
-  warm: boolean
+  warm: boolean  /** Battery charge the peer advertises; absent on mains. */
+  batteryPercent?: number
 }
 
 /** One candidate's answer to a call for bids. */

@@ -28,9 +28,12 @@ import type { PriceFactor } from '../config/index.js'
 import type { ChainDataStore, StepInput } from '../chains/data.js'
 import type { Executor } from '../executor/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
+import type { ReceiptDesk } from '../ledger/index.js'
+import type { PowerState } from '../power/index.js'
 import type { Resolver } from '../resolver/index.js'
 import type { HomeDirectory, StateModel, StateOutcome, Transactions } from '../state/index.js'
 import type { FunctionStore } from '../store/index.js'
+import type { PerPeerInvocations } from './invoke-handler.js'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
@@ -64,6 +67,8 @@ export interface PlacementInit {
   attemptTimeoutMs?: number
   /** The bounds of the table of invocation ids this node runs for its peers. */
   invocations?: InvocationsInit
+  /** On battery below this charge, other peers' calls for bids are declined BATTERY. @default 20 */
+  declineBelowPercent?: number
 }
 
 export interface PlacementComponents {
@@ -83,8 +88,25 @@ export interface PlacementComponents {
   chainData?: Pick<ChainDataStore, 'gather' | 'keep'>
   /** Ms to bring a chain step's input here from its holder (peer id bytes): bids add it. */
   transferMs?(holder: Uint8Array, bytes: number): number
+  /** Signs receipts for what runs here for peers, and checks those of remote runs (daemon/src/ledger); without it, none. */
+  receipts?: Pick<ReceiptDesk, 'sign' | 'check'>
+  /** `placement.preferContributors`: true for a peer that has run work for this node (tit for tat, docs/config.md); without it, nobody is. */
+  contributes?(peer: string): boolean
+  /** The node's power state (energy-aware bidding); without it, mains. */
+  power?(): PowerState
+  /** Per remote peer cap on invocations here (daemon/src/fairness); without it, none. */
+  perPeer?: PerPeerInvocations
   logger: ComponentLogger
   registry?: Registry
+  /**
+   * Publisher trust (daemon/src/trust): peers' calls for bids are declined UNTRUSTED and their
+   * invocations answered UNTRUSTED, before anything is reserved or fetched, for code this node
+   * cannot vouch for; the records that name a CID go along with it. Without it, all code is trusted.
+   */
+  trust?: {
+    allows(cid: string, stage: 'bid' | 'invoke', nameRecord: Uint8Array): Promise<boolean>
+    recordFor(cid: string): Uint8Array
+  }
 }
 
 export interface PlaceOptions extends AbortOptions {
@@ -241,6 +263,8 @@ export interface Placement extends TypedEventTarget<PlacementEvents> {
   /** Announces a tracked record done. */
   settle(record: PlacementRecord): void
   get(id: string): PlacementRecord | undefined
+  /** A peer asked more of this node than its share (daemon/src/fairness): its reputation drops. */
+  penalise(peer: string, offence: 'flooding'): void
   /** Peers whose reputation is below full. */
   reputations(): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }>
 }

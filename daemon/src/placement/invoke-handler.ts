@@ -12,6 +12,7 @@ import type { StepInput } from '../chains/data.js'
 import type { PlacementMetrics } from './metrics.js'
 import type { Reservations } from './reservations.js'
 import type { UnreservedFetches } from './unreserved-fetches.js'
+import type { ReceiptDesk } from '../ledger/index.js'
 import type { Logger, PeerId } from '@libp2p/interface'
 
 export interface InvokeHandlerComponents {
@@ -29,10 +30,27 @@ export interface InvokeHandlerComponents {
   hasRoom(home?: boolean): boolean
   /** True when the store holds the function's code. */
   hasCode(cid: string): boolean
+  /**
+   * Publisher trust: false for code this node will not run, given the name record the request
+   * carries (empty: none); answered UNTRUSTED before anything is fetched. Without it, all code is trusted.
+   */
+  vouch?(cid: string, nameRecord: Uint8Array): Promise<boolean>
   /** Gets code for an invocation without a reservation, before it is admitted. */
   fetches: Pick<UnreservedFetches, 'fetch'>
   metrics?: Pick<PlacementMetrics, 'unreservedFetches'>
+  /** Signs a receipt for each answer of a function that ran (and keeps it in the ledger). */
+  receipts?: Pick<ReceiptDesk, 'sign'>
+  /**
+   * Per remote peer cap (daemon/src/fairness): invocations a peer may have running or queued
+   * here; beyond it REFUSED, and `limited` is told. Without it, no cap per peer.
+   */
+  perPeer?: PerPeerInvocations
   log: Logger
+}
+
+export interface PerPeerInvocations {
+  invocations: { acquire(peer: string, force?: boolean): (() => void) | undefined }
+  limited(peer: string, protocol: string): void
 }
 
 /**
@@ -56,6 +74,9 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
     // a chain runs on the node its client asked, step by step: a peer that sends one here would
     // only make this node fetch and store specs it cannot run
     if (isChainCid(cid)) return failure(InvokeResponse.Status.NOT_FOUND, 'a chain is not an invocation: its entry node runs it step by step')
+    if (components.vouch != null && !(await components.vouch(cid, request.nameRecord))) {
+      return failure(InvokeResponse.Status.UNTRUSTED, 'this node runs only code it deployed or that a publisher it trusts named')
+    }
     const id = request.invocationId
     if (id !== '' && !INVOCATION_ID_PATTERN.test(id)) return failure(InvokeResponse.Status.ERROR, 'the invocation id is not 1-64 characters of [A-Za-z0-9._:-]')
     // a repeat of a run in progress is answered even now: refusing it would lose its outcome
@@ -86,7 +107,7 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
         graceMs: (reason) => id !== '' && (reason as Error | undefined)?.name === 'RpcChannelClosedError' ? DEFAULT_ORPHAN_GRACE_MS : 0
       })
       // an output above the protocol's cap is answered TOO_LARGE by the invoke service itself
-      return {
+      return await sealed(components, request, peer, {
         status: InvokeResponse.Status.OK,
         // a kept output stays here for the next steps: its caller gets its size
         output: (keepAs != null ? new Uint8Array(0) : run.output) as Uint8Array<ArrayBuffer>,
@@ -100,11 +121,11 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
         stateVersion: run.state?.version ?? 0,
         stateBytes: run.state?.bytes ?? 0,
         clientState: (run.state?.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
-      }
+      }, run.output)
     } catch (err: any) {
       const status = statusOf(err)
       if (status === InvokeResponse.Status.ERROR) components.log('invocation of %s for %p failed: %s', cid, peer, err?.message ?? err)
-      return failure(status, String(err?.message ?? err).slice(0, 500))
+      return await sealed(components, request, peer, failure(status, String(err?.message ?? err).slice(0, 500)), new Uint8Array(0))
     }
   }
 }
@@ -116,6 +137,7 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
   // rather than be refused for want of the usual room
   const home = state?.model === 'in-function'
   if (!claimed && !components.hasRoom(home)) throw new NoCapacityError('no free slot and no reservation')
+  const release = takeShare(components, peer, claimed)
   const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
   const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
   try {
@@ -123,11 +145,27 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
       await fetchFirst(components, peer.toString(), cid, runSignal)
       if (!components.hasRoom(home)) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
-    return await components.runner.run(cid, request.input, { signal: runSignal, state, ...chain })
+    return await components.runner.run(cid, request.input, { signal: runSignal, state, ...chain, source: peer.toString() })
   } catch (err: any) {
     if (deadline?.aborted === true && !signal.aborted) throw new DeadlineExceededError(`not done within ${request.deadlineMs} ms`)
     throw err
+  } finally {
+    release?.()
   }
+}
+
+/**
+ * Counts an invocation against `peer`'s share of this node (`perPeer`) and returns its release.
+ * One without a reservation is REFUSED beyond the share; one that claimed a reservation is
+ * admitted (reservations per peer are capped where they are granted: reservation-caps.ts) and
+ * counted.
+ */
+function takeShare (components: InvokeHandlerComponents, peer: PeerId, claimed: boolean): (() => void) | undefined {
+  if (components.perPeer == null) return undefined
+  const release = components.perPeer.invocations.acquire(peer.toString(), claimed)
+  if (release != null) return release
+  components.perPeer.limited(peer.toString(), 'invocations')
+  throw new NoCapacityError('this peer already has its share of invocations running or queued here')
 }
 
 async function fetchFirst (components: InvokeHandlerComponents, peer: string, cid: string, signal: AbortSignal): Promise<void> {
@@ -138,6 +176,21 @@ async function fetchFirst (components: InvokeHandlerComponents, peer: string, ci
     components.metrics?.unreservedFetches.inc({ outcome: err?.name === 'NoCapacityError' ? 'refused' : 'failed' })
     throw err
   }
+}
+
+/**
+ * The answer with this node's signed receipt (DESIGN.md section 12) when the function ran: for
+ * a kept chain output, its digest is of the bytes kept here. Signing never costs the answer.
+ */
+async function sealed (components: InvokeHandlerComponents, request: InvokeRequest, peer: PeerId, response: InvokeResponse, output: Uint8Array): Promise<InvokeResponse> {
+  if (components.receipts == null) return response
+  try {
+    const receipt = await components.receipts.sign(request, peer, response, output)
+    if (receipt != null) response.receipt = receipt
+  } catch (err: any) {
+    components.log.error('could not sign the receipt of %s for %p: %s', request.invocationId, peer, err?.message ?? err)
+  }
+  return response
 }
 
 function failure (status: InvokeResponse.Status, message: string): InvokeResponse {

@@ -25,6 +25,8 @@ export interface LocalRunOptions extends AbortOptions {
   inputs?: StepInput[]
   /** A chain step whose output the next steps fetch from here: kept under this id. */
   keepAs?: string
+  /** The remote peer the run is for (fair queueing for a slot); unset: this node's own caller. */
+  source?: string
 }
 
 export interface LocalRunnerComponents {
@@ -73,7 +75,7 @@ export class LocalRunner {
 
   private async execute (cid: string, input: Uint8Array, fetched: boolean, options: LocalRunOptions): Promise<LocalRun> {
     if (options.state != null) return this.transaction(cid, input, fetched, options.state, options)
-    const result = await this.components.executor.invoke(cid, input, { signal: options.signal })
+    const result = await this.components.executor.invoke(cid, input, { signal: options.signal, source: options.source })
     this.components.estimates.record(cid, result.runMs)
     return { output: result.output, durationMs: result.durationMs, fuelUsed: result.fuelUsed, cold: fetched || result.cold, fetched }
   }
@@ -84,12 +86,12 @@ export class LocalRunner {
     return data.gather(inputs, options)
   }
 
-  private async transaction (cid: string, input: Uint8Array, fetched: boolean, call: StateCall, options: AbortOptions): Promise<LocalRun> {
+  private async transaction (cid: string, input: Uint8Array, fetched: boolean, call: StateCall, options: AbortOptions & { source?: string }): Promise<LocalRun> {
     const { transactions, executor, estimates } = this.components
     if (transactions == null) throw new StateUnavailableError('this node keeps no state')
     const started = performance.now()
     const { run, output, state } = await transactions.run(call, async (guest, signal) => {
-      const result = await executor.invoke(cid, input, { signal, state: guest })
+      const result = await executor.invoke(cid, input, { signal, state: guest, source: options.source })
       estimates.record(cid, result.runMs)
       return result
     }, options)

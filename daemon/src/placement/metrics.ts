@@ -49,7 +49,7 @@ export function placementMetrics (registry: Registry) {
     }),
     declined: new Counter({
       name: 'faasmesh_placement_bids_declined_total',
-      help: 'Calls for bids this node declined, by reason: full, deadline, peer_limit (the auctioneer holds its cap), stranger_pool, remote_pool, excluded (its reservations kept lapsing), stopping (this node drains)',
+      help: 'Calls for bids this node declined, by reason: full, deadline, peer_limit (the auctioneer holds its cap), stranger_pool, remote_pool, excluded (its reservations kept lapsing), stopping (this node drains), contributors_first (every slot busy, and the auctioneer has run no work for this node: placement.preferContributors)',
       labelNames: ['reason'],
       registers: [registry]
     }),

@@ -18,7 +18,9 @@ import { LocalRunner, type LocalRun } from './local-runner.js'
 import { placementMetrics, type PlacementMetrics } from './metrics.js'
 import { PeerLedger } from './peer-ledger.js'
 import { planners, type Planner } from './policies.js'
+import { pricePaid } from './price-paid.js'
 import { pricing } from './pricing.js'
+import { DEFAULT_DECLINE_BELOW_PERCENT, skipsLowBattery } from '../power/index.js'
 import { Reputation } from './reputation.js'
 import { Reservations } from './reservations.js'
 import { modelToWire } from './state-wire.js'
@@ -109,7 +111,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       basePrice: init.basePrice ?? PLACEMENT_DEFAULTS.basePrice,
       priceWeight: init.priceWeight ?? PLACEMENT_DEFAULTS.priceWeight,
       speed: init.speed ?? 1,
-      attemptTimeoutMs: init.attemptTimeoutMs ?? 15_000
+      attemptTimeoutMs: init.attemptTimeoutMs ?? 15_000,
+      declineBelowPercent: init.declineBelowPercent ?? DEFAULT_DECLINE_BELOW_PERCENT
     }
     this.defaultPolicy = this.init.policy
     this.log = components.logger.forComponent('faasmesh:placement')
@@ -142,8 +145,11 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       metrics: this.metrics,
       stopping: () => this.draining,
       transferMs: components.transferMs,
-      price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {} })
-    }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed })
+      vouch: components.trust == null ? undefined : async (cid, nameRecord) => components.trust!.allows(cid, 'bid', nameRecord),
+      power: components.power,
+      contributes: components.contributes,
+      price: pricing({ basePrice: this.init.basePrice, factors: init.priceFactors ?? PLACEMENT_DEFAULTS.priceFactors, tags: init.tags ?? {}, power: components.power })
+    }, { queuePerSlot: this.init.queuePerSlot, speed: this.init.speed, declineBelowPercent: this.init.declineBelowPercent })
     this.auctioneer = new Auctioneer({ auction: components.auction, bidder: this.bidder, reputation: this.reputation, metrics: this.metrics, log: this.log })
     this.planners = planners(this.auctioneer)
   }
@@ -151,7 +157,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   async start (): Promise<void> {
     if (this.started) return
     const { auction, invoke } = this.components
-    auction.setBidder(async (call, { peer }) => this.bidder.bid(call, peer.toString()))
+    auction.setBidder(async (call, { peer }) => this.bidder.bidVouched(call, peer.toString()))
     const serve = invokeHandler({
       runner: this.runner,
       reservations: this.reservations,
@@ -159,8 +165,11 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       stopping: () => this.draining,
       hasRoom: (home) => this.hasRoom(home),
       hasCode: (cid) => this.components.store.has(cid),
+      vouch: this.components.trust == null ? undefined : async (cid, nameRecord) => this.components.trust!.allows(cid, 'invoke', nameRecord),
       fetches: this.fetches,
       metrics: this.metrics,
+      receipts: this.components.receipts,
+      perPeer: this.components.perPeer,
       log: this.log
     })
     invoke.setHandler(async (request, context) => {
@@ -225,6 +234,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
 
   settle (record: PlacementRecord): void {
     this.safeDispatchEvent('placement:done', { detail: record })
+  }
+
+  penalise (peer: string, offence: 'flooding'): void {
+    this.reputation.penalise(peer, offence)
   }
 
   reputations (): Array<{ peer: string, score: number, offences: number, last: string, excluded: boolean }> {
@@ -327,7 +340,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const windowMs = remaining == null ? this.init.bidWindowMs : Math.max(1, Math.min(this.init.bidWindowMs, remaining / 4))
     return this.planners[options.policy]({
       self: this.selfCandidate(),
-      peers: this.peerCandidates(cid).filter((c) => !without.has(c.peer)),
+      // least-loaded and power-of-two leave out peers whose advertised battery is below our threshold
+      peers: this.peerCandidates(cid).filter((c) => !without.has(c.peer) && !skipsLowBattery(options.policy, c.batteryPercent, this.init.declineBelowPercent)),
       candidates: this.init.candidates,
       ...(options.inputs != null ? { holders: options.inputs.map((i) => i.peer) } : {}),
       call: {
@@ -338,6 +352,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         deadlineMs: remaining ?? 0,
         windowMs,
         priceWeight: this.init.priceWeight,
+        nameRecord: this.components.trust?.recordFor(CID.decode(cid).toString()),
         signal: options.signal
       }
     })
@@ -472,6 +487,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const reservation = target.reservation ?? new Uint8Array(0)
     const reserved = target.reservation != null && (target.reservedUntil ?? 0) > performance.now()
     target.reservation = undefined
+    const price = pricePaid(record, target.candidate.peer)
     let response: InvokeResponse
     try {
       response = await this.components.invoke.invoke(peerId, {
@@ -483,6 +499,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         invocationId: options.invocationId,
         inputs: options.inputs ?? [],
         keepOutput: options.keepOutput === true,
+        nameRecord: (this.components.trust?.recordFor(record.cid) ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+        price,
         ...(options.state != null
           ? { state: { model: modelToWire(options.state.model), key: options.state.key, clientState: (options.state.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } }
           : {})
@@ -493,9 +511,13 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
       throw passOnFailure(err)
     }
+    // a missing or bad receipt is an offence, but the answer is used all the same: the work was
+    // done, and the caller is not the one to pay for the executor's lie (docs/protocols.md, "Receipts")
+    const receipt = await this.components.receipts?.check({ executor: peerId, invocationId: options.invocationId, cid, input, inputs: options.inputs ?? [], price, keepOutput: options.keepOutput === true }, response)
+    if (receipt === 'missing' || receipt === 'invalid') this.reputation.penalise(target.candidate.peer, 'bad-receipt')
     const Status = InvokeResponse.Status
     // answered before it was admitted: the reservation was not claimed there
-    if (response.status === Status.STOPPING || response.status === Status.CONFLICT) target.reservation = unclaimed(reservation)
+    if (response.status === Status.STOPPING || response.status === Status.CONFLICT || response.status === Status.UNTRUSTED) target.reservation = unclaimed(reservation)
     if (response.status === Status.OK) {
       this.reputation.reward(target.candidate.peer)
       return {
@@ -527,6 +549,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (response.status === Status.NOT_FOUND) throw new PassOn(NO_CODE)
     if (response.status === Status.ERROR) throw new PassOn('failed')
     if (response.status === Status.STATE_UNSUPPORTED) throw new PassOn(NO_STATE_MODEL)
+    // its publisher trust does not vouch for the code: its own policy, no offence
+    if (response.status === Status.UNTRUSTED) throw new PassOn('untrusted')
     throw new PassOn(`status ${response.status}`, 'garbage')
   }
 
@@ -569,7 +593,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         slotsFree: advert.slotsFree,
         queueLength: advert.queueLength,
         speed: advert.speed > 0 && Number.isFinite(advert.speed) ? advert.speed : 1,
-        warm: advert.warmCids.some((w) => equalBytes(w, binary))
+        warm: advert.warmCids.some((w) => equalBytes(w, binary)),
+        ...(advert.batteryPercent != null ? { batteryPercent: advert.batteryPercent } : {})
       }))
   }
 

@@ -10,12 +10,16 @@ export type Offence =
   | 'unreachable'
   /** It let the reservations this node granted it lapse, more than twice beyond its claims (peer-ledger.ts). */
   | 'hoarding'
+  /** It asked more of this node than its per-peer share (daemon/src/fairness): once per window. */
+  | 'flooding'
+  /** An answer of a function that ran came with no receipt, or one that does not verify (docs/protocols.md, "Receipts"). */
+  | 'bad-receipt'
 
-const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25, hoarding: 0.25 }
+const PENALTY: Record<Offence, number> = { slow: 0.7, dishonoured: 0.25, garbage: 0.25, unreachable: 0.25, hoarding: 0.25, flooding: 0.5, 'bad-receipt': 0.25 }
 /** Peers remembered at most. */
 const MAX_ENTRIES = 4096
 /** Offences that keep a peer out of placement for a while, not just lower its rank. */
-const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable', 'hoarding'])
+const BANNED: ReadonlySet<Offence> = new Set(['dishonoured', 'garbage', 'unreachable', 'hoarding', 'bad-receipt'])
 
 export interface ReputationInit {
   /** How long a first serious offence keeps a peer out; doubled per repeat. @default 30000 */

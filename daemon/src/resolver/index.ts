@@ -21,6 +21,7 @@ import { Resolver as ResolverClass } from './resolver.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
+import type { VerifiedNameRecord } from '../../../protocols/src/names/index.js'
 
 export { MAX_CACHED_NAMES } from './constants.js'
 
@@ -55,6 +56,22 @@ export interface ResolverComponents {
   provide(cid: string, options: AbortOptions): Promise<void>
   putRecord(key: Uint8Array, value: Uint8Array, options: AbortOptions): Promise<void>
   getRecord(key: Uint8Array, options: AbortOptions): Promise<Uint8Array>
+  /**
+   * Publisher trust (daemon/src/trust): `check` throws `UntrustedPublisherError` for a CID this
+   * node may not run (`lookup`: what a caller named here) or fetch (`fetch`: before any provider
+   * is asked); `remember` sees every record the resolver verified or signed. Without it, all code is trusted.
+   */
+  trust?: ResolverTrust
+}
+
+export interface ResolverTrust {
+  check(cid: string, stage: 'lookup' | 'fetch', record: KnownNameRecord | undefined, options: AbortOptions): Promise<void>
+  remember(record: KnownNameRecord): void
+}
+
+/** A name record that passed verification, with its bytes. */
+export interface KnownNameRecord extends VerifiedNameRecord {
+  bytes: Uint8Array
 }
 
 export interface Resolved {

@@ -6,12 +6,14 @@ import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, Node
 import { parseChainCid } from '../chains/spec.js'
 import { parseFunctionCid } from '../store/index.js'
 import { MAX_CACHED_NAMES } from './constants.js'
-import type { Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
+import type { KnownNameRecord, Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
 import type { AbortOptions, Logger, PeerInfo } from '@libp2p/interface'
 import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
 
 type Target = { kind: 'cid', cid: string } | { kind: 'name', name: string } | { kind: 'scoped', publisher: string, name: string }
+/** A CID and, when a publisher's signed record named it, that record (publisher trust checks it, placement sends it along). */
+interface Named { cid: string, record?: KnownNameRecord }
 
 export class Resolver implements ResolverInterface {
   private readonly components: ResolverComponents
@@ -21,11 +23,11 @@ export class Resolver implements ResolverInterface {
   private readonly trusted: string[]
   private readonly maxPublishers: number
   // insertion order doubles as recency order: a hit is deleted and re-inserted
-  private readonly names = new Map<string, { cid: string, expires: number }>()
+  private readonly names = new Map<string, { cid: string, record?: KnownNameRecord, expires: number }>()
   // one fetch per CID and one lookup per name at a time, however many invocations wait on it;
   // the work belongs to the node (see shared()), each caller only waits for it
   private readonly fetching = new Map<string, Promise<void>>()
-  private readonly lookingUp = new Map<string, Promise<string>>()
+  private readonly lookingUp = new Map<string, Promise<Named>>()
   // who signed a record naming each CID, most recent last: that publisher holds the bytes, and
   // is asked first, before its provider record has spread through the DHT
   private readonly publishers = new Map<string, string>()
@@ -78,25 +80,30 @@ export class Resolver implements ResolverInterface {
   async lookup (text: string, options: AbortOptions = {}): Promise<string> {
     try {
       options.signal?.throwIfAborted()
-      return await this.lookupTarget(this.parse(text), options)
+      const { cid, record } = await this.lookupTarget(this.parse(text), options)
+      // what a caller names here must be code this node may run: refused before any placement
+      await this.components.trust?.check(cid, 'lookup', record, options)
+      return cid
     } catch (err) {
       if (options.signal?.aborted === true) throw options.signal.reason ?? err
       throw err
     }
   }
 
-  private async lookupTarget (target: Target, options: AbortOptions): Promise<string> {
-    if (target.kind === 'cid') return target.cid
+  private async lookupTarget (target: Target, options: AbortOptions): Promise<Named> {
+    if (target.kind === 'cid') return { cid: target.cid }
     const started = performance.now()
-    const cid = await this.resolveName(target, options)
-    this.log.trace('resolved %s to %s in %d ms', target.name, cid, Math.round(performance.now() - started))
-    return cid
+    const named = await this.resolveName(target, options)
+    this.log.trace('resolved %s to %s in %d ms', target.name, named.cid, Math.round(performance.now() - started))
+    return named
   }
 
   private async resolveTarget (target: Target, options: AbortOptions): Promise<Resolved> {
-    const cid = await this.lookupTarget(target, options)
+    const { cid, record } = await this.lookupTarget(target, options)
     this.components.store.touch(cid)
     if (this.components.store.has(cid)) return { cid, fetched: false }
+    // an untrusted CID is never fetched: checked before any provider is asked
+    await this.components.trust?.check(cid, 'fetch', record, options)
     let fetch = this.fetching.get(cid)
     if (fetch == null) {
       fetch = this.fetch(cid, this.shared()).finally(() => this.fetching.delete(cid))
@@ -121,11 +128,11 @@ export class Resolver implements ResolverInterface {
     return { kind: 'scoped', publisher, name }
   }
 
-  private async resolveName (target: Exclude<Target, { kind: 'cid' }>, options: AbortOptions): Promise<string> {
+  private async resolveName (target: Exclude<Target, { kind: 'cid' }>, options: AbortOptions): Promise<Named> {
     const self = this.components.peerId.toString()
     if (target.kind === 'name' || target.publisher === self) {
       try {
-        return await this.components.store.resolve(target.name)
+        return { cid: await this.components.store.resolve(target.name) }
       } catch (err: any) {
         if (err?.name !== 'FunctionNotFoundError' || (target.kind === 'scoped')) throw err
       }
@@ -138,9 +145,9 @@ export class Resolver implements ResolverInterface {
       // the resolve timeout starts here: a local binding or a cached name needs no timer
       const signal = this.shared()
       lookup = (target.kind === 'scoped' ? this.lookupScoped(target.publisher, target.name, signal) : this.lookupPlain(target.name, signal))
-        .then((cid) => {
-          this.cacheName(key, cid)
-          return cid
+        .then((named) => {
+          this.cacheName(key, named)
+          return named
         })
         .finally(() => this.lookingUp.delete(key))
       lookup.catch(() => {})
@@ -150,30 +157,32 @@ export class Resolver implements ResolverInterface {
   }
 
   /** A name's cached CID, if it has not expired; a hit becomes the most recently used. */
-  private cachedName (key: string): string | undefined {
+  private cachedName (key: string): Named | undefined {
     const entry = this.names.get(key)
     if (entry == null) return undefined
     this.names.delete(key)
     if (entry.expires <= Date.now()) return undefined
     this.names.set(key, entry)
-    return entry.cid
+    // the record travels with calls by CID too: keep it known as long as its name is
+    if (entry.record != null) this.components.trust?.remember(entry.record)
+    return { cid: entry.cid, record: entry.record }
   }
 
-  private cacheName (key: string, cid: string): void {
+  private cacheName (key: string, named: Named): void {
     this.names.delete(key)
-    this.names.set(key, { cid, expires: Date.now() + this.nameCacheTtlMs })
+    this.names.set(key, { ...named, expires: Date.now() + this.nameCacheTtlMs })
     while (this.names.size > MAX_CACHED_NAMES) this.names.delete(this.names.keys().next().value as string)
   }
 
-  private async lookupScoped (publisher: string, name: string, signal: AbortSignal): Promise<string> {
-    const cid = await this.recordCid(publisher, name, signal)
+  private async lookupScoped (publisher: string, name: string, signal: AbortSignal): Promise<Named> {
+    const named = await this.recordCid(publisher, name, signal)
     this.throwIfStopped()
-    if (cid == null) throw new FunctionNotFoundError(`no record for ${publisher}/${name} in the DHT`)
-    return cid
+    if (named == null) throw new FunctionNotFoundError(`no record for ${publisher}/${name} in the DHT`)
+    return named
   }
 
   /** Trusted publishers win in order; otherwise the untrusted ones must agree. */
-  private async lookupPlain (name: string, signal: AbortSignal): Promise<string> {
+  private async lookupPlain (name: string, signal: AbortSignal): Promise<Named> {
     const self = this.components.peerId.toString()
     const trusted = this.trusted.filter((p) => p !== self)
     const others = this.components.candidates().filter((p) => p !== self && !trusted.includes(p))
@@ -181,18 +190,18 @@ export class Resolver implements ResolverInterface {
     // every publisher is asked at once; the first trusted answer ends the others' queries
     const done = new AbortController()
     const querySignal = AbortSignal.any([signal, done.signal])
-    const lookups = publishers.map(async (p) => ({ publisher: p, cid: await this.recordCid(p, name, querySignal) }))
+    const lookups = publishers.map(async (p) => ({ publisher: p, named: await this.recordCid(p, name, querySignal) }))
     try {
       for (const lookup of lookups.slice(0, trusted.length)) {
-        const { cid } = await lookup
-        if (cid != null) return cid
+        const { named } = await lookup
+        if (named != null) return named
         this.throwIfStopped()
       }
       const found = await Promise.all(lookups)
       this.throwIfStopped()
-      const hits = found.filter((f) => f.cid != null)
-      const cids = new Set(hits.map((h) => h.cid))
-      if (cids.size === 1) return hits[0]!.cid!
+      const hits = found.filter((f) => f.named != null)
+      const cids = new Set(hits.map((h) => h.named!.cid))
+      if (cids.size === 1) return hits[0]!.named!
       if (cids.size > 1) {
         throw new AmbiguousNameError(`"${name}" is published by several peers with different code: ${hits.map((h) => `${h.publisher}/${name}`).join(', ')}; invoke one of them as publisher/name`)
       }
@@ -204,16 +213,18 @@ export class Resolver implements ResolverInterface {
   }
 
   /** The CID a publisher's signed record names, or undefined; records are verified again here. */
-  private async recordCid (publisher: string, name: string, signal: AbortSignal): Promise<string | undefined> {
+  private async recordCid (publisher: string, name: string, signal: AbortSignal): Promise<Named | undefined> {
     const key = nameKey(publisher, name)
     const started = performance.now()
     try {
       const value = await this.components.getRecord(key, { signal })
-      const { cid } = await verifyNameRecord(key, value)
+      const record = { ...await verifyNameRecord(key, value), bytes: value }
+      const { cid } = record
+      this.components.trust?.remember(record)
       this.publishers.delete(cid)
       this.publishers.set(cid, publisher)
       while (this.publishers.size > MAX_CACHED_NAMES) this.publishers.delete(this.publishers.keys().next().value as string)
-      return cid
+      return { cid, record }
     } catch (err: any) {
       if (err?.name !== 'NotFoundError') this.log('no usable record for %s/%s: %s', publisher, name, err?.name ?? err)
       return undefined
@@ -273,6 +284,8 @@ export class Resolver implements ResolverInterface {
       // the deploy time is the sequence: later deploys win, also after the data dir was wiped
       const seq = Date.parse(binding.deployedAt)
       const record = await createNameRecord(this.components.privateKey, binding.name, binding.cid, seq)
+      // sent along with calls of this CID, so that peers in allowlist mode can tell it is ours
+      this.components.trust?.remember({ publisher: this.components.peerId.toString(), name: binding.name, cid: binding.cid, seq, timestamp: Date.now(), bytes: record })
       await this.components.putRecord(nameKey(this.components.peerId.toString(), binding.name), record, { signal: this.background() })
       this.log('published %s -> %s', binding.name, binding.cid)
     } catch (err: any) {

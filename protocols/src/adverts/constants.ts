@@ -25,6 +25,8 @@ export const MAX_CLOCK_SKEW_MS = 60_000
 export const MAX_SLOTS = 4096
 /** Speed factors outside (0, MAX_SPEED] are rejected. */
 export const MAX_SPEED = 1000
+/** A battery charge is a percentage: 0-100. */
+export const MAX_BATTERY_PERCENT = 100
 /** Tag keys and values are short labels. */
 export const MAX_TAG_BYTES = 64
 

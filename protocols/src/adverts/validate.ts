@@ -5,7 +5,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import {
-  DECODE_LIMITS, MAX_ADVERT_BYTES, MAX_CLOCK_SKEW_MS, MAX_SLOTS, MAX_SPEED, MAX_TAG_BYTES
+  DECODE_LIMITS, MAX_ADVERT_BYTES, MAX_BATTERY_PERCENT, MAX_CLOCK_SKEW_MS, MAX_SLOTS, MAX_SPEED, MAX_TAG_BYTES
 } from './constants.js'
 import { CapacityAdvert } from './pb/advert.js'
 
@@ -56,6 +56,8 @@ function consistencyProblem (a: CapacityAdvert): string | undefined {
   if (a.slotsFree > a.slotsTotal) return `slotsFree ${a.slotsFree} > slotsTotal ${a.slotsTotal}`
   if (!Number.isFinite(a.speed) || a.speed <= 0 || a.speed > MAX_SPEED) return `speed ${a.speed}`
   if (!Number.isSafeInteger(a.memoryFreeBytes)) return 'memoryFreeBytes out of range'
+  // a charge in percent: a larger one is a lie placement would believe (it ranks battery nodes by it)
+  if (a.batteryPercent != null && (!Number.isInteger(a.batteryPercent) || a.batteryPercent < 0 || a.batteryPercent > MAX_BATTERY_PERCENT)) return `batteryPercent ${a.batteryPercent}`
   for (const tag of a.tags) {
     if (tag.key === '' || tag.key.length > MAX_TAG_BYTES || tag.value.length > MAX_TAG_BYTES) return 'tag too long or empty'
   }

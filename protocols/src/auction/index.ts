@@ -23,6 +23,7 @@ import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { Bid, CallForBids } from './pb/auction.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -41,6 +42,8 @@ export interface AuctionInit {
   shaper?: LinkShaper
   /** Told the bytes of every frame sent and received, as `auction` (see `../traffic.ts`). @default none */
   traffic?: TrafficMeter
+  /** Per remote peer request and byte buckets; beyond them BUSY (see `../limits`). @default none */
+  limits?: PeerLimitsInit
 }
 
 export type Bidder = TypedHandler<CallForBids, Bid>
@@ -60,7 +63,7 @@ class AuctionService extends TypedRpc<CallForBids, Bid> implements Auction {
   readonly [Symbol.toStringTag] = 'faasmesh:auction'
 
   constructor (components: RpcComponents, init: AuctionInit) {
-    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic }, CallForBids, Bid)
+    super(components, { protocol: AUCTION_PROTOCOL, maxFrameBytes: MAX_AUCTION_FRAME_BYTES, timeoutMs: init.bidTimeoutMs ?? DEFAULT_BID_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic, limits: init.limits }, CallForBids, Bid)
   }
 
   setBidder (bidder: Bidder): void { this.setHandler(bidder) }

@@ -26,6 +26,7 @@ import { ChainDataNotFoundError, ChainDataTooLargeError } from './errors.js'
 import { ChainDataRequest, ChainDataResponse } from './pb/chain-data.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -42,6 +43,8 @@ export interface ChainDataInit {
   shaper?: LinkShaper
   /** Told the bytes of every frame sent and received, as `chain-data` (see `../traffic.ts`). @default none */
   traffic?: TrafficMeter
+  /** Per remote peer request and byte buckets; beyond them BUSY (see `../limits`). @default none */
+  limits?: PeerLimitsInit
 }
 
 /** What the service uses: the rpc channel's components. */
@@ -91,7 +94,7 @@ class ChainDataClass extends RpcService implements ChainData {
   private source?: ChainDataSource
 
   constructor (components: ChainDataComponents, init: ChainDataInit) {
-    super(components, { protocol: CHAIN_DATA_PROTOCOL, maxFrameBytes: MAX_CHAIN_DATA_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_CHAIN_DATA_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic })
+    super(components, { protocol: CHAIN_DATA_PROTOCOL, maxFrameBytes: MAX_CHAIN_DATA_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_CHAIN_DATA_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic, limits: init.limits })
     this.log = components.logger.forComponent('faasmesh:chain-data')
     this.rpc.setHandler(async (body, context) => this.serve(body, context.peer))
   }

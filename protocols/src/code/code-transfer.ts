@@ -5,13 +5,16 @@ import { equals } from 'uint8arrays/equals'
 import {
   CODE_PROTOCOL, DEFAULT_MAX_MODULE_BYTES, DEFAULT_TIMEOUT_MS, MAX_INBOUND_STREAMS, MAX_REQUEST_BYTES, PROTOCOL_NAME, RESPONSE_OVERHEAD_BYTES
 } from './constants.js'
-import { CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
+import { CodeBusyError, CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
 import { CodeRequest, CodeResponse } from './pb/code.js'
 import { traverse, type LinkShaper } from '../links.js'
 import { framedBytes, type TrafficMeter } from '../traffic.js'
 import type { CodeLookup, CodeTransferComponents, CodeTransferInit, CodeTransfer as CodeTransferInterface } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import { timeoutSignal } from '../timeout-signal.js'
+import { peerLimiter, type PeerLimits } from '../limits/index.js'
+
+const BUSY = CodeResponse.encode({ status: CodeResponse.Status.BUSY, data: new Uint8Array(0) })
 
 /**
  * `/faasmesh/code/1.0.0`: one `CodeRequest` (a CID) -> one `CodeResponse` (status + bytes) per
@@ -26,6 +29,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
   private readonly maxModuleBytes: number
   private readonly shaper?: LinkShaper
   private readonly traffic?: TrafficMeter
+  private readonly limiter?: PeerLimits
   private lookup?: CodeLookup
   private started = false
 
@@ -36,6 +40,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
     this.maxModuleBytes = init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
     this.shaper = init.shaper
     this.traffic = init.traffic
+    if (init.limits != null) this.limiter = peerLimiter(PROTOCOL_NAME, init.limits)
   }
 
   readonly [Symbol.toStringTag] = 'faasmesh:code'
@@ -79,6 +84,7 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
       if (err?.name === 'InvalidDataLengthError' || err?.name === 'StreamBufferError') throw new CodeTransferError(`${peer.toString()} sent more than ${this.maxModuleBytes} bytes`)
       throw err
     }
+    if (response.status === CodeResponse.Status.BUSY) throw new CodeBusyError(`${peer.toString()} refused: this node asked more of it than its share`)
     if (response.status === CodeResponse.Status.NOT_FOUND) throw new CodeNotFoundError(`${peer.toString()} does not have ${cid}`)
     if (response.status !== CodeResponse.Status.OK) throw new CodeTransferError(`${peer.toString()} answered ${CodeResponse.Status[response.status] ?? response.status}`)
     // integrity before anything else: these bytes are only ever used if they are the CID's
@@ -92,6 +98,13 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeoutMs)
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    // over its share (`../limits`): refused before its request is even read
+    if (this.limiter?.admit(connection.remotePeer, 0) === false) {
+      await lp.write(BUSY, { signal })
+      this.count('out', BUSY.byteLength)
+      await stream.close({ signal })
+      return
+    }
     const received = await lp.read({ signal })
     this.count('in', received.byteLength)
     const request = CodeRequest.decode(received)
@@ -108,6 +121,8 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
     }
     await traverse(this.shaper, connection.remotePeer, response.data.byteLength, signal)
     const answer = CodeResponse.encode(response)
+    // a module served is what costs this node: it comes out of the peer's bytes
+    this.limiter?.charge(connection.remotePeer, received.byteLength + answer.byteLength)
     await lp.write(answer, { signal })
     this.count('out', answer.byteLength)
     await stream.close({ signal })

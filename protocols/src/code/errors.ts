@@ -24,3 +24,12 @@ export class CodeTransferError extends Error {
     this.name = 'CodeTransferError'
   }
 }
+
+/** The peer refused the request unread: this node asked more of it than its per-peer share. */
+export class CodeBusyError extends Error {
+  static name = 'CodeBusyError'
+  constructor (message = 'The peer is busy') {
+    super(message)
+    this.name = 'CodeBusyError'
+  }
+}

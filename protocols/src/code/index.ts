@@ -15,11 +15,12 @@
 import { CodeTransfer as CodeTransferClass } from './code-transfer.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export { CODE_PROTOCOL } from './constants.js'
-export { CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
+export { CodeBusyError, CodeIntegrityError, CodeNotFoundError, CodeTransferError } from './errors.js'
 export { CodeRequest, CodeResponse } from './pb/code.js'
 
 /** Returns the bytes of a module this node serves, or undefined. */
@@ -36,6 +37,11 @@ export interface CodeTransferInit {
   shaper?: LinkShaper
   /** Told the bytes of every frame sent and received, as `code`, both sides (see `../traffic.ts`). @default none */
   traffic?: TrafficMeter
+  /**
+   * Per remote peer buckets (`../limits`): requests, and bytes of the modules served. A request
+   * beyond them is answered BUSY unread (`CodeBusyError` at the asker). @default none
+   */
+  limits?: PeerLimitsInit
 }
 
 export interface CodeTransferComponents {
@@ -48,7 +54,7 @@ export interface CodeTransfer {
   readonly protocol: string
   /**
    * The module `cid` from `peer`, verified. Throws `CodeNotFoundError`, `CodeIntegrityError`,
-   * `CodeTransferError`, or the stream's own errors (timeout, unsupported protocol).
+   * `CodeTransferError`, `CodeBusyError`, or the stream's own errors (timeout, unsupported protocol).
    */
   fetch(peer: PeerId, cid: string, options?: AbortOptions): Promise<Uint8Array>
   setLookup(lookup: CodeLookup): void

@@ -24,6 +24,7 @@ import { TypedRpc, type TypedHandler } from '../rpc/typed.js'
 import { InvokeRequest, InvokeResponse } from './pb/invoke.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -60,6 +61,8 @@ export interface InvokeInit {
   shaper?: LinkShaper
   /** Told the bytes of every frame sent and received, as `invoke` (see `../traffic.ts`). @default none */
   traffic?: TrafficMeter
+  /** Per remote peer request and byte buckets; beyond them BUSY (see `../limits`). @default none */
+  limits?: PeerLimitsInit
 }
 
 export type InvokeHandler = TypedHandler<InvokeRequest, InvokeResponse>
@@ -79,7 +82,7 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
   readonly [Symbol.toStringTag] = 'faasmesh:invoke'
 
   constructor (components: RpcComponents, init: InvokeInit) {
-    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: MAX_INVOKE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper, traffic: init.traffic }, InvokeRequest, InvokeResponse)
+    super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: MAX_INVOKE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper, traffic: init.traffic, limits: init.limits }, InvokeRequest, InvokeResponse)
   }
 
   /** Answers above the protocol's caps never travel: TOO_LARGE instead, and a shortened message. */

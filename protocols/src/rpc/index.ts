@@ -26,6 +26,7 @@
 import { Rpc as RpcClass } from './rpc.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -54,6 +55,11 @@ export interface RpcInit {
    * `../traffic.ts`). @default none: nothing is counted
    */
   traffic?: TrafficMeter
+  /**
+   * Per remote peer buckets on the responder's side (`../limits`): a request beyond them is
+   * answered BUSY unread. @default none: only `maxInFlight` per channel bounds a peer
+   */
+  limits?: PeerLimitsInit
 }
 
 export interface RpcComponents {

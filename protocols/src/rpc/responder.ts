@@ -5,6 +5,7 @@ import { RpcFrame } from './pb/rpc.js'
 import { FrameDecoder, lengthPrefixed, sendFrames, type ChannelMeter } from './wire.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { RpcHandler } from './index.js'
+import type { PeerLimits } from '../limits/index.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 
 export interface RpcResponderInit {
@@ -15,6 +16,11 @@ export interface RpcResponderInit {
   /** Told the bytes of every frame read and written (`../traffic.ts`); unset, nothing is counted. */
   meter?: ChannelMeter
   log: Logger
+  /**
+   * Per-peer buckets (`../limits`): a request beyond them is answered BUSY at once, its body
+   * neither decoded nor handled. Unset, only `maxInFlight` bounds a peer.
+   */
+  limiter?: PeerLimits
   /** Read at each request: the handler may be set after the channel opened. */
   handler(): RpcHandler | undefined
 }
@@ -94,7 +100,7 @@ export class RpcResponder {
         }
         const bytes = this.decoder.next()
         if (bytes == null) break
-        this.onRequest(RpcFrame.decode(bytes))
+        this.onRequest(RpcFrame.decode(bytes), bytes.byteLength)
       }
     } catch (err: any) {
       this.init.log('closing channel from %p: %s', this.peer, err?.message ?? err)
@@ -128,12 +134,13 @@ export class RpcResponder {
     }
   }
 
-  private onRequest (frame: RpcFrame): void {
+  private onRequest (frame: RpcFrame, bytes: number): void {
     if (frame.status === RpcFrame.Status.CANCEL) {
       this.byId.get(frame.id)?.abort(new RpcCancelledError())
       return
     }
-    if (this.inflight >= this.init.maxInFlight) {
+    // over this peer's share: BUSY before its body is decoded or anything runs for it
+    if (this.inflight >= this.init.maxInFlight || this.init.limiter?.admit(this.peer, bytes) === false) {
       this.reply({ id: frame.id, status: RpcFrame.Status.BUSY, body: new Uint8Array(0), deadlineMs: 0 })
       return
     }
@@ -159,6 +166,7 @@ export class RpcResponder {
       // a handler that finished without heeding its signal: a cancelled request still gets no answer
       signal.throwIfAborted()
       await traverse(this.init.shaper, this.peer, body.byteLength, signal)
+      this.init.limiter?.charge(this.peer, body.byteLength)
       this.reply({ id: frame.id, status: RpcFrame.Status.OK, body: body as Uint8Array<ArrayBuffer>, deadlineMs: 0 })
     } catch (err: any) {
       // aborted otherwise: cancelled, or the channel closed; nobody reads an answer

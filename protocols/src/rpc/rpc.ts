@@ -4,6 +4,7 @@ import { describe, RpcTimeoutError, RpcUnreachableError } from './errors.js'
 import { RpcResponder } from './responder.js'
 import { traverse, type LinkShaper } from '../links.js'
 import { protocolName } from '../traffic.js'
+import { peerLimiter, type PeerLimits } from '../limits/index.js'
 import type { ChannelMeter } from './wire.js'
 import type { RpcComponents, RpcHandler, RpcInit, Rpc as RpcInterface, RpcRequestOptions } from './index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -28,6 +29,7 @@ export class Rpc implements RpcInterface, Startable {
   private readonly maxInFlight: number
   private readonly shaper?: LinkShaper
   private readonly meter?: ChannelMeter
+  private readonly limiter?: PeerLimits
   private readonly channels = new Map<string, ChannelEntry>()
   private handler?: RpcHandler
   private started = false
@@ -40,6 +42,8 @@ export class Rpc implements RpcInterface, Startable {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxInFlight = init.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
     this.shaper = init.shaper
+    // counted and reported under the protocol's short name, like its traffic
+    if (init.limits != null) this.limiter = peerLimiter(protocolName(init.protocol), init.limits)
     const traffic = init.traffic
     if (traffic != null) {
       // counted under the protocol's short name: `/faasmesh/auction/1.0.0` -> `auction`
@@ -162,6 +166,7 @@ export class Rpc implements RpcInterface, Startable {
       timeoutMs: this.timeoutMs,
       shaper: this.shaper,
       meter: this.meter,
+      limiter: this.limiter,
       log: this.log,
       handler: () => this.handler
     })

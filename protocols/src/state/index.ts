@@ -27,6 +27,7 @@ import { DEFAULT_STATE_TIMEOUT_MS, MAX_STATE_APPLIED_IDS, MAX_STATE_BODY_BYTES, 
 import { StateRequest, StateResponse } from './pb/state.js'
 import type { LinkShaper } from '../links.js'
 import type { TrafficMeter } from '../traffic.js'
+import type { PeerLimitsInit } from '../limits/index.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -45,6 +46,8 @@ export interface StateInit {
   shaper?: LinkShaper
   /** Told the bytes of every frame sent and received, as `state` (see `../traffic.ts`). @default none */
   traffic?: TrafficMeter
+  /** Per remote peer request and byte buckets; beyond them BUSY (see `../limits`). @default none */
+  limits?: PeerLimitsInit
 }
 
 export interface StateRequestOptions extends AbortOptions {
@@ -103,7 +106,7 @@ class StateServiceClass extends RpcService implements StateService {
   readonly [Symbol.toStringTag] = 'faasmesh:state'
 
   constructor (components: RpcComponents, init: StateInit) {
-    super(components, { protocol: STATE_PROTOCOL, maxFrameBytes: MAX_STATE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic })
+    super(components, { protocol: STATE_PROTOCOL, maxFrameBytes: MAX_STATE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS, shaper: init.shaper, traffic: init.traffic, limits: init.limits })
   }
 
   setHandler (handler: StateHandler): void {

@@ -14,6 +14,7 @@ export interface CapacityAdvert {
   tags: Tag[]
   multiaddrs: Uint8Array<ArrayBuffer>[]
   httpAddrs: string[]
+  batteryPercent?: number
 }
 
 export namespace CapacityAdvert {
@@ -87,6 +88,11 @@ export namespace CapacityAdvert {
             w.uint32(90)
             w.string(value)
           }
+        }
+
+        if (obj.batteryPercent != null) {
+          w.uint32(96)
+          w.uint32(obj.batteryPercent)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -189,6 +195,10 @@ export namespace CapacityAdvert {
               }
 
               obj.httpAddrs.push(reader.string())
+              break
+            }
+            case 12: {
+              obj.batteryPercent = reader.uint32()
               break
             }
             default: {
@@ -341,6 +351,13 @@ export namespace CapacityAdvert {
 
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.batteryPercent`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -418,6 +435,11 @@ export namespace CapacityAdvert {
     value: string
   }
 
+  export interface CapacityAdvertBatteryPercentFieldEvent {
+    field: '$.batteryPercent'
+    value: number
+  }
+
   export function encode (obj: Partial<CapacityAdvert>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CapacityAdvert.codec())
   }
@@ -426,7 +448,7 @@ export namespace CapacityAdvert {
     return decodeMessage(buf, CapacityAdvert.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CapacityAdvert>): Generator<CapacityAdvertSeqFieldEvent | CapacityAdvertTimestampFieldEvent | CapacityAdvertSlotsTotalFieldEvent | CapacityAdvertSlotsFreeFieldEvent | CapacityAdvertQueueLengthFieldEvent | CapacityAdvertSpeedFieldEvent | CapacityAdvertMemoryFreeBytesFieldEvent | CapacityAdvertWarmCidsFieldEvent | CapacityAdvertTagsKeyFieldEvent | CapacityAdvertTagsValueFieldEvent | CapacityAdvertMultiaddrsFieldEvent | CapacityAdvertHttpAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CapacityAdvert>): Generator<CapacityAdvertSeqFieldEvent | CapacityAdvertTimestampFieldEvent | CapacityAdvertSlotsTotalFieldEvent | CapacityAdvertSlotsFreeFieldEvent | CapacityAdvertQueueLengthFieldEvent | CapacityAdvertSpeedFieldEvent | CapacityAdvertMemoryFreeBytesFieldEvent | CapacityAdvertWarmCidsFieldEvent | CapacityAdvertTagsKeyFieldEvent | CapacityAdvertTagsValueFieldEvent | CapacityAdvertMultiaddrsFieldEvent | CapacityAdvertHttpAddrsFieldEvent | CapacityAdvertBatteryPercentFieldEvent> {
     return streamMessage(buf, CapacityAdvert.codec(), opts)
   }
 }

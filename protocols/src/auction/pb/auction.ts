@@ -10,6 +10,7 @@ export interface CallForBids {
   deadlineMs: number
   release: Uint8Array<ArrayBuffer>[]
   inputs: InputLocation[]
+  nameRecord: Uint8Array<ArrayBuffer>
 }
 
 export namespace CallForBids {
@@ -56,6 +57,11 @@ export namespace CallForBids {
           }
         }
 
+        if ((obj.nameRecord != null && obj.nameRecord.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.nameRecord)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -66,7 +72,8 @@ export namespace CallForBids {
           inputBytes: 0,
           deadlineMs: 0,
           release: [],
-          inputs: []
+          inputs: [],
+          nameRecord: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -115,6 +122,10 @@ export namespace CallForBids {
               obj.inputs.push(InputLocation.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.inputs$
               }))
+              break
+            }
+            case 7: {
+              obj.nameRecord = reader.bytes()
               break
             }
             default: {
@@ -206,6 +217,13 @@ export namespace CallForBids {
 
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.nameRecord`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -256,6 +274,11 @@ export namespace CallForBids {
     index: number
   }
 
+  export interface CallForBidsNameRecordFieldEvent {
+    field: '$.nameRecord'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<CallForBids>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CallForBids.codec())
   }
@@ -264,7 +287,7 @@ export namespace CallForBids {
     return decodeMessage(buf, CallForBids.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent | CallForBidsReleaseFieldEvent | CallForBidsInputsPeerFieldEvent | CallForBidsInputsBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CallForBids>): Generator<CallForBidsAuctionIdFieldEvent | CallForBidsCidFieldEvent | CallForBidsInputBytesFieldEvent | CallForBidsDeadlineMsFieldEvent | CallForBidsReleaseFieldEvent | CallForBidsInputsPeerFieldEvent | CallForBidsInputsBytesFieldEvent | CallForBidsNameRecordFieldEvent> {
     return streamMessage(buf, CallForBids.codec(), opts)
   }
 }
@@ -435,7 +458,10 @@ export namespace Bid {
     DEADLINE = 'DEADLINE',
     RELEASED = 'RELEASED',
     EXCLUDED = 'EXCLUDED',
-    STOPPING = 'STOPPING'
+    STOPPING = 'STOPPING',
+    UNTRUSTED = 'UNTRUSTED',
+    LIMITED = 'LIMITED',
+    BATTERY = 'BATTERY'
   }
 
   enum __ReasonValues {
@@ -444,7 +470,10 @@ export namespace Bid {
     DEADLINE = 2,
     RELEASED = 3,
     EXCLUDED = 4,
-    STOPPING = 5
+    STOPPING = 5,
+    UNTRUSTED = 6,
+    LIMITED = 7,
+    BATTERY = 8
   }
 
   export namespace Reason {

@@ -103,7 +103,8 @@ export namespace CodeResponse {
     OK = 'OK',
     NOT_FOUND = 'NOT_FOUND',
     TOO_LARGE = 'TOO_LARGE',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    BUSY = 'BUSY'
   }
 
   enum __StatusValues {
@@ -111,7 +112,8 @@ export namespace CodeResponse {
     OK = 1,
     NOT_FOUND = 2,
     TOO_LARGE = 3,
-    ERROR = 4
+    ERROR = 4,
+    BUSY = 5
   }
 
   export namespace Status {

@@ -12,6 +12,8 @@ export interface InvokeRequest {
   state?: InvokeState
   inputs: InputRef[]
   keepOutput: boolean
+  nameRecord: Uint8Array<ArrayBuffer>
+  price: number
 }
 
 export namespace InvokeRequest {
@@ -66,6 +68,16 @@ export namespace InvokeRequest {
           w.bool(obj.keepOutput)
         }
 
+        if ((obj.nameRecord != null && obj.nameRecord.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.nameRecord)
+        }
+
+        if ((obj.price != null && obj.price !== 0)) {
+          w.uint32(81)
+          w.double(obj.price)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -77,7 +89,9 @@ export namespace InvokeRequest {
           reservation: uint8ArrayAlloc(0),
           invocationId: '',
           inputs: [],
-          keepOutput: false
+          keepOutput: false,
+          nameRecord: uint8ArrayAlloc(0),
+          price: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -128,6 +142,14 @@ export namespace InvokeRequest {
             }
             case 8: {
               obj.keepOutput = reader.bool()
+              break
+            }
+            case 9: {
+              obj.nameRecord = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.price = reader.double()
               break
             }
             default: {
@@ -220,6 +242,20 @@ export namespace InvokeRequest {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.nameRecord`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.price`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -301,6 +337,16 @@ export namespace InvokeRequest {
     value: boolean
   }
 
+  export interface InvokeRequestNameRecordFieldEvent {
+    field: '$.nameRecord'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InvokeRequestPriceFieldEvent {
+    field: '$.price'
+    value: number
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -309,7 +355,7 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent | InvokeRequestInputsPeerFieldEvent | InvokeRequestInputsRefFieldEvent | InvokeRequestInputsStepFieldEvent | InvokeRequestInputsBytesFieldEvent | InvokeRequestKeepOutputFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent | InvokeRequestInputsPeerFieldEvent | InvokeRequestInputsRefFieldEvent | InvokeRequestInputsStepFieldEvent | InvokeRequestInputsBytesFieldEvent | InvokeRequestKeepOutputFieldEvent | InvokeRequestNameRecordFieldEvent | InvokeRequestPriceFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
   }
 }
@@ -642,6 +688,7 @@ export interface InvokeResponse {
   clientState: Uint8Array<ArrayBuffer>
   outputBytes: number
   inputBytesMoved: number
+  receipt?: Receipt
 }
 
 export namespace InvokeResponse {
@@ -667,7 +714,8 @@ export namespace InvokeResponse {
     STATE_KEY_INVALID = 'STATE_KEY_INVALID',
     STATE_UNSUPPORTED = 'STATE_UNSUPPORTED',
     INPUT_UNAVAILABLE = 'INPUT_UNAVAILABLE',
-    INPUT_INVALID = 'INPUT_INVALID'
+    INPUT_INVALID = 'INPUT_INVALID',
+    UNTRUSTED = 'UNTRUSTED'
   }
 
   enum __StatusValues {
@@ -692,7 +740,8 @@ export namespace InvokeResponse {
     STATE_KEY_INVALID = 18,
     STATE_UNSUPPORTED = 19,
     INPUT_UNAVAILABLE = 20,
-    INPUT_INVALID = 21
+    INPUT_INVALID = 21,
+    UNTRUSTED = 22
   }
 
   export namespace Status {
@@ -770,6 +819,11 @@ export namespace InvokeResponse {
           w.uint64Number(obj.inputBytesMoved)
         }
 
+        if (obj.receipt != null) {
+          w.uint32(106)
+          Receipt.codec().encode(obj.receipt, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -841,6 +895,12 @@ export namespace InvokeResponse {
             }
             case 12: {
               obj.inputBytesMoved = reader.uint64Number()
+              break
+            }
+            case 13: {
+              obj.receipt = Receipt.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.receipt
+              })
               break
             }
             default: {
@@ -942,6 +1002,13 @@ export namespace InvokeResponse {
               }
               break
             }
+            case 13: {
+              yield * Receipt.codec().stream(reader, reader.uint32(), `${prefix}.receipt`, {
+                limits: opts.limits?.receipt
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1014,6 +1081,16 @@ export namespace InvokeResponse {
     value: number
   }
 
+  export interface InvokeResponseReceiptBodyFieldEvent {
+    field: '$.receipt.body'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InvokeResponseReceiptSignatureFieldEvent {
+    field: '$.receipt.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeResponse.codec())
   }
@@ -1022,7 +1099,438 @@ export namespace InvokeResponse {
     return decodeMessage(buf, InvokeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent | InvokeResponseOutputBytesFieldEvent | InvokeResponseInputBytesMovedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent | InvokeResponseOutputBytesFieldEvent | InvokeResponseInputBytesMovedFieldEvent | InvokeResponseReceiptBodyFieldEvent | InvokeResponseReceiptSignatureFieldEvent> {
     return streamMessage(buf, InvokeResponse.codec(), opts)
+  }
+}
+
+export interface Receipt {
+  body: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Receipt {
+  let _codec: Codec<Receipt>
+
+  export const codec = (): Codec<Receipt> => {
+    if (_codec == null) {
+      _codec = message<Receipt>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.body != null && obj.body.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.body)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          body: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.body = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.body`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptBodyFieldEvent {
+    field: '$.body'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Receipt>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Receipt.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Receipt {
+    return decodeMessage(buf, Receipt.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptBodyFieldEvent | ReceiptSignatureFieldEvent> {
+    return streamMessage(buf, Receipt.codec(), opts)
+  }
+}
+
+export interface ReceiptBody {
+  invocationId: string
+  cid: Uint8Array<ArrayBuffer>
+  inputSha256: Uint8Array<ArrayBuffer>
+  outputSha256: Uint8Array<ArrayBuffer>
+  fuel: number
+  durationUs: number
+  price: number
+  executor: Uint8Array<ArrayBuffer>
+  auctioneer: Uint8Array<ArrayBuffer>
+  timestamp: number
+  status: number
+}
+
+export namespace ReceiptBody {
+  let _codec: Codec<ReceiptBody>
+
+  export const codec = (): Codec<ReceiptBody> => {
+    if (_codec == null) {
+      _codec = message<ReceiptBody>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.invocationId != null && obj.invocationId !== '')) {
+          w.uint32(10)
+          w.string(obj.invocationId)
+        }
+
+        if ((obj.cid != null && obj.cid.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.cid)
+        }
+
+        if ((obj.inputSha256 != null && obj.inputSha256.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.inputSha256)
+        }
+
+        if ((obj.outputSha256 != null && obj.outputSha256.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.outputSha256)
+        }
+
+        if ((obj.fuel != null && obj.fuel !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.fuel)
+        }
+
+        if ((obj.durationUs != null && obj.durationUs !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.durationUs)
+        }
+
+        if ((obj.price != null && obj.price !== 0)) {
+          w.uint32(57)
+          w.double(obj.price)
+        }
+
+        if ((obj.executor != null && obj.executor.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.executor)
+        }
+
+        if ((obj.auctioneer != null && obj.auctioneer.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.auctioneer)
+        }
+
+        if ((obj.timestamp != null && obj.timestamp !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.timestamp)
+        }
+
+        if ((obj.status != null && obj.status !== 0)) {
+          w.uint32(88)
+          w.uint32(obj.status)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          invocationId: '',
+          cid: uint8ArrayAlloc(0),
+          inputSha256: uint8ArrayAlloc(0),
+          outputSha256: uint8ArrayAlloc(0),
+          fuel: 0,
+          durationUs: 0,
+          price: 0,
+          executor: uint8ArrayAlloc(0),
+          auctioneer: uint8ArrayAlloc(0),
+          timestamp: 0,
+          status: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.invocationId = reader.string()
+              break
+            }
+            case 2: {
+              obj.cid = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.inputSha256 = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.outputSha256 = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.fuel = reader.uint64Number()
+              break
+            }
+            case 6: {
+              obj.durationUs = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.price = reader.double()
+              break
+            }
+            case 8: {
+              obj.executor = reader.bytes()
+              break
+            }
+            case 9: {
+              obj.auctioneer = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.timestamp = reader.uint64Number()
+              break
+            }
+            case 11: {
+              obj.status = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.invocationId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.cid`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.inputSha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.outputSha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.fuel`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.durationUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.price`,
+                value: reader.double()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.executor`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.auctioneer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.timestamp`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.status`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptBodyInvocationIdFieldEvent {
+    field: '$.invocationId'
+    value: string
+  }
+
+  export interface ReceiptBodyCidFieldEvent {
+    field: '$.cid'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptBodyInputSha256FieldEvent {
+    field: '$.inputSha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptBodyOutputSha256FieldEvent {
+    field: '$.outputSha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptBodyFuelFieldEvent {
+    field: '$.fuel'
+    value: number
+  }
+
+  export interface ReceiptBodyDurationUsFieldEvent {
+    field: '$.durationUs'
+    value: number
+  }
+
+  export interface ReceiptBodyPriceFieldEvent {
+    field: '$.price'
+    value: number
+  }
+
+  export interface ReceiptBodyExecutorFieldEvent {
+    field: '$.executor'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptBodyAuctioneerFieldEvent {
+    field: '$.auctioneer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptBodyTimestampFieldEvent {
+    field: '$.timestamp'
+    value: number
+  }
+
+  export interface ReceiptBodyStatusFieldEvent {
+    field: '$.status'
+    value: number
+  }
+
+  export function encode (obj: Partial<ReceiptBody>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReceiptBody.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptBody>): ReceiptBody {
+    return decodeMessage(buf, ReceiptBody.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptBody>): Generator<ReceiptBodyInvocationIdFieldEvent | ReceiptBodyCidFieldEvent | ReceiptBodyInputSha256FieldEvent | ReceiptBodyOutputSha256FieldEvent | ReceiptBodyFuelFieldEvent | ReceiptBodyDurationUsFieldEvent | ReceiptBodyPriceFieldEvent | ReceiptBodyExecutorFieldEvent | ReceiptBodyAuctioneerFieldEvent | ReceiptBodyTimestampFieldEvent | ReceiptBodyStatusFieldEvent> {
+    return streamMessage(buf, ReceiptBody.codec(), opts)
   }
 }
