@@ -22,7 +22,7 @@ import { ChainRunner } from './chains/runner.js'
 import { chainStore, type ChainStore } from './chains/store.js'
 import { transferEstimate } from './chains/transfer.js'
 import { createMesh, type Mesh } from './node/index.js'
-import { fairness } from './fairness/index.js'
+import { fairness, hostOf } from './fairness/index.js'
 import { remotePool } from './placement/reservation-caps.js'
 import { readSwarmKey } from './network/psk.js'
 import { codeRouting } from './node/code-routing.js'
@@ -160,7 +160,8 @@ export class Daemon implements DaemonInterface {
       logger,
       registry,
       hangUp: async (peer) => { await node.hangUp(peerIdFromString(peer)) },
-      penalise: (peer) => { place.penalise(peer, 'flooding') }
+      penalise: (peer) => { place.penalise(peer, 'flooding') },
+      hostsOf: (peer) => node.getConnections(peerIdFromString(peer)).flatMap((c) => hostOf(c.remoteAddr) ?? [])
     })
     const mesh = await createMesh({
       listen: config.libp2p.listen,
@@ -173,7 +174,7 @@ export class Daemon implements DaemonInterface {
       traffic,
       psk: swarmKey?.psk,
       limits: fair.limits,
-      bans: { isBlocked: (peer) => fair.isBanned(peer) }
+      bans: { isBlocked: (peer) => fair.isBanned(peer), admitsHandshake: (host) => fair.admitsHandshake(host) }
     }, { privateKey: identity.privateKey, logger })
     const node = mesh.node
     const chains = chainStore({ dataDir: config.dataDir })({ logger })

@@ -4,6 +4,7 @@
  * per window, a ban when it is far over its limits).
  */
 import { defaultLogger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'chai'
 import { Registry } from 'prom-client'
 import { WorkerPool } from '../src/executor/pool.js'
@@ -101,7 +102,7 @@ describe('fairness', function () {
       fair.limited('flooder', 'code')
       expect(fair.isBanned('flooder')).to.equal(true)
       expect(hungUp).to.deep.equal(['flooder'])
-      expect(fair.bans()).to.deep.equal([{ peer: 'flooder', since: now, until: now + 60_000, protocol: 'code' }])
+      expect(fair.bans()).to.deep.equal([{ peer: 'flooder', since: now, until: now + 60_000, protocol: 'code', hosts: [] }])
       // the gater refuses it, and only it
       const gater = refusingGater({ isBlocked: (p) => fair.isBanned(p) })
       expect(await gater?.denyInboundEncryptedConnection?.(peer('flooder'), {} as any)).to.equal(true)
@@ -119,6 +120,32 @@ describe('fairness', function () {
       now += 60_000
       expect(fair.isBanned('flooder')).to.equal(false)
       expect(fair.bans()).to.deep.equal([])
+    })
+
+    it('throttles new handshakes from a banned peer\'s address before they start, and only while it is banned', async function () {
+      let now = 5_000_000
+      const fair = fairness({ banMs: 60_000, banAfter: 3, bannedHostHandshakesPerSecond: 2, now: () => now })({
+        logger: defaultLogger(),
+        hangUp: async () => {},
+        penalise: () => {},
+        hostsOf: (p) => p === 'flooder' ? ['10.0.0.9', '10.0.0.9'] : []
+      })
+      const gater = refusingGater({ isBlocked: (p) => fair.isBanned(p), admitsHandshake: (h) => fair.admitsHandshake(h) })
+      const dial = async (host: string): Promise<boolean | undefined> => gater?.denyInboundConnection?.({ remoteAddr: multiaddr(`/ip4/${host}/tcp/4001`) } as any)
+      // before any ban, a dial flood from that address is not this module's business
+      for (let i = 0; i < 10; i++) expect(await dial('10.0.0.9')).to.equal(false)
+      for (let i = 0; i < 3; i++) fair.limited('flooder', 'auction')
+      expect(fair.bans()[0]?.hosts).to.deep.equal(['10.0.0.9'])
+      // banned: two handshakes a second from its address, the rest refused before noise starts
+      const refused = []
+      for (let i = 0; i < 10; i++) refused.push(await dial('10.0.0.9'))
+      expect(refused.filter((r) => r === false)).to.have.length(2)
+      expect(await dial('10.0.0.10'), 'another address').to.equal(false)
+      now += 1000
+      expect(await dial('10.0.0.9'), 'a second later').to.equal(false)
+      // the ban over, the address is free again
+      now += 60_000
+      for (let i = 0; i < 10; i++) expect(await dial('10.0.0.9')).to.equal(false)
     })
 
     it('banMs 0 never bans', function () {

@@ -6,6 +6,8 @@ export interface BanEntry {
   until: number
   /** Which protocol's limits it was far over when banned. */
   protocol: string
+  /** The addresses (IPs) it was connected from: their new handshakes are throttled meanwhile. */
+  hosts: string[]
 }
 
 /** At most this many bans held: beyond it, the one ending soonest is lifted early. */
@@ -20,9 +22,9 @@ export class BanList {
 
   constructor (private readonly now: () => number = Date.now) {}
 
-  ban (peer: string, durationMs: number, protocol: string): BanEntry {
+  ban (peer: string, durationMs: number, protocol: string, hosts: string[] = []): BanEntry {
     const now = this.now()
-    const entry: BanEntry = { peer, since: now, until: now + durationMs, protocol }
+    const entry: BanEntry = { peer, since: now, until: now + durationMs, protocol, hosts: [...new Set(hosts)].slice(0, 8) }
     this.entries.delete(peer)
     if (this.entries.size >= MAX_BANS) this.prune(now)
     if (this.entries.size >= MAX_BANS) {
@@ -39,6 +41,15 @@ export class BanList {
     if (entry == null) return false
     if (entry.until > this.now()) return true
     this.entries.delete(peer)
+    return false
+  }
+
+  /** True while a peer banned from `host` is. */
+  hasHost (host: string): boolean {
+    const now = this.now()
+    for (const entry of this.entries.values()) {
+      if (entry.until > now && entry.hosts.includes(host)) return true
+    }
     return false
   }
 

@@ -2,6 +2,7 @@ import { Counter } from 'prom-client'
 import { DEFAULT_BURST, PeerTable } from '../../../protocols/src/limits/index.js'
 import { BoundedLabels } from '../utils/bounded-labels.js'
 import { BanList, type BanEntry } from './ban-list.js'
+import { HandshakeThrottle } from './handshake-throttle.js'
 import { PeerInvocations } from './peer-invocations.js'
 import type { FairnessComponents, FairnessInit, Fairness as FairnessInterface } from './index.js'
 import type { PeerLimitsInit } from '../../../protocols/src/limits/index.js'
@@ -21,6 +22,7 @@ export class Fairness implements FairnessInterface {
   readonly invocations: PeerInvocations
   private readonly log: Logger
   private readonly banList: BanList
+  private readonly handshakes: HandshakeThrottle
   private readonly windows = new PeerTable<Window>(MAX_TRACKED_PEERS)
   private readonly banMs: number
   private readonly banAfter: number
@@ -39,6 +41,7 @@ export class Fairness implements FairnessInterface {
     this.banAfter = init.banAfter ?? 2 * (init.burst ?? DEFAULT_BURST)
     this.windowMs = init.windowMs ?? 10_000
     this.banList = new BanList(this.now)
+    this.handshakes = new HandshakeThrottle((host) => this.banList.hasHost(host), init.bannedHostHandshakesPerSecond ?? 2, this.now)
     this.invocations = new PeerInvocations(init.maxConcurrentInvocations ?? 16)
     this.labels = new BoundedLabels(init.maxPeerLabels ?? 32)
     this.limits = {
@@ -78,8 +81,12 @@ export class Fairness implements FairnessInterface {
     return this.banList.list()
   }
 
+  admitsHandshake (host: string): boolean {
+    return this.handshakes.admits(host)
+  }
+
   private ban (peer: string, protocol: string, window: Window): void {
-    const entry = this.banList.ban(peer, this.banMs, protocol)
+    const entry = this.banList.ban(peer, this.banMs, protocol, this.components.hostsOf?.(peer) ?? [])
     this.windows.delete(peer)
     this.bansTotal?.inc()
     this.log.error('banned %s for %d ms: %d requests over its limits within %d ms (last on %s)', peer, this.banMs, window.count, this.now() - window.start, protocol)

@@ -1,8 +1,11 @@
+import { hostOf } from './handshake-throttle.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 /** Something that refuses peers: a testbed partition, the fairness ban list. */
 export interface PeerRefusal {
   isBlocked(peer: string): boolean
+  /** False when a new inbound connection from this address is refused before its handshake. */
+  admitsHandshake?(host: string): boolean
 }
 
 /**
@@ -18,6 +21,10 @@ export function refusingGater (...refusals: Array<PeerRefusal | undefined>): Con
     return active.some((r) => r.isBlocked(id))
   }
   return {
+    denyInboundConnection: async (maConn) => {
+      const host = hostOf(maConn.remoteAddr)
+      return host != null && active.some((r) => r.admitsHandshake?.(host) === false)
+    },
     denyDialPeer: async (peer) => refused(peer),
     denyInboundEncryptedConnection: async (peer) => refused(peer),
     denyOutboundEncryptedConnection: async (peer) => refused(peer)

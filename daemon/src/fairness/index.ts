@@ -25,6 +25,7 @@ export { FairQueue } from './fair-queue.js'
 export { BanList, type BanEntry } from './ban-list.js'
 export { PeerInvocations } from './peer-invocations.js'
 export { refusingGater, type PeerRefusal } from './gater.js'
+export { HandshakeThrottle, hostOf } from './handshake-throttle.js'
 
 /** Where the node's own callers queue, as one source among the remote peers. */
 export const LOCAL_SOURCE = 'local'
@@ -46,6 +47,11 @@ export interface FairnessInit {
    * asking well beyond its rate after being told BUSY. @default 2 x burst (400)
    */
   banAfter?: number
+  /**
+   * New inbound connections a second accepted from an address a banned peer was connected from,
+   * for as long as its ban lasts (refused before any handshake). @default 2
+   */
+  bannedHostHandshakesPerSecond?: number
   /** The window limited requests are counted in. @default 10000 */
   windowMs?: number
   /** Peers with a `peer` label of their own in the metric; the rest count as `other`. @default 32 */
@@ -60,6 +66,8 @@ export interface FairnessComponents {
   hangUp(peer: string): Promise<void>
   /** Lowers `peer`'s reputation in placement (once per window of limited requests). */
   penalise(peer: string): void
+  /** The addresses (IPs) `peer` is connected from, remembered with its ban. */
+  hostsOf?(peer: string): string[]
 }
 
 export interface Fairness {
@@ -70,6 +78,8 @@ export interface Fairness {
   /** A request of `peer` on `protocol` was refused: counts it, and penalises or bans. */
   limited(peer: string, protocol: string): void
   isBanned(peer: string): boolean
+  /** False when a new inbound connection from `host` is to be refused before its handshake (a banned peer's address). */
+  admitsHandshake(host: string): boolean
   /** Bans in force. */
   bans(): BanEntry[]
 }

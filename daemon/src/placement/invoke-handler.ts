@@ -137,7 +137,9 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
   // rather than be refused for want of the usual room
   const home = state?.model === 'in-function'
   if (!claimed && !components.hasRoom(home)) throw new NoCapacityError('no free slot and no reservation')
-  const release = takeShare(components, peer, claimed)
+  // an in-function call queues at its key's home by design (the key lock runs them one by one),
+  // so entry nodes forwarding a burst of them are counted but never refused their share
+  const release = takeShare(components, peer, claimed || home)
   const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
   const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
   try {
@@ -158,11 +160,11 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
  * Counts an invocation against `peer`'s share of this node (`perPeer`) and returns its release.
  * One without a reservation is REFUSED beyond the share; one that claimed a reservation is
  * admitted (reservations per peer are capped where they are granted: reservation-caps.ts) and
- * counted.
+ * counted, as is an in-function call at its home (`admitted`).
  */
-function takeShare (components: InvokeHandlerComponents, peer: PeerId, claimed: boolean): (() => void) | undefined {
+function takeShare (components: InvokeHandlerComponents, peer: PeerId, admitted: boolean): (() => void) | undefined {
   if (components.perPeer == null) return undefined
-  const release = components.perPeer.invocations.acquire(peer.toString(), claimed)
+  const release = components.perPeer.invocations.acquire(peer.toString(), admitted)
   if (release != null) return release
   components.perPeer.limited(peer.toString(), 'invocations')
   throw new NoCapacityError('this peer already has its share of invocations running or queued here')

@@ -24,7 +24,7 @@ import { base } from '../../../protocols/test/support/nodes.js'
 const CONCURRENCY = { auction: 16, invoke: 8, code: 8 }
 
 /** After a failed or closed connection, a loop waits this long before its next request. */
-const RETRY_MS = Number(process.env.FLOOD_RETRY_MS ?? 500)
+const RETRY_MS = Number(process.env.FLOOD_RETRY_MS ?? 20)
 /** Errors that are the victim's answers: the flood goes on at once after them. */
 const ANSWERS = new Set(['RpcBusyError', 'RpcRemoteError', 'CodeBusyError', 'CodeNotFoundError', 'CodeTransferError'])
 
@@ -47,10 +47,9 @@ async function loop (protocol: string, send: (i: number) => Promise<unknown>): P
     } catch (err: any) {
       const name = String(err?.name ?? 'Error')
       count(`${protocol}:${name}`)
-      // not an answer but a connection that failed or closed (banned): each attempt is a dial the
-      // victim refuses only after a noise handshake. Redialling flat out is a connection flood,
-      // which libp2p bounds per address (inboundConnectionThreshold), not per-peer fairness:
-      // this loop retries every 500 ms (32 loops, one shared dial at a time)
+      // not an answer but a connection that failed or closed (banned): it redials almost flat out
+      // (every 20 ms per loop, 32 loops); the victim refuses all but two handshakes a second
+      // from a banned peer's address before they start (fairness/handshake-throttle.ts)
       if (!ANSWERS.has(name)) await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
     }
   }
