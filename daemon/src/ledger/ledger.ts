@@ -23,6 +23,8 @@ export class Ledger implements LedgerInterface {
   private pending: LedgerEntry[] = []
   private timer?: ReturnType<typeof setTimeout>
   private writing: Promise<void> = Promise.resolve()
+  /** Tallies moved since they were last written (a dropped receipt still moves them). */
+  private talliesChanged = false
   private started = false
 
   constructor (private readonly components: LedgerComponents, init: LedgerInit) {
@@ -54,6 +56,7 @@ export class Ledger implements LedgerInterface {
 
   record (entry: LedgerEntry): void {
     this.tallies.add(entry)
+    this.talliesChanged = true
     // the disk fell this far behind: the receipt is lost, its tally is not
     if (this.pending.length >= MAX_PENDING) {
       this.components.metrics?.dropped.inc()
@@ -71,12 +74,20 @@ export class Ledger implements LedgerInterface {
     this.timer = undefined
     const batch = this.pending
     this.pending = []
+    // a reader (GET /v1/receipts) flushes too: with nothing new, there is nothing to rewrite
+    if (batch.length === 0 && !this.talliesChanged) {
+      await this.writing
+      return
+    }
     this.writing = this.writing.then(async () => {
       if (!this.started && batch.length === 0) return
+      const tallies = this.talliesChanged
+      this.talliesChanged = false
       try {
         if (batch.length > 0) await this.segments.append(batch)
-        await writeFileAtomic(this.tallyPath(), JSON.stringify({ v: 1, peers: this.tallies.list() }) + '\n')
+        if (tallies) await writeFileAtomic(this.tallyPath(), JSON.stringify({ v: 1, peers: this.tallies.list() }) + '\n')
       } catch (err: any) {
+        this.talliesChanged ||= tallies
         this.log.error('could not write %d receipt(s): %s', batch.length, err?.message ?? err)
       }
     })

@@ -5,6 +5,7 @@
  * it again without re-encoding anything.
  */
 import { createHash } from 'node:crypto'
+import { equals as equal } from 'uint8arrays/equals'
 import { InvokeResponse, Receipt, ReceiptBody } from '../invoke/pb/invoke.js'
 import { InvalidReceiptError, UnverifiableReceiptError } from './errors.js'
 import type { InvokeRequest } from '../invoke/pb/invoke.js'
@@ -123,6 +124,3 @@ export async function verifyReceipt (receipt: Receipt, expected: ExpectedReceipt
   return body
 }
 
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
-}
