@@ -40,7 +40,7 @@ async function invokeNode (privateKey: PrivateKey): Promise<InvokeNode> {
 }
 
 function answer (): InvokeResponse {
-  return { status: InvokeResponse.Status.OK, output: OUTPUT, durationUs: 50, fuel: 1000, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
+  return { status: InvokeResponse.Status.OK, output: OUTPUT, durationUs: 50, fuel: 1000, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [] }
 }
 
 function request (i: number, price: number): InvokeRequest {

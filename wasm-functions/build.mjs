@@ -14,11 +14,14 @@ const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 const outDir = join(root, 'build')
 
+// The flags live in asc-options.json, which `faasmesh build` reads too (one place for both):
 // --runtime stub: a bump allocator, the smallest and fastest to instantiate; safe because the
 //   host creates a fresh instance per invocation, so nothing accumulates.
 // --importMemory: the host owns the memory and its maximum, so the memory cap holds.
 // --exportRuntime: exports __new/__pin/__unpin, which the host uses to pass the input buffer.
-export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--importMemory', '--exportRuntime']
+// -O3 is optimizeLevel 3, shrinkLevel 0: the same bytes.
+const { abi, defaults } = JSON.parse(await readFile(join(here, 'asc-options.json'), 'utf8'))
+export const ASC_FLAGS = asc.configToArguments({ ...defaults, ...abi })
 
 // What the .wat fixtures may use: the features V8 in Node 20 runs. Not binaryen's `All`: with GC
 // enabled, `(ref.null func)` is written as `ref.null nofunc`, which V8 11 cannot read.

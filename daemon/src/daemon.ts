@@ -6,6 +6,7 @@ import { CID } from 'multiformats/cid'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parseHostPort, type DaemonConfig } from './config/index.js'
 import { InvalidConfigError } from './errors.js'
+import { gatewayListening, libp2pListening } from './address-in-use.js'
 import { executor, measureSpeed, type Executor } from './executor/index.js'
 import { gateway, refuseOpenExposure, type Gateway } from './gateway/index.js'
 import { tokenStore } from './auth/index.js'
@@ -30,11 +31,14 @@ import { advertisedHttpAddrs } from './node/http-addrs.js'
 import { registerMeshMetrics } from './node/metrics.js'
 import { meteredTraffic } from './node/traffic.js'
 import { summarizePeer } from './node/peers.js'
+import { selfSummary } from './node/self-summary.js'
+import { invocationStats } from './stats/index.js'
 import { resolver, type Resolver } from './resolver/index.js'
 import { trust } from './trust/index.js'
 import { stateLayer, type StateLayer } from './state/index.js'
 import { sanitizer, type Sanitizer } from './sanitizer/index.js'
 import { functionStore, type FunctionStore } from './store/index.js'
+import { telemetry, type Telemetry } from './telemetry/index.js'
 import { VERSION } from './version.js'
 import type { DaemonInit, Daemon as DaemonInterface } from './index.js'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
@@ -66,6 +70,7 @@ interface Parts {
   invoker: Invoker
   gateway: Gateway
   power: Power
+  telemetry: Telemetry
 }
 
 /**
@@ -134,6 +139,8 @@ export class Daemon implements DaemonInterface {
     collectDefaultMetrics({ register: registry, prefix: 'faasmesh_' })
 
     const identity = await loadOrCreateIdentity(config.dataDir)
+    // off (no telemetry.otlpUrl): nothing loaded, and no module creates a span
+    const tracing = telemetry(config.telemetry)({ peerId: identity.peerId, logger })
     const limits = {
       memoryPages: config.executor.memoryPages,
       timeoutMs: config.executor.timeoutMs,
@@ -251,11 +258,15 @@ export class Daemon implements DaemonInterface {
       power: () => pw.state(),
       perPeer: fair,
       trust: publisherTrust,
+      tracing,
       logger,
       registry
     })
     const chainRunner = new ChainRunner({ self: identity.peerId.toString(), placement: place, resolver: res, spec: async (cid) => chains.get(cid), vetSteps: publisherTrust.mode === 'allowlist', logger })
-    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, chains: chainRunner, registry })
+    const inv = invoker({ maxDeadlineMs: MAX_DEADLINE_MS, invocations: config.invocations })({ resolver: res, placement: place, chains: chainRunner, registry, tracing })
+    // the dashboard's charts and per-function numbers: every invocation this node placed, as it settles
+    const stats = invocationStats()({})
+    place.addEventListener('placement:done', (evt) => { stats.record(evt.detail) })
     const gw = gateway({
       host: api.host,
       port: api.port,
@@ -275,7 +286,19 @@ export class Daemon implements DaemonInterface {
       chains,
       invoker: inv,
       registry,
+      tracing,
       trust: { mode: publisherTrust.mode },
+      node: selfSummary({
+        tags: config.tags,
+        speed,
+        startedAt: performance.now(),
+        slotsTotal: () => exec.stats().slots,
+        freeSlots: () => place.freeSlots(),
+        queued: () => place.queued(),
+        power: () => pw.state(),
+        connectedPeers: () => node.getConnections().map((c) => c.remotePeer.toString())
+      }),
+      stats,
       peerId: identity.peerId,
       version: VERSION,
       addrs: () => node.getMultiaddrs().map((m) => m.toString()),
@@ -295,10 +318,11 @@ export class Daemon implements DaemonInterface {
             }
           }
     })
-    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, chains, outputs, executor: exec, placement: place, state, invoker: inv, gateway: gw, power: pw }
+    this.parts = { identity, mesh, resolver: res, speed, sanitizer: s, store, chains, outputs, executor: exec, placement: place, state, invoker: inv, gateway: gw, power: pw, telemetry: tracing }
     registerMeshMetrics(registry, node)
 
     let apiUrl: string | undefined
+    await tracing.start()
     await store.start()
     await chains.start()
     await outputs.start()
@@ -308,9 +332,10 @@ export class Daemon implements DaemonInterface {
     await book.start()
     await place.start()
     await state.start()
-    await mesh.start()
+    // a taken address ends the start with one line naming the option that moves it
+    await libp2pListening(mesh.start(), config.libp2p.listen)
     await res.start()
-    await gw.start()
+    await gatewayListening(gw.start(), config.api.listen)
     apiUrl = gw.url
     this.log('started %p, speed %d, gateway %s', identity.peerId, speed, apiUrl)
   }
@@ -364,6 +389,8 @@ export class Daemon implements DaemonInterface {
     await parts.outputs.stop()
     await parts.chains.stop()
     await parts.store.stop()
+    // last: the spans of everything that stopped above go out with the flush
+    await parts.telemetry.stop()
     this.log('stopped')
   }
 

@@ -31,6 +31,15 @@ export class FunctionNotFoundError extends Error {
   }
 }
 
+/** The name exists here, but not the version asked for (rollback), or it has no earlier one. */
+export class VersionNotFoundError extends Error {
+  static name = 'VersionNotFoundError'
+  constructor (message = 'Version not found') {
+    super(message)
+    this.name = 'VersionNotFoundError'
+  }
+}
+
 /** A plain name is published by several peers the node does not trust; `publisher/name` picks one. */
 export class AmbiguousNameError extends Error {
   static name = 'AmbiguousNameError'
@@ -193,6 +202,15 @@ export class InvalidConfigError extends Error {
   constructor (message = 'Invalid configuration') {
     super(message)
     this.name = 'InvalidConfigError'
+  }
+}
+
+/** An address the node is to listen on is taken (another daemon?); the message names the option that moves it. */
+export class AddressInUseError extends Error {
+  static name = 'AddressInUseError'
+  constructor (message = 'Address already in use') {
+    super(message)
+    this.name = 'AddressInUseError'
   }
 }
 
@@ -360,6 +378,7 @@ const byName: Record<string, new (message?: string) => Error> = {
   InvalidModuleError,
   ForbiddenImportError,
   FunctionNotFoundError,
+  VersionNotFoundError,
   AmbiguousNameError,
   PayloadTooLargeError,
   ExecutionTimeoutError,

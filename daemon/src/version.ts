@@ -2,15 +2,23 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The package version, read once from the nearest package.json named `faasmesh`. */
-export const VERSION: string = (() => {
+function packageJson (dir: string): { name?: string, version?: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** This installation's root: the nearest directory up whose package.json is named `faasmesh`. */
+export const PACKAGE_ROOT: string | undefined = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-      if (pkg.name === 'faasmesh') return String(pkg.version)
-    } catch {}
+    if (packageJson(dir)?.name === 'faasmesh') return dir
     dir = dirname(dir)
   }
-  return '0.0.0'
+  return undefined
 })()
+
+/** The package version, read once from that package.json. */
+export const VERSION: string = PACKAGE_ROOT != null ? String(packageJson(PACKAGE_ROOT)?.version) : '0.0.0'

@@ -271,7 +271,8 @@ describe('gateway tokens: at a gateway on 0.0.0.0 (in-process)', function () {
     expect((await send(closed, 'POST', '/v1/invoke/f', invoke.token)).status).to.equal(200)
     // deploy includes invoke
     expect((await send(closed, 'POST', '/v1/invoke/f', deploy.token)).status).to.equal(200)
-    for (const path of ['/', '/v1/health', '/v1/functions', '/v1/peers', '/v1/placements', '/metrics']) {
+    // and everything the dashboard reads: it works without a token, which only its invoke form sends
+    for (const path of ['/', '/v1/health', '/v1/functions', '/v1/peers', '/v1/placements', '/metrics', '/v1/node', '/dashboard/dashboard.js', '/dashboard/uplot.js']) {
       expect((await send(closed, 'GET', path)).status, path).to.equal(200)
     }
   })
@@ -280,10 +281,11 @@ describe('gateway tokens: at a gateway on 0.0.0.0 (in-process)', function () {
     await store.create({ scope: 'invoke' })
     const url = await start({ requireTokenFor: ['invoke', 'deploy', 'admin'] })
     const page = await (await fetch(`${url}/`)).text()
+    const script = await (await fetch(`${url}/dashboard/dashboard.js`)).text()
     expect(page).to.match(/<input id="token" type="password" autocomplete="off"/)
-    expect(page).to.include("headers: token ? { authorization: 'Bearer ' + token } : {}")
+    expect(script).to.include("headers: token ? { authorization: 'Bearer ' + token } : {}")
     // kept in the page: nothing writes it to storage
-    expect(page).not.to.match(/localStorage|sessionStorage|document\.cookie/)
+    expect(page + script).not.to.match(/localStorage|sessionStorage|document\.cookie/)
   })
 
   it('admin routes need admin: testbed control with a deploy token is 403, with admin it passes the door', async function () {

@@ -2,21 +2,22 @@
  * Chains from the command line and the dashboard (DESIGN.md section 11), against a real
  * in-process daemon with wordcount and checksum deployed: `faasmesh chain deploy` from YAML and
  * JSON files, `chain list` / `chains`, `invoke -v` printing the steps, `--locality off` reaching
- * the chain's record, a bad spec failing by name. The dashboard's script runs against the same
- * daemon in a small stand-in DOM, and its chains panel and chain placements are read back.
+ * the chain's record, a bad spec failing by name. The dashboard is opened on the same daemon in
+ * headless Chromium (skipped without it), and its chains panel and chain placements are read back.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
-import { createContext, Script } from 'node:vm'
 import { expect } from 'chai'
 import { createDaemon, loadConfig, type Daemon } from '../src/index.js'
 import { main } from '../src/cli/index.js'
 import { bytes, shortPeer } from '../src/cli/format.js'
 import { CHAIN_STEP_COLUMNS, describeChain } from '../src/cli/placement-report.js'
+import { launchBrowser, openPage, SKIP_NO_CHROMIUM } from './support/browser.js'
 import { LOOPBACK_FLAGS } from './support/loopback.js'
 import { ROOT, tempDir } from './support/paths.js'
 import { waitFor } from './support/wait.js'
+import type { Browser } from 'playwright-core'
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -91,7 +92,7 @@ describe('cli: chains, and the dashboard\'s chains', function () {
 
   /** What a function answers on its own, run here. */
   async function runLocal (fn: string, input: string): Promise<string> {
-    const r = await cli(['invoke', fn, '--data', input, '--policy', 'local', '--api', api])
+    const r = await cli(['invoke', fn, '--data', input, '--policy', 'local', '--raw', '--api', api])
     expect(r.code, r.stderr).to.equal(0)
     return r.stdout
   }
@@ -112,6 +113,8 @@ describe('cli: chains, and the dashboard\'s chains', function () {
   })
 
   after(async function () {
+    await browser?.close()
+    browser = undefined
     await daemon?.stop()
     await dir?.cleanup()
   })
@@ -186,7 +189,7 @@ describe('cli: chains, and the dashboard\'s chains', function () {
     const d = await runLocal('checksum', JSON.stringify({ b: JSON.parse(b), c: JSON.parse(c) }))
     const r = await cli(['invoke', 'diamond', '--data', TEXT, '-v', '--api', api])
     expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.equal(d)
+    expect(r.stdout).to.equal(`${d}\n`)
     // the usual lines come first
     expect(r.stderr).to.match(/^diamond -> bagaaiera\S+$/m).and.match(/^ {2}executor +12D3KooW/m)
     expect(r.stderr).to.match(/^ {2}chain +diamond, 4 steps, locality on$/m)
@@ -260,42 +263,42 @@ describe('cli: chains, and the dashboard\'s chains', function () {
   })
 
   it('the dashboard lists the chains and shows a chain placement with its steps', async function () {
-    const page = await (await fetch(`${api}/`)).text()
-    expect(page).to.include('<h2>Chains</h2>').and.include('id="chains"').and.include("fetch('/v1/chains')")
-    const dom = await renderDashboard(api)
+    const page = await (await fetch(`${api}/dashboard/dashboard.js`)).text()
+    expect(page).to.include("'/v1/chains'")
+    const dom = await renderDashboard(this, api)
     const { chains } = await getJson('/v1/chains')
-    expect(dom.byId('chains').children.map(cells)).to.deep.equal(chains.map((c: any) => [c.name, String(c.steps), c.fns.join(', '), c.cid, `v${c.version}`, new Date(c.deployedAt).toLocaleString()]))
-    expect(dom.byId('fn').children.map((o) => o.value)).to.include.members(['wordcount', 'checksum', 'diamond', 'pair'])
+    // the deployment time is shown in the browser's locale: its presence is what is checked
+    expect(dom.chains.map((c) => c.slice(0, 5))).to.deep.equal(chains.map((c: any) => [c.name, String(c.steps), c.fns.join(', '), c.cid, `v${c.version}`]))
+    expect(dom.chains.every((c) => c[5] !== '')).to.equal(true)
+    expect(dom.choices).to.include.members(['wordcount', 'checksum', 'diamond', 'pair'])
     // the placements: the newest chain with its steps right under it; the steps' own placements not again
     const { placements } = await getJson('/v1/placements')
     const stepIds = new Set(placements.flatMap((p: any) => p.chain?.steps.map((s: any) => s.placementId) ?? []))
     expect(stepIds.size).to.be.greaterThan(0)
     const shown = placements.filter((p: any) => !stepIds.has(p.id)).slice(0, 15)
-    const rows = dom.byId('placements').children
+    const rows = dom.placements
     expect(rows.filter((r) => r.className !== 'steps')).to.have.length(shown.length)
     expect(rows.filter((r) => r.className === 'steps')).to.have.length(shown.filter((p: any) => p.chain != null).length)
     const diamond = placements.find((p: any) => p.chain?.name === 'diamond')
-    const at = rows.findIndex((r) => cells(r)[1] === 'chain diamond, 4 steps')
+    const at = rows.findIndex((r) => r.cells[1] === 'chain diamond, 4 steps')
     expect(at).to.be.at.least(0)
-    expect(cells(rows[at]!)[7]).to.equal('ok')
+    expect(rows[at]!.cells[7]).to.equal('ok')
     const steps = rows[at + 1]!
     expect(steps.className).to.equal('steps')
-    const [head, ...stepRowsShown] = steps.children[0]!.children[0]!.children
-    expect(cells(head!)).to.deep.equal(['step', 'function', 'timeline', 'executor', 'start-end ms', 'bytes in', 'bytes out', 'outcome'])
+    expect(steps.steps!.head).to.deep.equal(['step', 'function', 'timeline', 'executor', 'start-end ms', 'bytes in', 'bytes out', 'outcome'])
     const self = daemon.peerId.toString()
-    expect(stepRowsShown.map(cells)).to.deep.equal(diamond.chain.steps.map((s: any) => [
+    expect(steps.steps!.rows.map((r) => r.cells)).to.deep.equal(diamond.chain.steps.map((s: any) => [
       s.id, s.fn, '', `${self.slice(0, 8)}…${self.slice(-6)} (here)`, `${s.startMs.toFixed(1)}-${s.endMs.toFixed(1)}`, `${s.bytesIn} B`, `${s.bytesOut} B`, 'ok'
     ]))
     // each step's bar sits where it ran on the chain's timeline
-    for (const row of stepRowsShown) {
-      const track = row.children[2]!.children.find((c) => c.className === 'track')
-      const bar = track?.children[0]
-      if (bar == null) throw new Error(`no bar in the timeline of step ${cells(row)[0]}`)
-      expect(bar.className).to.equal('bar')
-      expect(bar.style.left).to.match(/^\d+(\.\d+)?(e-\d+)?%$/)
-      expect(bar.style.width).to.match(/^\d+(\.\d+)?(e-\d+)?%$/)
+    for (const row of steps.steps!.rows) {
+      if (row.bar == null) throw new Error(`no bar in the timeline of step ${row.cells[0]}`)
+      expect(row.bar.className).to.equal('bar')
+      expect(row.bar.left).to.match(/^\d+(\.\d+)?(e-\d+)?%$/)
+      expect(row.bar.width).to.match(/^\d+(\.\d+)?(e-\d+)?%$/)
     }
-    expect(steps.children[0]!.children[1]!.textContent).to.match(/^locality on - moved: invoke \d+ B, chain data \d+ B, state \d+ B$/)
+    expect(steps.steps!.traffic).to.match(/^locality on - moved: invoke \d+ B, chain data \d+ B, state \d+ B$/)
+    expect(dom.problems).to.deep.equal([])
   })
 
   it('the dashboard puts each field of a chain step in its column and its bar where it ran', async function () {
@@ -316,117 +319,92 @@ describe('cli: chains, and the dashboard\'s chains', function () {
       }
     }
     const stepPlacement = { id: 'beef01', cid: 'bafkreistep', policy: 'auction', at: Date.now(), asked: 1, bids: [], attempts: [], executor: other, outcome: 'ok' }
-    const dom = await renderDashboard(api, { '/v1/placements': { placements: [stepPlacement, record], reputations: [] } })
-    const rows = dom.byId('placements').children
+    const dom = await renderDashboard(this, api, { '/v1/placements': { placements: [stepPlacement, record], reputations: [] } })
+    const rows = dom.placements
     // the step's own placement is shown under its chain only
     expect(rows.map((r) => r.className)).to.deep.equal(['', 'steps'])
-    expect(cells(rows[0]!).slice(1)).to.deep.equal(['chain pair, 3 steps', 'auction', '-', `${other.slice(0, 8)}…${other.slice(-6)}`, '3.0 ms', '40.0 ms', 'ChainStepError'])
-    expect(rows[0]!.lastChild!.className).to.equal('err')
-    const [, ...stepRowsShown] = rows[1]!.children[0]!.children[0]!.children
-    expect(stepRowsShown.map(cells)).to.deep.equal([
+    expect(rows[0]!.cells.slice(1)).to.deep.equal(['chain pair, 3 steps', 'auction', '-', `${other.slice(0, 8)}…${other.slice(-6)}`, '3.0 ms', '40.0 ms', 'ChainStepError', 'details'])
+    expect(rows[0]!.outcomeClass).to.equal('err')
+    expect(rows[1]!.steps!.rows.map((r) => r.cells)).to.deep.equal([
       ['count', 'wordcount', '', `${other.slice(0, 8)}…${other.slice(-6)}`, '2.0-10.0', '2048 B', '150 B', 'ok'],
       ['sum', 'checksum', '', `${self.slice(0, 8)}…${self.slice(-6)} (here)`, '10.0-40.0', '150 B', '0 B', 'GuestTrapError'],
       ['late', 'threshold', '', '-', '-', '0 B', '0 B', 'not run']
     ])
-    const bars = stepRowsShown.map((row) => row.children[2]!.children.find((c) => c.className === 'track')!.children[0])
-    expect(bars.map((b) => b == null ? null : { className: b.className, ...b.style })).to.deep.equal([
+    expect(rows[1]!.steps!.rows.map((r) => r.bar)).to.deep.equal([
       { className: 'bar', left: '5%', width: '20%' },
       { className: 'bar failed', left: '25%', width: '75%' },
       null
     ])
-    expect(stepRowsShown.map((row) => row.lastChild!.className)).to.deep.equal(['', 'err', 'err'])
-    expect(rows[1]!.children[0]!.children[1]!.textContent).to.equal('locality off - moved: invoke 2348 B, chain data 0 B, state 5 B')
+    expect(rows[1]!.steps!.rows.map((r) => r.outcomeClass)).to.deep.equal(['', 'err', 'err'])
+    expect(rows[1]!.steps!.traffic).to.equal('locality off - moved: invoke 2348 B, chain data 0 B, state 5 B')
   })
 })
 
+/** What the dashboard shows of chains and placements, read from the page in Chromium. */
+interface ShownDashboard {
+  chains: string[][]
+  /** The invoke form's suggestions. */
+  choices: string[]
+  placements: Array<{
+    className: string
+    cells: string[]
+    outcomeClass: string
+    steps?: { head: string[], rows: Array<{ cells: string[], outcomeClass: string, bar: { className: string, left: string, width: string } | null }>, traffic: string }
+  }>
+  problems: string[]
+}
+
+/** Launched by the first dashboard test, closed with the daemon. */
+let browser: Browser | undefined
+
 /**
- * Runs the dashboard's script against the daemon at `api` in a stand-in DOM, once, and returns the
- * DOM when it has rendered; `answers` replaces what the daemon would answer for some paths.
+ * Opens the dashboard of the daemon at `api` in headless Chromium (skips the test without it),
+ * waits for it to render, and reads its chains and placements; `answers` replaces what the
+ * daemon would answer for some paths.
  */
-async function renderDashboard (api: string, answers: Record<string, unknown> = {}): Promise<StandInDom> {
-  const page = await (await fetch(`${api}/`, { signal: AbortSignal.timeout(10_000) })).text()
-  const script = /<script>([\s\S]*)<\/script>/.exec(page)?.[1]
-  if (script == null) throw new Error('the dashboard has no inline script')
-  const dom = new StandInDom()
-  const context = createContext({
-    document: dom,
-    fetch: async (path: string, init?: RequestInit) => path in answers
-      ? new Response(JSON.stringify(answers[path]), { headers: { 'content-type': 'application/json' } })
-      : fetch(api + path, { ...init, signal: AbortSignal.timeout(10_000) }),
-    // one refresh is enough to read
-    setInterval: () => 0
-  })
-  new Script(script).runInContext(context)
-  // the script shows an error in place of the node's id when a refresh fails
-  await waitFor(() => dom.byId('placements').children.length > 0 || dom.byId('node').textContent.startsWith('cannot'), 10_000, 'the dashboard to render')
-  expect(dom.byId('node').textContent).to.match(/^peer 12D3KooW/)
-  return dom
-}
-
-/** The text of each cell of a table row. */
-function cells (row: StandInElement): string[] {
-  return row.children.map((c) => c.textContent)
-}
-
-/** Just enough of the DOM for the dashboard's script: elements, text, children, classes, styles. */
-class StandInElement {
-  children: StandInElement[] = []
-  className = ''
-  value = ''
-  colSpan = 1
-  readonly style: Record<string, string> = {}
-  private text = ''
-
-  constructor (readonly tagName: string) {}
-
-  appendChild (child: StandInElement): StandInElement {
-    this.children.push(child)
-    return child
+async function renderDashboard (test: Mocha.Context, api: string, answers: Record<string, unknown> = {}): Promise<ShownDashboard> {
+  browser ??= await launchBrowser()
+  if (browser == null) {
+    console.log(`      ${SKIP_NO_CHROMIUM}`)
+    test.skip()
   }
-
-  replaceChildren (...children: StandInElement[]): void {
-    this.children = children
-  }
-
-  get lastChild (): StandInElement | null {
-    return this.children.at(-1) ?? null
-  }
-
-  get textContent (): string {
-    return this.text + this.children.map((c) => c.textContent).join('')
-  }
-
-  set textContent (value: string) {
-    this.text = String(value)
-    this.children = []
-  }
-
-  addEventListener (): void {}
-}
-
-class StandInDom {
-  private readonly ids = new Map<string, StandInElement>()
-
-  byId (id: string): StandInElement {
-    let element = this.ids.get(id)
-    if (element == null) {
-      element = new StandInElement('div')
-      this.ids.set(id, element)
+  const context = await browser.newContext()
+  try {
+    for (const [path, answer] of Object.entries(answers)) {
+      await context.route(`${api}${path}`, async (route) => { await route.fulfill({ json: answer }) })
     }
-    return element
-  }
-
-  getElementById (id: string): StandInElement {
-    return this.byId(id)
-  }
-
-  createElement (tag: string): StandInElement {
-    return new StandInElement(tag)
-  }
-
-  createTextNode (text: string): StandInElement {
-    const node = new StandInElement('#text')
-    node.textContent = text
-    return node
+    const { page, problems } = await openPage(context, `${api}/`)
+    await page.waitForFunction(() => document.querySelectorAll('#placements > tr').length > 0 && /^(peer|cannot)/.test(document.getElementById('node')?.textContent ?? ''), undefined, { timeout: 20_000 })
+    expect(await page.textContent('#node')).to.match(/^peer 12D3KooW/)
+    const shown = await page.evaluate(() => {
+      const texts = (row: Element): string[] => Array.from(row.children).map((c) => c.textContent ?? '')
+      return {
+        chains: Array.from(document.querySelectorAll('#chains > tr')).map(texts),
+        choices: Array.from(document.querySelectorAll('#fn-names option')).map((o) => (o as HTMLOptionElement).value),
+        placements: Array.from(document.querySelectorAll('#placements > tr')).map((tr) => {
+          const table = tr.className === 'steps' ? tr.querySelector('table') : null
+          return {
+            className: tr.className,
+            cells: texts(tr),
+            outcomeClass: tr.children[7]?.className ?? '',
+            ...(table != null
+              ? {
+                  steps: {
+                    head: texts(table.rows[0]!),
+                    rows: Array.from(table.rows).slice(1).map((r) => {
+                      const bar = r.querySelector('.track > div') as HTMLElement | null
+                      return { cells: texts(r), outcomeClass: r.lastElementChild?.className ?? '', bar: bar == null ? null : { className: bar.className, left: bar.style.left, width: bar.style.width } }
+                    }),
+                    traffic: table.nextElementSibling?.textContent ?? ''
+                  }
+                }
+              : {})
+          }
+        })
+      }
+    })
+    return { ...shown, problems }
+  } finally {
+    await context.close()
   }
 }

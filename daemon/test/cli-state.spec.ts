@@ -151,7 +151,7 @@ describe('faasmesh CLI: stateful functions', function () {
       stub.script = () => invoked('ok', { 'x-faasmesh-state-model': 'in-edge', 'x-faasmesh-state-version': '7', 'x-faasmesh-state-bytes': '120' })
       const verbose = await cli(['invoke', 'counter', '--data', 'x', '--state-key', 'device-1:a.b_c', '--state-model', 'in-edge', '-v', '--api', stub.url])
       expect(verbose.code, verbose.stderr).to.equal(0)
-      expect(verbose.stdout).to.equal('ok')
+      expect(verbose.stdout).to.equal('ok\n')
       expect(verbose.stderr).to.include('  state      device-1:a.b_c (in-edge), version 7, 120 B moved')
       const sent = stub.received[0]!
       expect(sent).to.include({ method: 'POST', url: '/v1/invoke/counter', body: 'x' })
@@ -206,7 +206,7 @@ describe('faasmesh CLI: stateful functions', function () {
         expect(run.code, run.stderr).to.equal(0)
         outputs.push(run.stdout)
       }
-      expect(outputs).to.deep.equal(['1', '2', '3'])
+      expect(outputs).to.deep.equal(['1\n', '2\n', '3\n'])
       // --state-file implies the in-client model; the first call carried no state
       expect(stub.received.map((r) => r.headers['x-faasmesh-state-model'])).to.deep.equal(['in-client', 'in-client', 'in-client'])
       expect(stub.received[0]!.headers).to.not.have.property('x-faasmesh-state')

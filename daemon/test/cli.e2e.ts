@@ -50,7 +50,7 @@ describe('faasmesh CLI against a daemon process', function () {
 
     const invoked = await cli('invoke', 'hello', '--data', 'world')
     expect(invoked.code, invoked.stderr).to.equal(0)
-    expect(invoked.stdout).to.equal('Hello, world!')
+    expect(invoked.stdout).to.equal('Hello, world!\n')
 
     const functions = await cli('functions')
     expect(functions.stdout).to.match(/^NAME\s+CID\s+SIZE\s+ORIGIN\s+WARM/).and.match(/\nhello\s+bafkrei\S+\s+2\.\d KiB\s+local, pinned\s+yes/)
@@ -116,7 +116,7 @@ describe('faasmesh CLI against a daemon process', function () {
     const before = daemon.peerId
     daemon = await startDaemon(dir.path)
     expect(daemon.peerId).to.equal(before)
-    expect((await cli('invoke', 'hello', '--data', 'again')).stdout).to.equal('Hello, again!')
+    expect((await cli('invoke', 'hello', '--data', 'again')).stdout).to.equal('Hello, again!\n')
     expect((await cli('functions')).stdout).to.include('hello').and.include('stats')
   })
 

@@ -6,6 +6,7 @@
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Registry } from 'prom-client'
+import { FunctionNotFoundError } from '../src/errors.js'
 import { gateway, type Gateway, type GatewayComponents, type GatewayInit } from '../src/gateway/index.js'
 import type { InvocationOptions } from '../src/invoker/index.js'
 
@@ -24,6 +25,8 @@ export interface StubOptions {
   tokens?: GatewayComponents['tokens']
   /** Called with the name of every deploy the stub store gets. */
   onDeploy?(name: string): void
+  /** Invocation stats for the `/v1/stats` routes; none by default. */
+  stats?: GatewayComponents['stats']
 }
 
 export async function startStubGateway (init: GatewayInit, options: StubOptions = {}): Promise<Gateway> {
@@ -32,7 +35,11 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     store: {
       maxModuleBytes: options.maxModuleBytes ?? 1024,
       deploy: async (name, bytes) => { options.onDeploy?.(name); return { name, cid: 'bafkreistub', size: bytes.byteLength, version: 1 } as any },
-      list: async () => []
+      list: async () => [],
+      // no names: the lifecycle routes answer FunctionNotFoundError
+      remove: async (name) => { throw new FunctionNotFoundError(`no function named "${name}"`) },
+      versions: (name) => { throw new FunctionNotFoundError(`no function named "${name}"`) },
+      rollback: async (name) => { throw new FunctionNotFoundError(`no function named "${name}"`) }
     },
     invoker: {
       async invoke (target, input, opts = {}) {
@@ -52,7 +59,8 @@ export async function startStubGateway (init: GatewayInit, options: StubOptions 
     isWarm: () => false,
     placements: { recent: () => [], get: () => undefined, reputations: () => [] },
     ...(options.state != null ? { state: options.state } : {}),
-    ...(options.tokens != null ? { tokens: options.tokens } : {})
+    ...(options.tokens != null ? { tokens: options.tokens } : {}),
+    ...(options.stats != null ? { stats: options.stats } : {})
   })
   await gw.start()
   return gw

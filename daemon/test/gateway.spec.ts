@@ -278,7 +278,7 @@ describe('gateway', function () {
     const { status, headers, text } = await call('GET', '/')
     expect(status).to.equal(200)
     expect(headers.get('content-type')).to.match(/^text\/html/)
-    expect(text).to.include('/v1/functions').and.include('/v1/peers')
+    expect(text).to.include('/dashboard/dashboard.js').and.include('/dashboard/uplot.js')
   })
 
   it('GET /v1/peers answers with the capacity view (empty for a node alone)', async function () {

@@ -89,7 +89,7 @@ async function mesh (behaviours: Behaviour[], init: { localMs?: number, candidat
         })
       }
       const ok = behaviour.status === Status.OK
-      return { status: behaviour.status, output: ok ? OUTPUT : new Uint8Array(0), durationUs: 1000, fuel: 1, cold: false, fetched: false, message: ok ? '' : 'stub', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
+      return { status: behaviour.status, output: ok ? OUTPUT : new Uint8Array(0), durationUs: 1000, fuel: 1, cold: false, fetched: false, message: ok ? '' : 'stub', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [] }
     }
   }
   const entries: PeerEntry[] = peers.map((peerId) => ({

@@ -363,7 +363,7 @@ describe('placement: the auctioneer hands back what it holds', function () {
       invoke: async (): Promise<InvokeResponse> => {
         await new Promise((resolve) => setTimeout(resolve, 3 * ttlMs))
         answeredAt = performance.now() - started
-        return { status: InvokeResponse.Status.OK, output: new Uint8Array([7]), durationUs: 1, fuel: 1, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
+        return { status: InvokeResponse.Status.OK, output: new Uint8Array([7]), durationUs: 1, fuel: 1, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [] }
       }
     }
     const advert = { slotsTotal: 4, slotsFree: 4, queueLength: 0, speed: 1, memoryFreeBytes: 0, warmCids: [], tags: [], multiaddrs: [], httpAddrs: [] }

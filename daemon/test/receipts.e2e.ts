@@ -89,7 +89,7 @@ async function forger (): Promise<ForgerNode> {
       timestamp: Date.now(),
       status: statusCode(InvokeResponse.Status.OK)
     })
-    return { status: InvokeResponse.Status.OK, output, durationUs: 100, fuel: 1000, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, receipt }
+    return { status: InvokeResponse.Status.OK, output, durationUs: 100, fuel: 1000, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [], receipt }
   })
   expect(peerIdFromPrivateKey(otherKey).equals(node.peerId)).to.equal(false)
   return node

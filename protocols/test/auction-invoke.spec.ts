@@ -25,7 +25,7 @@ async function node (invokeInit: Record<string, unknown> = {}): Promise<Node> {
   }) as unknown as Promise<Node>
 }
 
-const ok = (output: Uint8Array): InvokeResponse => ({ status: InvokeResponse.Status.OK, output: output as Uint8Array<ArrayBuffer>, durationUs: 0, fuel: 0, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 })
+const ok = (output: Uint8Array): InvokeResponse => ({ status: InvokeResponse.Status.OK, output: output as Uint8Array<ArrayBuffer>, durationUs: 0, fuel: 0, cold: false, fetched: false, message: '', stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [] })
 const invocation = (input: Uint8Array, invocationId = ''): InvokeRequest => ({ cid: CID_BYTES, input: input as Uint8Array<ArrayBuffer>, deadlineMs: 5000, reservation: new Uint8Array(0), invocationId, inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
 const call = (auctionId: string): CallForBids => ({ auctionId, cid: CID_BYTES, inputBytes: 1, deadlineMs: 1000, release: [], inputs: [], nameRecord: new Uint8Array(0) })
 
@@ -83,7 +83,8 @@ describe('auction and invoke protocols', function () {
       stateBytes: 0,
       clientState: new Uint8Array(0),
       outputBytes: 0,
-      inputBytesMoved: 0
+      inputBytesMoved: 0,
+      logs: []
     }))
     const response = await auctioneer.services.invoke.invoke(bidder.peerId, { cid: CID_BYTES, input: new TextEncoder().encode('x') as Uint8Array<ArrayBuffer>, deadlineMs: 1000, reservation: new Uint8Array(0), invocationId: '', inputs: [], keepOutput: false, nameRecord: new Uint8Array(0), price: 0 })
     expect(response).to.deep.include({ status: InvokeResponse.Status.OK, durationUs: 850, fuel: 4512, cold: true })

@@ -17,6 +17,8 @@ const exec = promisify(execFile)
 export class AttachedMesh implements Mesh {
   readonly nodes = new Map<string, MeshGateway>()
   private readonly dead = new Set<string>()
+  /** `docker compose kill` in flight, by node: a restart waits for it. */
+  private readonly killing = new Map<string, Promise<void>>()
   private readonly dir: string
   private project = ''
 
@@ -50,11 +52,25 @@ export class AttachedMesh implements Mesh {
 
   kill (name: string): void {
     this.dead.add(name)
-    this.compose('kill', name).catch((err: any) => { process.stderr.write(`docker compose kill ${name} failed: ${err?.message ?? err}\n`) })
+    this.killing.set(name, this.compose('kill', name).catch((err: any) => { process.stderr.write(`docker compose kill ${name} failed: ${err?.message ?? err}\n`) }))
   }
 
+  /**
+   * `start` returns once the container runs, before its daemon listens: wait (bounded) for its
+   * gateway, or the link table set right after would fail with "fetch failed".
+   */
   async restart (name: string): Promise<void> {
+    await this.killing.get(name)
     await this.compose('start', name)
+    const node = this.nodes.get(name)
+    const until = Date.now() + 60_000
+    while (node != null) {
+      try {
+        if ((await fetch(`${node.url}/v1/health`, { signal: AbortSignal.timeout(5000) })).ok) break
+      } catch {}
+      if (Date.now() > until) throw new Error(`${name} did not answer on ${node.url} within 60 s of its restart`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
     this.dead.delete(name)
   }
 
@@ -76,9 +92,10 @@ export class AttachedMesh implements Mesh {
   private async compose (command: 'kill' | 'start', service: string): Promise<void> {
     // Compose v2 (a docker plugin) where there is one, else the standalone docker-compose
     try {
-      await exec('docker', ['compose', '--project-directory', this.dir, '-p', this.project, command, service], { timeout: 60_000 })
+      await exec('docker', ['compose', '-f', join(this.dir, 'docker-compose.yml'), '-p', this.project, command, service], { timeout: 60_000 })
     } catch {
-      await exec('docker-compose', ['--project-directory', this.dir, '-p', this.project, command, service], { timeout: 60_000 })
+      // v1 finds its file in the working directory, not --project-directory: name it
+      await exec('docker-compose', ['-f', join(this.dir, 'docker-compose.yml'), '-p', this.project, command, service], { timeout: 60_000 })
     }
   }
 }

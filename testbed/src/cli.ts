@@ -7,6 +7,7 @@ import { writeCompose } from './compose.js'
 import { Progress } from './progress.js'
 import { runScenario } from './run.js'
 import { loadScenario, nodeNames } from './scenario.js'
+import { runSim } from './sim/command.js'
 
 const USAGE = `faasmesh testbed: experiments on meshes of real daemons
 
@@ -18,6 +19,12 @@ const USAGE = `faasmesh testbed: experiments on meshes of real daemons
       --attach drives a mesh started by \`testbed compose\` (its run.sh does this)
   faasmesh testbed compose <scenario.yaml> -o DIR [--quick]
       write a Docker compose project for the same scenario (see docs/testbed.md)
+  faasmesh testbed sim <scenario.yaml> [--nodes N] [--seeds K] [--invocations N] [--out DIR] [--quick]
+      the same scenario in virtual time, in one process, with the daemon's own placement
+      code: every policy (sim.policies) at every load (sim.rho); prints mean sojourn /
+      service per cell, against queueing theory where it applies, and the placement cost;
+      --nodes scales the mesh, --seeds K repeats with K seeds and prints 95 % confidence
+      intervals; the same command prints the same table every time (docs/testbed.md)
   faasmesh testbed check <scenario.yaml> [--quick]
       validate a scenario and print it with every default filled in
 
@@ -26,7 +33,8 @@ Ctrl-C stops a run cleanly: every daemon is killed and what was measured so far 
 export async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command == null || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    // bare `faasmesh testbed` is a usage error, as bare `faasmesh` is: the usage goes to stderr
+    ;(command == null ? process.stderr : process.stdout).write(`${USAGE}\n`)
     return command == null ? 2 : 0
   }
   let parsed
@@ -34,7 +42,7 @@ export async function main (argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, attach: { type: 'string' }, netns: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }
+      options: { out: { type: 'string', short: 'o' }, quick: { type: 'boolean' }, attach: { type: 'string' }, netns: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, nodes: { type: 'string' }, seeds: { type: 'string' }, invocations: { type: 'string' } }
     })
   } catch (err: any) {
     process.stderr.write(`error: ${err?.message ?? err}\n\n${USAGE}\n`)
@@ -45,8 +53,8 @@ export async function main (argv: string[]): Promise<number> {
     return 0
   }
   const [file] = parsed.positionals
-  if (file == null || parsed.positionals.length !== 1 || !['run', 'compose', 'check'].includes(command)) {
-    process.stderr.write(`error: expected \`faasmesh testbed run|compose|check <scenario>\`\n\n${USAGE}\n`)
+  if (file == null || parsed.positionals.length !== 1 || !['run', 'compose', 'check', 'sim'].includes(command)) {
+    process.stderr.write(`error: expected \`faasmesh testbed run|compose|check|sim <scenario>\`\n\n${USAGE}\n`)
     return 2
   }
   const quick = parsed.values.quick === true
@@ -54,6 +62,17 @@ export async function main (argv: string[]): Promise<number> {
     if (command === 'check') {
       const scenario = await loadScenario(file, { quick })
       process.stdout.write(`${JSON.stringify({ ...scenario, nodeNames: nodeNames(scenario) }, null, 2)}\n`)
+      return 0
+    }
+    if (command === 'sim') {
+      const count = (flag: 'nodes' | 'seeds' | 'invocations', max: number): number | undefined => {
+        const v = parsed.values[flag]
+        if (v == null) return undefined
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${flag}: expected an integer from 1 to ${max}, got ${JSON.stringify(v)}`)
+        return Number(v)
+      }
+      const say = (line: string): void => { process.stderr.write(`${line}\n`) }
+      process.stdout.write(await runSim({ scenarioFile: file, quick, nodes: count('nodes', 1_000_000), seeds: count('seeds', 100), invocations: count('invocations', 100_000_000), outDir: parsed.values.out, say }))
       return 0
     }
     if (command === 'compose') {

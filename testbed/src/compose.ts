@@ -65,8 +65,8 @@ export async function writeCompose (scenario: Scenario, dir: string): Promise<st
     const group = groupOf(scenario, node.name)
     const bootstrap = i === 0 ? [] : ['--bootstrap', nodes[0]!.multiaddr]
     services[node.name] = {
-      image: `faasmesh:${project}`,
-      ...(i === 0 ? { build: { context: relative(out, REPO) || '.', dockerfile: 'testbed/docker/Dockerfile' } } : { depends_on: [nodes[0]!.name] }),
+      image: '${FAASMESH_IMAGE:-faasmesh:latest}',
+      ...(i === 0 ? { build: { context: `${'$'}{FAASMESH_REPO:-${relative(out, REPO) || '.'}}`, dockerfile: 'testbed/docker/Dockerfile' } } : { depends_on: [nodes[0]!.name] }),
       hostname: node.name,
       // root only long enough for the entrypoint to install tc netem; the daemon runs as `node`
       user: '0',
@@ -92,7 +92,7 @@ export async function writeCompose (scenario: Scenario, dir: string): Promise<st
   await writeFileAtomic(join(out, 'mesh.json'), JSON.stringify({ project, nodes }, null, 2), 0o600)
   // wasm paths made absolute: run.sh runs from the project directory
   await writeFile(join(out, 'scenario.json'), JSON.stringify({ ...scenario, functions: scenario.functions.map((f) => ({ ...f, wasm: wasmPath(scenario, f) })) }, null, 2))
-  await writeFile(join(out, 'run.sh'), runScript(project), { mode: 0o755 })
+  await writeFile(join(out, 'run.sh'), runScript(project, relative(out, REPO) || '.'), { mode: 0o755 })
   return ['docker-compose.yml', 'mesh.json', 'scenario.json', 'run.sh', ...nodes.map((n) => `shape/${n.name}/shape.sh`)]
 }
 
@@ -117,19 +117,32 @@ function netemScript (scenario: Scenario, self: ComposeNode, nodes: ComposeNode[
   return `${lines.join('\n')}\n`
 }
 
-function runScript (project: string): string {
+function runScript (project: string, repoFromHere: string): string {
   return `#!/bin/sh
 # Brings the ${project} mesh up, drives the scenario's workload from this machine through the
 # published gateways, and tears everything down, even on Ctrl-C. Needs Docker with compose
-# (\`docker compose\` or \`docker-compose\`), and the faasmesh CLI on this machine (run it from a
-# checkout built with npm ci: the one that generated this file, unless FAASMESH says otherwise). Results land in ./results. Extra arguments go to
-# \`faasmesh testbed run\` (e.g. --quick).
+# (\`docker compose\` or \`docker-compose\`) and a built faasmesh checkout: FAASMESH_REPO, else the
+# one that generated this file, found relative to this directory (FAASMESH overrides the CLI).
+#   ./run.sh [--build] [testbed run options, e.g. --quick]    results land in ./results
+#   ./run.sh down                                              remove what an interrupted run left
+# The image (FAASMESH_IMAGE, default faasmesh:latest) is built only when missing or with --build,
+# by testbed/docker/build-image.sh (no registry needed, see docs/testbed.md).
 set -eu
 cd "$(dirname "$0")"
-FAASMESH="\${FAASMESH:-node ${join(REPO, 'bin', 'faasmesh.js')}}"
+REPO="\${FAASMESH_REPO:-$(pwd)/${repoFromHere}}"
+FAASMESH="\${FAASMESH:-node $REPO/bin/faasmesh.js}"
+export FAASMESH_IMAGE="\${FAASMESH_IMAGE:-faasmesh:latest}" FAASMESH_REPO="$REPO"
 if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE="docker-compose"; fi
-trap '$COMPOSE -p ${project} down --volumes --remove-orphans' EXIT INT TERM
-$COMPOSE -p ${project} up -d --build
+down () { $COMPOSE -p ${project} down --volumes --remove-orphans --timeout 5; }
+if [ "\${1:-}" = down ]; then down; exit 0; fi
+build=no
+if [ "\${1:-}" = --build ]; then build=yes; shift; fi
+if [ "$build" = yes ] || ! docker image inspect "$FAASMESH_IMAGE" >/dev/null 2>&1; then
+  "$REPO/testbed/docker/build-image.sh" "$FAASMESH_IMAGE"
+fi
+trap down EXIT
+trap 'exit 130' INT TERM
+$COMPOSE -p ${project} up -d --no-build
 $FAASMESH testbed run scenario.json --attach mesh.json --out results "$@"
 `
 }

@@ -8,7 +8,7 @@ import type { ChainJobRecord } from './chains.js'
 import type { ChainSummary, RunSummary } from './results.js'
 import type { InvocationRecord } from './workload.js'
 
-async function render (spec: TopLevelSpec): Promise<string> {
+export async function render (spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' })
   try {
     return await view.toSVG()

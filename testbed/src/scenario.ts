@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { POLICIES, type PolicyName } from '../../daemon/src/placement/policy-names.js'
 import { STATE_MODELS, type StateModel } from '../../daemon/src/state/index.js'
 import { LINK_CLASSES, type LinkClassName, type LinkSpec } from './link-classes.js'
+import { parseSimSpec, type SimSpec } from './sim/spec.js'
 
 export class InvalidScenarioError extends Error {
   static name = 'InvalidScenarioError'
@@ -145,6 +146,8 @@ export interface Scenario {
   events: ScenarioEvent[]
   /** The external state model's database (chains with the `external` model). */
   redis?: RedisLink
+  /** The simulator's settings (`testbed sim`); filled in with defaults when the scenario is loaded for it. */
+  sim?: SimSpec
   /** Where the scenario file is: relative wasm paths start there. */
   baseDir: string
 }
@@ -152,7 +155,7 @@ export interface Scenario {
 const NAME = /^[a-z][a-z0-9-]{0,31}$/
 
 /** Reads, merges `quick` over it when asked, validates and fills in defaults. */
-export async function loadScenario (file: string, options: { quick?: boolean } = {}): Promise<Scenario> {
+export async function loadScenario (file: string, options: { quick?: boolean, sim?: boolean } = {}): Promise<Scenario> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -165,19 +168,21 @@ export async function loadScenario (file: string, options: { quick?: boolean } =
   } catch (err: any) {
     throw new InvalidScenarioError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${err?.message ?? err}`)
   }
-  return parseScenario(raw, { quick: options.quick, baseDir: dirname(resolve(file)) })
+  return parseScenario(raw, { quick: options.quick, sim: options.sim, baseDir: dirname(resolve(file)) })
 }
 
-export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir?: string } = {}): Scenario {
+/** `sim`: for the simulator, where a mesh is not bounded by one machine (up to 1,000,000 nodes), and the `sim` section is filled in. */
+export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir?: string, sim?: boolean } = {}): Scenario {
   const errors: string[] = []
   const doc = record(raw, '', errors)
   const merged = options.quick === true && doc.quick != null ? deepMerge(doc, record(doc.quick, 'quick', errors)) : doc
-  const nodes = list(merged.nodes, 'nodes', errors).map((g, i) => nodeGroup(g, `nodes[${i}]`, errors))
+  const maxNodes = options.sim === true ? MAX_SIM_NODES : 64
+  const nodes = list(merged.nodes, 'nodes', errors).map((g, i) => nodeGroup(g, `nodes[${i}]`, errors, maxNodes))
   const groupNames = new Set(nodes.map((g) => g.name))
   if (groupNames.size !== nodes.length) errors.push('nodes: group names must be unique')
   const nodeNames = new Set(nodes.flatMap((g) => Array.from({ length: g.count }, (_, i) => `${g.name}-${i}`)))
   if (nodeNames.size === 0) errors.push('nodes: at least one node')
-  if (nodeNames.size > 64) errors.push(`nodes: at most 64 nodes on one machine, got ${nodeNames.size}`)
+  if (nodeNames.size > maxNodes) errors.push(options.sim === true ? `nodes: at most ${maxNodes} nodes, got ${nodeNames.size}` : `nodes: at most 64 nodes on one machine, got ${nodeNames.size} (\`testbed sim\` runs larger meshes)`)
   const known = (ref: unknown, path: string): string => {
     if (typeof ref !== 'string' || (!groupNames.has(ref) && !nodeNames.has(ref))) errors.push(`${path}: ${JSON.stringify(ref)} names no node or group`)
     return String(ref)
@@ -271,6 +276,7 @@ export function parseScenario (raw: unknown, options: { quick?: boolean, baseDir
     policies,
     events,
     ...(redis != null ? { redis } : {}),
+    ...(options.sim === true || merged.sim != null ? { sim: parseSimSpec(merged.sim, { load, policies }, errors, { record, list, num }) } : {}),
     baseDir: options.baseDir ?? process.cwd()
   }
   if (errors.length > 0) throw new InvalidScenarioError(errors.join('\n'))
@@ -298,6 +304,9 @@ export function wasmPath (scenario: Scenario, fn: FunctionSpec): string {
   // `build/...` is the repository's build output: relative to the working directory; the rest to the scenario file
   return fn.wasm.startsWith('build/') ? resolve(fn.wasm) : resolve(scenario.baseDir, fn.wasm)
 }
+
+/** The simulator's bound on a mesh: one process, virtual time. */
+const MAX_SIM_NODES = 1_000_000
 
 /** Longest chain a job may draw: each step is its own placed invocation, so this bounds one job's fan-out. */
 export const MAX_CHAIN_LENGTH = 16
@@ -360,12 +369,12 @@ function draw (raw: unknown, path: string, errors: string[], lowest: number, hig
   return out
 }
 
-function nodeGroup (raw: unknown, path: string, errors: string[]): NodeGroup {
+function nodeGroup (raw: unknown, path: string, errors: string[], maxNodes: number): NodeGroup {
   const r = record(raw, path, errors)
   const tags = record(r.tags ?? {}, `${path}.tags`, errors)
   return {
     name: str(r.name, `${path}.name`, errors, (v) => NAME.test(v)),
-    count: num(r.count ?? 1, `${path}.count`, errors, 1, 64, true),
+    count: num(r.count ?? 1, `${path}.count`, errors, 1, maxNodes, true),
     slots: num(r.slots ?? 1, `${path}.slots`, errors, 1, 64, true),
     slowdown: num(r.slowdown ?? 1, `${path}.slowdown`, errors, 1, 1000),
     tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),

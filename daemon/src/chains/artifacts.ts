@@ -25,6 +25,7 @@ export class ArtifactStore extends TypedEventEmitter<FunctionStoreEvents> implem
     // the resolver follows both kinds through one pair of events
     functions.addEventListener('function:deployed', (evt) => { this.safeDispatchEvent('function:deployed', { detail: evt.detail }) })
     functions.addEventListener('function:cached', (evt) => { this.safeDispatchEvent('function:cached', { detail: evt.detail }) })
+    functions.addEventListener('function:removed', (evt) => { this.safeDispatchEvent('function:removed', { detail: evt.detail }) })
     chains.addEventListener('chain:deployed', (evt) => { this.safeDispatchEvent('function:deployed', { detail: evt.detail }) })
     chains.addEventListener('chain:cached', (evt) => { this.safeDispatchEvent('function:cached', { detail: evt.detail }) })
   }

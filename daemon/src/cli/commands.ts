@@ -10,12 +10,17 @@ import { PSK_COMMAND } from './psk.js'
 import { LEDGER_COMMAND, RECEIPTS_COMMAND } from './ledger.js'
 import { chainSpecType, describeChains, describeDeployedChain, type ChainEntry, type DeployedChain } from './chains.js'
 import { describePlacement, fetchPlacement } from './placement-report.js'
+import { parseTimingsHeader } from '../gateway/timing-headers.js'
+import { DELETE_COMMAND, describeVersions, LOGS_COMMAND, ROLLBACK_COMMAND, versionsOf } from './lifecycle.js'
 import { describeInvokeState, describeStateView, invokeStateOf, readStateFile, StateFileError, writeStateFile, type StateView } from './state.js'
 import { bytes, shortAddr, shortPeer, table } from './format.js'
 import { TOKEN_COMMAND } from './tokens.js'
 import { TRUST_COMMAND } from './trust.js'
+import { NEW_COMMAND } from './kit/new.js'
+import { BUILD_COMMAND } from './kit/build.js'
 import { print, UsageError, type CliIo } from './io.js'
 import type { PeerSummary } from '../gateway/index.js'
+import type { PlacementRecord } from '../placement/index.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -90,13 +95,16 @@ export const COMMANDS: readonly Command[] = [
       tag: { type: 'string', multiple: true, arg: '<key=value>', help: 'Label advertised to the mesh, repeatable (region=eu, tier=edge, power=battery)' },
       policy: { type: 'string', arg: '<name>', help: 'Placement policy for requests that name none (default: auction)' },
       slowdown: { type: 'string', arg: '<factor>', help: 'Testbeds only: behave as a machine this many times slower' },
-      psk: { type: 'string', arg: '<file>', help: 'Join a private mesh: its pre-shared key file (faasmesh psk generate); nodes without it cannot connect' }
+      psk: { type: 'string', arg: '<file>', help: 'Join a private mesh: its pre-shared key file (faasmesh psk generate); nodes without it cannot connect' },
+      'otlp-url': { type: 'string', arg: '<url>', help: 'Export OpenTelemetry traces over OTLP/HTTP to this URL, e.g. http://127.0.0.1:4318/v1/traces (docs/observability.md)' }
     },
     run: runDaemon
   },
   PSK_COMMAND,
   LEDGER_COMMAND,
   RECEIPTS_COMMAND,
+  NEW_COMMAND,
+  BUILD_COMMAND,
   {
     name: 'deploy',
     usage: 'faasmesh deploy <name> <file.wasm> [--api URL] [--json]',
@@ -115,7 +123,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'invoke',
-    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--state-key K [--state-model M] [--state-file F]] [--locality on|off] [--verbose] [--api URL] [--json]',
+    usage: 'faasmesh invoke <name|publisher/name|cid> [--data TEXT | --file F] [--policy P] [--deadline-ms N] [--id ID] [--state-key K [--state-model M] [--state-file F]] [--locality on|off] [--verbose] [--raw] [--api URL] [--json]',
     summary: 'Run a function or a chain and print its output',
     positionals: [1, 1],
     options: {
@@ -129,7 +137,8 @@ export const COMMANDS: readonly Command[] = [
       'state-model': { type: 'string', arg: '<model>', help: 'Where the state lives: in-client, in-function, in-edge, external (default: the node\'s state.defaultModel)' },
       'state-file': { type: 'string', arg: '<file>', help: 'in-client state: sent from this file (none yet: a new state), replaced by the new state on success' },
       locality: { type: 'string', arg: '<on|off>', help: 'Chains: on, a step\'s input moves from the node that produced it; off, all data through the entry node (default: on)' },
-      verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran to standard error (a chain: its steps); with --json, a chain\'s record is in the JSON' }
+      verbose: { type: 'boolean', short: 'v', help: 'Print where and how it ran, and where the time went, to standard error (a chain: its steps); with --json, the placement record (bids, attempts, timings; a chain: its steps) is in the JSON' },
+      raw: { type: 'boolean', help: 'Write the output exactly as the function returned it, with no newline added (binary output, pipes)' }
     },
     async run (args, io) {
       const { data, file, policy, verbose } = args.values as Record<string, string | boolean | undefined>
@@ -178,6 +187,8 @@ export const COMMANDS: readonly Command[] = [
         fuel: Number(res.headers.get('x-faasmesh-fuel')),
         bids: res.headers.get('x-faasmesh-bids'),
         placementId: res.headers.get('x-faasmesh-placement-id'),
+        // ms per phase (docs/observability.md)
+        timings: parseTimingsHeader(res.headers.get('x-faasmesh-timings')),
         // a chain's answer says so: its steps and the bytes it moved over the network
         ...chainMetaOf(res.headers)
       }
@@ -189,15 +200,18 @@ export const COMMANDS: readonly Command[] = [
       }
       if (args.values.json === true) {
         const shown = state == null ? undefined : stateFile != null ? { ...state, clientState: undefined, file: stateFile } : state
-        let chain: unknown
-        if (verbose === true && meta.chainSteps != null && meta.placementId != null) {
+        // verbose: the placement record too, with its bids and attempts (a chain: its steps)
+        let placement: PlacementRecord | undefined
+        if (verbose === true && meta.placementId != null) {
           try {
-            chain = (await fetchPlacement(client(args, io), meta.placementId)).chain
+            placement = await fetchPlacement(client(args, io), meta.placementId)
           } catch (err: any) {
             print(io.stderr, `placement ${meta.placementId} is no longer available: ${String(err?.message ?? err)}`)
           }
         }
-        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta, ...(shown != null ? { state: shown } : {}), ...(chain != null ? { chain } : {}) }))
+        const chain = meta.chainSteps != null ? placement?.chain : undefined
+        const verboseJson = placement == null ? {} : chain != null ? { chain } : { placement }
+        print(io.stdout, JSON.stringify({ output: new TextDecoder().decode(res.body), ...meta, ...(shown != null ? { state: shown } : {}), ...verboseJson }))
         return 0
       }
       if (verbose === true) {
@@ -207,18 +221,27 @@ export const COMMANDS: readonly Command[] = [
         if (meta.placementId != null) print(io.stderr, await describePlacement(client(args, io), meta.placementId, meta.executor))
       }
       io.stdout.write(res.body)
-      // keep the shell prompt on its own line when the output has no final newline
-      if ((io.stdout as { isTTY?: boolean }).isTTY === true && res.body.at(-1) !== 0x0a) io.stdout.write('\n')
+      // output ends with a newline like every other command's, unless --raw asks for the bytes exactly
+      if (args.values.raw !== true && res.body.length > 0 && res.body.at(-1) !== 0x0a) io.stdout.write('\n')
       return 0
     }
   },
   {
     name: 'functions',
-    usage: 'faasmesh functions [--api URL] [--json]',
-    summary: 'List the functions the daemon has, with their CIDs',
+    usage: 'faasmesh functions [--versions] [--api URL] [--json]',
+    summary: 'List the functions the daemon has, with their CIDs (--versions: each name\'s versions)',
     positionals: [0, 0],
-    options: CLIENT_OPTIONS,
+    options: {
+      ...CLIENT_OPTIONS,
+      versions: { type: 'boolean', help: 'List the versions of each name (the ones faasmesh rollback can bind again)' }
+    },
     async run (args, io) {
+      if (args.values.versions === true) {
+        const byName = await versionsOf(client(args, io))
+        if (args.values.json === true) print(io.stdout, JSON.stringify(byName))
+        else print(io.stdout, byName.length === 0 ? 'no functions deployed; try: faasmesh deploy hello build/hello.wasm' : describeVersions(byName))
+        return 0
+      }
       const { functions } = await client(args, io).json<{ functions: Array<{ cid: string, size: number, names: string[], warm: boolean, origin: string, pinned: boolean, deployedAt?: string }> }>('GET', '/v1/functions')
       if (args.values.json === true) print(io.stdout, JSON.stringify(functions))
       else if (functions.length === 0) print(io.stdout, 'no functions deployed; try: faasmesh deploy hello build/hello.wasm')
@@ -230,6 +253,9 @@ export const COMMANDS: readonly Command[] = [
       return 0
     }
   },
+  DELETE_COMMAND,
+  ROLLBACK_COMMAND,
+  LOGS_COMMAND,
   {
     name: 'chain',
     usage: 'faasmesh chain deploy <name> <spec.json|spec.yaml|spec.yml> [--api URL] [--json]\n       faasmesh chain list [--api URL] [--json]',

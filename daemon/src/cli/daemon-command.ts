@@ -1,5 +1,5 @@
-/** `faasmesh daemon`: runs a node in the foreground until SIGINT or SIGTERM. */
-import { loadConfig } from '../config/index.js'
+/** `faasmesh daemon`: runs a node in the foreground until SIGINT or SIGTERM (under npm or npx, also until its parent exits). */
+import { followsParent, loadConfig } from '../config/index.js'
 import { tokenStore } from '../auth/index.js'
 import { exposureWarning } from '../gateway/index.js'
 import { createDaemon } from '../index.js'
@@ -8,6 +8,7 @@ import { VERSION } from '../version.js'
 import { READY_LINE } from './banner.js'
 import { bytes } from './format.js'
 import { print, type CliIo } from './io.js'
+import { watchParent, type ParentWatch } from './parent-watch.js'
 import type { ParsedArgs } from './commands.js'
 
 export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
@@ -26,16 +27,20 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
       tags: list.tag,
       'placement.policy': v.policy,
       'executor.slowdown': v.slowdown,
-      'network.pskFile': v.psk
+      'network.pskFile': v.psk,
+      'telemetry.otlpUrl': v['otlp-url']
     }
   })
   // a daemon outlives whoever reads its output (`faasmesh daemon | head`, a parent that went away):
   // a closed pipe must not kill the node
   for (const stream of [io.stdout, io.stderr]) stream.on('error', () => {})
   // listen for signals before anything starts, so a Ctrl-C during start-up still stops cleanly
-  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+  let parent: ParentWatch | undefined
+  const stopRequested = new Promise<string>((resolve) => {
     process.once('SIGINT', () => { resolve('SIGINT') })
     process.once('SIGTERM', () => { resolve('SIGTERM') })
+    // under npx or npm start, a SIGTERM to npm kills the shell between it and us: follow the parent
+    if (followsParent(io.env)) parent = watchParent(() => { resolve('parent process exited') })
   })
   const daemon = await createDaemon({ config })
   try {
@@ -63,8 +68,9 @@ export async function runDaemon (args: ParsedArgs, io: CliIo): Promise<number> {
     READY_LINE
   ].join('\n'))
 
-  const signal = await stopRequested
-  print(io.stdout, `${signal}: stopping`)
+  const reason = await stopRequested
+  parent?.stop()
+  print(io.stdout, `${reason}: stopping`)
   // a second signal, or a stop that hangs, ends the process at once
   const force = (): never => process.exit(130)
   process.once('SIGINT', force)

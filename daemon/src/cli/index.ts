@@ -44,7 +44,12 @@ function commandHelp (command: Command): string {
 
 export async function main (argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv
-  if (name == null || name === 'help' || name === '--help' || name === '-h') {
+  // no command at all is a usage error: the help goes where errors go, and scripts see exit 2
+  if (name == null) {
+    print(io.stderr, globalHelp())
+    return 2
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined
     print(io.stdout, topic != null ? commandHelp(topic) : globalHelp())
     return 0

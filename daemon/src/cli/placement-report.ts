@@ -1,5 +1,6 @@
 /** `faasmesh invoke --verbose`: the bids behind a placement and the attempts that followed, or a chain's steps. */
 import { bytes, shortPeer, table } from './format.js'
+import { describeTimings } from './timings-report.js'
 import type { ApiClient } from './client.js'
 import type { ChainRecord, PlacementRecord } from '../placement/index.js'
 
@@ -37,8 +38,18 @@ export async function describePlacement (client: ApiClient, id: string, executor
   }
   lines.push('  attempts:')
   for (const a of record.attempts) lines.push(`    ${shortPeer(a.peer)}${a.self ? ' (self)' : ''}  ${a.outcome}  ${ms(a.ms)} ms`)
+  lines.push(...describeTimings(record))
+  const logs = record.logs ?? []
+  if (logs.length > 0) {
+    // a few lines fit here; more are for `faasmesh logs`
+    lines.push(`  logs (${logs.length} line${logs.length === 1 ? '' : 's'}${logs.length > SHOWN_LOG_LINES ? `, the first ${SHOWN_LOG_LINES}; all: faasmesh logs ${record.id}` : ''}):`)
+    for (const line of logs.slice(0, SHOWN_LOG_LINES)) lines.push(`    ${line}`)
+  }
   return lines.join('\n')
 }
+
+/** Log lines `invoke -v` shows; `faasmesh logs <id>` prints them all. */
+const SHOWN_LOG_LINES = 10
 
 /** The column headers of the steps table, in order (tests read the rows by them). */
 export const CHAIN_STEP_COLUMNS = ['STEP', 'FUNCTION', 'EXECUTOR', 'START MS', 'PLACEMENT MS', 'RUN MS', 'BYTES IN', 'BYTES OUT', 'COLD', 'OUTCOME'] as const

@@ -20,6 +20,7 @@ import type { StateModel } from '../state/backend.js'
 export type TokenScope = 'deploy' | 'invoke' | 'admin'
 
 export { resolveApiUrl, resolveApiToken, DEFAULT_API_URL } from './client.js'
+export { followsParent } from './launcher.js'
 
 export interface DaemonConfig {
   /** Where the identity key and the function store live. */
@@ -141,5 +142,11 @@ export interface DaemonConfig {
   testbed: {
     /** Accept link emulation and partitions from the testbed. */
     control: boolean
+  }
+  telemetry: {
+    /** OTLP/HTTP traces endpoint; empty: tracing off. */
+    otlpUrl: string
+    /** `service.name` of the node's spans. */
+    serviceName: string
   }
 }

@@ -153,6 +153,13 @@ function coerce (setting: Setting, { value, source }: Raw, errors: string[]): un
       }
       return text
     }
+    case 'label': {
+      const text = typeof value === 'string' ? value.trim() : ''
+      if (!/^[A-Za-z0-9._-]+$/.test(text) || text.length > type.max) {
+        errors.push(`${setting.path}: expected 1 to ${type.max} characters a-z, A-Z, 0-9, '.', '_', '-', got ${shown} (${source})`)
+      }
+      return text
+    }
     case 'hostport': {
       if (typeof value !== 'string' || parseHostPort(value) == null) {
         errors.push(`${setting.path}: expected host:port with a port from 0 to 65535, got ${shown} (${source})`)

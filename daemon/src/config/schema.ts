@@ -38,6 +38,8 @@ export type SettingType =
   | { kind: 'tags', max: number }
   /** `key=value:factor` price rules; in the environment, comma-separated. */
   | { kind: 'priceFactors', max: number }
+  /** A label of 1-`max` characters a-z, A-Z, 0-9, '.', '_', '-'. */
+  | { kind: 'label', max: number }
 
 /** A tag that scales a node's bid price: `power=battery:4` quadruples it on battery nodes. */
 export interface PriceFactor {
@@ -117,6 +119,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'state.fsync', type: { kind: 'bool' }, default: false, description: 'Flush every state commit this node keeps (in-function states, in-edge replicas, home records) to the disk before answering: it then survives a power loss, not only a crash of the process, at the cost of a disk flush per commit' },
   { path: 'state.maxConflictRetries', type: { kind: 'int', min: 0, max: 1000 }, default: DEFAULT_MAX_CONFLICT_RETRIES, description: 'Re-runs of an invocation whose commit found its state changed, before StateConflictError (409)' },
   { path: 'testbed.control', type: { kind: 'bool' }, default: false, description: 'Testbeds only: accept link emulation and partitions through PUT /v1/testbed/links' },
+  { path: 'telemetry.otlpUrl', type: { kind: 'url', schemes: ['http:', 'https:'] }, default: '', description: 'Export OpenTelemetry traces of invocations over OTLP/HTTP (JSON) to this URL, e.g. http://127.0.0.1:4318/v1/traces (docs/observability.md); empty: tracing off, at no cost' },
+  { path: 'telemetry.serviceName', type: { kind: 'label', max: 64 }, default: 'faasmesh', description: 'The service.name of this node\'s spans (every span also carries the node\'s peer id as service.instance.id)' },
   { path: 'store.maxModuleBytes', type: { kind: 'int', min: 1024, max: 64 << 20 }, default: DEFAULT_MAX_MODULE_BYTES, description: 'Largest module accepted at deploy' }
 ]
 

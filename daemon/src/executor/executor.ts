@@ -11,6 +11,7 @@ import {
   DEFAULT_LIMITS, DEFAULT_MAX_QUEUE, DEFAULT_MODULE_CACHE_SIZE, DEFAULT_SANDBOX_HEAP_MB, DEFAULT_SANDBOX_MODULE_BYTES, DEFAULT_SLOTS, DEFAULT_SPARES,
   type ExecutionLimits
 } from './limits.js'
+import { withLogs } from './logs.js'
 import { WorkerPool, type PoolStats } from './pool.js'
 import { Quarantine } from './quarantine.js'
 import { REFERENCE_MS_PER_FUEL } from './speed.js'
@@ -137,7 +138,9 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
       const quarantined = this.quarantine.check(cid)
       if (quarantined != null) throw quarantined
       const cold = !this.ready.has(cid)
+      const loadStarted = performance.now()
       const runnable = await raceSignal(this.load(cid), options.signal)
+      const loadMs = performance.now() - loadStarted
       this.metrics?.starts.inc({ kind: cold ? 'cold' : 'warm' })
       const request: Omit<RunRequest, 'code' | 'drop'> = {
         cid,
@@ -152,17 +155,20 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
         extraMsPerFuel: this.extraMsPerFuel,
         ...(options.state != null ? { state: { entries: [...options.state.entries], maxBytes: options.state.maxBytes } } : {})
       }
-      const response = await this.run(request, runnable, limits.timeoutMs, options)
+      const waited = { queueMs: 0 }
+      const response = await this.run(request, runnable, limits.timeoutMs, options, waited)
       // compiled in a sandbox now (unless V8 refused it): the next call is warm
       if ((response.ok || response.error.name !== 'InvalidModuleError') && this.compiled.has(cid)) this.ready.add(cid)
       for (const line of response.logs) this.log('[%s] %s', cid, line)
-      if (!response.ok) throw reviveError(response.error)
+      // a failed call's lines go with its error: what it logged before it failed says why
+      if (!response.ok) throw withLogs(reviveError(response.error), response.logs)
       return {
         output: response.output,
         durationMs: performance.now() - started,
         runMs: response.runMs,
         fuelUsed: response.fuelUsed,
         cold,
+        timings: { queue: waited.queueMs, compile: loadMs + response.compileMs, run: response.runMs - response.compileMs },
         logs: response.logs,
         // copies: a received array is a view into the whole message, which a kept value would pin
         ...(options.state != null ? { writes: new Map(response.writes?.map(([key, value]) => [key, value == null ? null : new Uint8Array(value)])) } : {})
@@ -176,10 +182,13 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> implements Execu
     }
   }
 
-  private async run (request: Omit<RunRequest, 'code' | 'drop'>, runnable: RunnableModule, timeoutMs: number, options: InvokeOptions): Promise<RunResponse> {
+  /** Runs the request in a sandbox; `waited.queueMs` is set to the time it waited for one. */
+  private async run (request: Omit<RunRequest, 'code' | 'drop'>, runnable: RunnableModule, timeoutMs: number, options: InvokeOptions, waited: { queueMs: number }): Promise<RunResponse> {
+    const queued = performance.now()
     try {
       let ran: Sandbox | undefined
       const response = await this.pool.run((sandbox) => {
+        waited.queueMs = performance.now() - queued
         ran = sandbox
         return this.prepare(sandbox, request, runnable)
       }, { signal: options.signal, timeoutMs, source: options.source })

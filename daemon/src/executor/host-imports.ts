@@ -3,7 +3,8 @@
  * null-prototype object holding only allowlisted functions: a plain `{}` would let a module
  * link `env.constructor` or `env.toString` through `Object.prototype`.
  */
-import { MAX_LOG_MESSAGE_BYTES, MAX_LOG_MESSAGES } from './limits.js'
+import { MAX_LOG_MESSAGE_BYTES } from './limits.js'
+import { logCollector } from './logs.js'
 import { stateImports, type StateTransaction } from './state-imports.js'
 import type { InvocationContext } from './messages.js'
 
@@ -31,7 +32,7 @@ function readString (memory: WebAssembly.Memory, ptr: number): string {
 export interface HostImportsInit {
   memory: WebAssembly.Memory
   context: InvocationContext
-  /** Collects the guest's log lines (capped). */
+  /** Collects the guest's log lines (capped: the first ones, then a line counting those dropped). */
   logs: string[]
   /** The invocation's working copy of its state; without it the `faasmesh.state_*` imports throw InvalidStateKeyError. */
   state?: StateTransaction
@@ -40,9 +41,7 @@ export interface HostImportsInit {
 }
 
 export function hostImports ({ memory, context, logs, state, charge }: HostImportsInit): WebAssembly.Imports {
-  const log = (line: string): void => {
-    if (logs.length < MAX_LOG_MESSAGES) logs.push(line.slice(0, MAX_LOG_MESSAGE_BYTES))
-  }
+  const log = logCollector(logs)
   const env = Object.create(null)
   env.memory = memory
   env.abort = (msg: number, file: number, line: number, column: number): never => {

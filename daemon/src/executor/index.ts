@@ -21,6 +21,7 @@ import type { AbortOptions, ComponentLogger, TypedEventTarget } from '@libp2p/in
 import type { Registry } from 'prom-client'
 
 export { measureSpeed } from './speed.js'
+export { logsOf, withLogs } from './logs.js'
 export { DEFAULT_LIMITS, MAX_LIMITS, DEFAULT_SLOTS, DEFAULT_SPARES, DEFAULT_MAX_QUEUE } from './limits.js'
 export type { ExecutionLimits } from './limits.js'
 export type { InvocationContext } from './messages.js'
@@ -95,6 +96,12 @@ export interface InvokeResult {
   fuelUsed: number
   /** True when the module had to be compiled for this invocation. */
   cold: boolean
+  /**
+   * Where the time in the executor went, in ms: waiting for a sandbox slot (`queue`), loading the
+   * instrumented module and compiling it in the sandbox (`compile`, 0 when both were cached),
+   * instantiating and running it (`run`). The rest of `durationMs` is messaging with the sandbox.
+   */
+  timings?: { queue: number, compile: number, run: number }
   /** What the guest logged (capped). */
   logs: string[]
   /**

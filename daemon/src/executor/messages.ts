@@ -34,5 +34,6 @@ export interface WireError { name: string, message: string }
 
 export type RunResponse =
   /** `writes`: present iff the request had `state` (keys set to a value, or deleted: `null`). */
-  | { ok: true, output: Uint8Array, fuelUsed: number, runMs: number, logs: string[], writes?: WireWrites }
-  | { ok: false, error: WireError, fuelUsed: number, runMs: number, logs: string[] }
+  /** `compileMs`: the part of `runMs` spent compiling the module here (0 when it was cached). */
+  | { ok: true, output: Uint8Array, fuelUsed: number, runMs: number, compileMs: number, logs: string[], writes?: WireWrites }
+  | { ok: false, error: WireError, fuelUsed: number, runMs: number, compileMs: number, logs: string[] }

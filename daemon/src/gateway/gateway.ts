@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, SAFE_METHODS
 } from './constants.js'
 import { crossSiteGuard, type CrossSiteGuard } from './cross-site.js'
+import { endRequestSpan, startRequestSpan } from './request-span.js'
 import { ROUTES, sendJson } from './routes.js'
 import { statusOf } from './status.js'
 import type { GatewayComponents, GatewayInit, Gateway as GatewayInterface } from './index.js'
@@ -112,6 +113,7 @@ export class Gateway implements GatewayInterface {
     const path = (req.url ?? '/').split('?')[0]!
     const candidates = ROUTES.filter((r) => r.pattern.test(path))
     const route = candidates.find((r) => r.method === req.method)
+    const traced = startRequestSpan(this.components.tracing, req, res, route?.name ?? 'unknown')
     try {
       // before routing: a stranger's page learns nothing, not even which routes exist
       if (!SAFE_METHODS.has(req.method ?? '')) this.guard(req)
@@ -130,11 +132,13 @@ export class Gateway implements GatewayInterface {
         signal,
         components: this.components,
         maxInputBytes: this.init.maxInputBytes,
-        body: async (maxBytes) => readBody(req, maxBytes, { signal, idleTimeoutMs: this.init.bodyIdleTimeoutMs })
+        body: async (maxBytes) => readBody(req, maxBytes, { signal, idleTimeoutMs: this.init.bodyIdleTimeoutMs }),
+        ...(traced != null ? { trace: traced.context } : {})
       })
     } catch (err: any) {
       await this.answerError(req, res, path, err)
     } finally {
+      endRequestSpan(traced, res)
       this.requests?.inc({ route: route?.name ?? 'unknown', status: String(res.statusCode) })
     }
   }

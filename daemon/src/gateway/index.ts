@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  *
- * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, peers, metrics and a
- * small dashboard. Maps named errors to statuses in one table (`status.ts`) and answers every error
+ * The HTTP gateway (DESIGN.md section 6): health, deploy, list, invoke, peers, metrics and the
+ * dashboard (`dashboard.ts`, docs/dashboard.md). Maps named errors to statuses in one table (`status.ts`) and answers every error
  * as `{ "error": { "name", "message" } }`. Each request gets a signal that aborts when the client
  * goes away, passed all the way down to the executor. Strangers are bounded (issue 11): mutating
  * routes refuse cross-site requests (`cross-site.ts`), an unwanted body is read and discarded
@@ -25,6 +25,8 @@ import type { ChainStore } from '../chains/store.js'
 import type { FunctionStore } from '../store/index.js'
 import type { TokenScope } from '../config/index.js'
 import type { TokenVerifier } from './auth.js'
+import type { InvocationStats } from '../stats/index.js'
+import type { Tracing } from '../telemetry/index.js'
 import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
@@ -85,9 +87,22 @@ export interface PeerSummary {
   delayMs: number
 }
 
+/** This node as `GET /v1/node` shows it, besides its peer id, version and addresses. */
+export interface NodeSummary {
+  tags: Record<string, string>
+  slots: { total: number, free: number }
+  queueLength: number
+  speed: number
+  /** Battery charge in percent, when on battery and known. */
+  batteryPercent?: number
+  uptimeMs: number
+  /** Peers this node holds a libp2p connection to now. */
+  connections: string[]
+}
+
 export interface GatewayComponents {
   logger: ComponentLogger
-  store: Pick<FunctionStore, 'deploy' | 'list' | 'maxModuleBytes'>
+  store: Pick<FunctionStore, 'deploy' | 'list' | 'maxModuleBytes' | 'remove' | 'versions' | 'rollback'>
   /** Chains (DESIGN.md section 11): deployed and listed here, invoked like functions. */
   chains?: Pick<ChainStore, 'deploy' | 'list'>
   invoker: Invoker
@@ -118,6 +133,12 @@ export interface GatewayComponents {
   tokens?: TokenVerifier
   /** Publisher trust (daemon/src/trust): its mode shows in `GET /v1/health`. @default open */
   trust?: { readonly mode: 'open' | 'allowlist' }
+  /** This node's own capacity and connections (`GET /v1/node`, the dashboard's header). */
+  node?(): NodeSummary
+  /** Invocations per second and per function (`GET /v1/stats/series|functions`); without it those routes are 404. */
+  stats?: Pick<InvocationStats, 'series' | 'functions'>
+  /** A span per request, continuing an incoming `traceparent` header (daemon/src/telemetry); without it, none. */
+  tracing?: Tracing
   /** Testbeds only (`testbed.control`): emulated links and partitions. */
   links?: {
     state(): LinkState

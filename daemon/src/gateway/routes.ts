@@ -9,10 +9,14 @@ import { parseReceiptQuery } from '../ledger/index.js'
 import { checkStateKey, clientStateFromHeader, clientStateToHeader, STATE_MODELS, type StateModel } from '../state/index.js'
 import { MAX_CHAIN_SPEC_BYTES } from '../chains/spec.js'
 import type { StateSpec } from '../invoker/index.js'
-import { DASHBOARD_HTML } from './dashboard.js'
+import { DASHBOARD_PAGE, serveDashboardFile } from './dashboard.js'
+import { chainCids, MAX_ROLLBACK_BODY_BYTES, rollbackTarget } from './lifecycle.js'
+import { placementIdOf } from '../placement/index.js'
 import type { GatewayComponents } from './index.js'
 import type { TokenScope } from '../config/index.js'
+import { timingHeaders } from './timing-headers.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Context } from '@opentelemetry/api'
 
 export interface RouteContext {
   req: IncomingMessage
@@ -24,6 +28,8 @@ export interface RouteContext {
   maxInputBytes: number
   /** Reads the request body, at most `maxBytes`, with the gateway's idle timeout and `signal`. */
   body(maxBytes: number): Promise<Uint8Array>
+  /** The context of the request's span (tracing on): what the route does is its child. */
+  trace?: Context
 }
 
 export interface Route {
@@ -154,16 +160,38 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/$/,
     name: 'dashboard',
     scope: 'open',
-    async handle ({ res }) {
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(DASHBOARD_HTML),
-        // its invoke form passes the cross-site check (same origin): no other site may frame it
-        // and trick a click on it
-        'content-security-policy': "frame-ancestors 'none'",
-        'x-frame-options': 'DENY'
-      })
-      res.end(DASHBOARD_HTML)
+    async handle ({ req, res }) {
+      await serveDashboardFile(req, res, DASHBOARD_PAGE)
+    }
+  },
+  {
+    method: 'GET',
+    // a fixed list of names (dashboard.ts): anything else is 404, never a path on disk
+    pattern: /^\/dashboard\/([^/]+)$/,
+    name: 'dashboard-file',
+    scope: 'open',
+    async handle ({ req, res, params }) {
+      await serveDashboardFile(req, res, segment(params, 0))
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/node$/,
+    name: 'node',
+    scope: 'open',
+    async handle ({ res, components }) {
+      sendJson(res, 200, { peerId: components.peerId.toString(), version: components.version, addrs: components.addrs(), ...components.node?.() })
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/stats\/(series|functions)$/,
+    name: 'stats',
+    scope: 'open',
+    async handle ({ res, params, components }) {
+      const stats = components.stats
+      if (stats == null) throw new RouteNotFoundError('this node keeps no invocation stats')
+      sendJson(res, 200, params[0] === 'series' ? { intervalMs: 1000, points: stats.series() } : { functions: stats.functions() })
     }
   },
   {
@@ -197,6 +225,37 @@ export const ROUTES: readonly Route[] = [
     }
   },
   {
+    method: 'DELETE',
+    pattern: /^\/v1\/functions\/([^/]+)$/,
+    name: 'function-delete',
+    scope: 'deploy',
+    async handle ({ res, params, signal, components }) {
+      // a chain that calls a version by CID keeps its module (by name, it fails once the name is gone)
+      const keep = chainCids(await components.chains?.list())
+      sendJson(res, 200, await components.store.remove(segment(params, 0), { signal, keep }))
+    }
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/functions\/([^/]+)\/versions$/,
+    name: 'function-versions',
+    scope: 'open',
+    async handle ({ res, params, components }) {
+      const name = segment(params, 0)
+      sendJson(res, 200, { name, versions: components.store.versions(name) })
+    }
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/functions\/([^/]+)\/rollback$/,
+    name: 'function-rollback',
+    scope: 'deploy',
+    async handle ({ res, params, signal, components, body }) {
+      const to = rollbackTarget(await body(MAX_ROLLBACK_BODY_BYTES))
+      sendJson(res, 200, await components.store.rollback(segment(params, 0), to, { signal }))
+    }
+  },
+  {
     method: 'GET',
     pattern: /^\/v1\/chains$/,
     name: 'chains',
@@ -222,7 +281,7 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/invoke\/([^/]+)(?:\/([^/]+))?$/,
     name: 'invoke',
     scope: 'invoke',
-    async handle ({ req, res, params, signal, components, maxInputBytes, body }) {
+    async handle ({ req, res, params, signal, components, maxInputBytes, body, trace }) {
       const policy = headerString(req, 'x-faasmesh-policy')
       const deadlineMs = headerInt(req, 'x-faasmesh-deadline-ms')
       const chosen = headerString(req, 'x-faasmesh-invocation-id')
@@ -233,7 +292,13 @@ export const ROUTES: readonly Route[] = [
       const locality = localityOf(req)
       const input = await body(maxInputBytes)
       const target = params[1] != null ? `${segment(params, 0)}/${segment(params, 1)}` : segment(params, 0)
-      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal, ...(state != null ? { state } : {}), ...(locality != null ? { locality } : {}) })
+      const result = await components.invoker.invoke(target, input, { policy, deadlineMs, invocationId, signal, ...(state != null ? { state } : {}), ...(locality != null ? { locality } : {}), ...(trace != null ? { trace } : {}) })
+        .catch((err) => {
+          // a failed call names its placement record too: its error and logs are there
+          const placementId = placementIdOf(err)
+          if (placementId != null) res.setHeader('x-faasmesh-placement-id', placementId)
+          throw err
+        })
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': result.output.byteLength,
@@ -247,6 +312,7 @@ export const ROUTES: readonly Route[] = [
         'x-faasmesh-fuel': String(result.fuelUsed),
         'x-faasmesh-bids': `${result.bids.received}/${result.bids.asked}`,
         'x-faasmesh-placement-id': result.placementId,
+        ...timingHeaders(result.timings, result.totalMs),
         ...(result.state != null ? stateHeaders(result.state) : {}),
         ...(result.chain != null ? { 'x-faasmesh-chain-steps': String(result.chain.steps), 'x-faasmesh-bytes-moved': String(result.chain.bytesMoved) } : {})
       })

@@ -16,6 +16,8 @@ export const STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   // allowlist mode: no trusted publisher vouches for the code (daemon/src/trust)
   UntrustedPublisherError: 403,
   FunctionNotFoundError: 404,
+  // rollback to a version the name's history does not hold
+  VersionNotFoundError: 404,
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,
   // the client was too slow sending headers or body (Node's timeouts, or body.ts's idle timer)

@@ -17,7 +17,10 @@ import type { Placement, PolicyName, StateSpec, Placed } from '../placement/inde
 import type { ChainRunner } from '../chains/runner.js'
 import type { Resolver } from '../resolver/index.js'
 import type { InvocationsInit } from '../invocations/index.js'
+import type { Tracing } from '../telemetry/index.js'
+import type { Timings } from '../placement/index.js'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Context } from '@opentelemetry/api'
 import type { Registry } from 'prom-client'
 
 export { POLICIES, type PolicyName, type StateSpec } from '../placement/index.js'
@@ -35,6 +38,8 @@ export interface InvokerComponents {
   /** Runs what a name or CID names when it is a chain; without it, chains are not found. */
   chains?: Pick<ChainRunner, 'run'>
   registry?: Registry
+  /** A span per invocation (daemon/src/telemetry); without it, none. */
+  tracing?: Tracing
 }
 
 export interface InvocationOptions extends AbortOptions {
@@ -50,6 +55,8 @@ export interface InvocationOptions extends AbortOptions {
   state?: StateSpec
   /** A chain: each step's input from where its predecessors ran (default true), or all data through this node. */
   locality?: boolean
+  /** The caller's trace context (the gateway's request span): the invocation's span is its child. */
+  trace?: Context
 }
 
 export interface InvocationResult {
@@ -61,8 +68,12 @@ export interface InvocationResult {
   policy: PolicyName
   /** Time in the executor (queueing, compiling and running). */
   durationMs: number
-  /** Time from the request to the start of the attempt that answered: name lookup, bids, failed attempts. */
+  /** Placement alone: from its start (after the name lookup) to the start of the attempt that answered: bids, failed attempts. */
   placementMs: number
+  /** Where the time went, ms per phase, as in the placement record (`PHASES`; a chain: its name lookup only). */
+  timings?: Timings
+  /** From the start of the invocation on this node to its answer; what the phases leave of it is messaging. */
+  totalMs?: number
   /** Bids received and candidates asked (0/0 for policies that ask none). */
   bids: { received: number, asked: number }
   /** Id of the placement record (`GET /v1/placements/:id`). */

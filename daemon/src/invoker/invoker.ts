@@ -2,6 +2,9 @@ import { isChainCid } from '../chains/spec.js'
 import { DeadlineExceededError, FunctionNotFoundError, InvalidParametersError } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { stateTarget } from '../placement/index.js'
+import { endSpan, spanContext } from '../telemetry/index.js'
+import type { Context } from '@opentelemetry/api'
+import { invokerMetrics, type InvokerMetrics } from './metrics.js'
 import type { StateSpec } from '../placement/index.js'
 import { POLICIES, type InvocationOptions, type InvocationResult, type InvokerComponents, type InvokerInit, type PolicyName, type Invoker as InvokerInterface } from './index.js'
 
@@ -9,12 +12,14 @@ export class Invoker implements InvokerInterface {
   private readonly components: InvokerComponents
   private readonly maxDeadlineMs: number
   private readonly table: InvocationTable<InvocationResult>
+  private readonly metrics?: InvokerMetrics
 
   constructor (components: InvokerComponents, init: InvokerInit) {
     this.components = components
     this.maxDeadlineMs = init.maxDeadlineMs ?? 300_000
     // what an outcome weighs: its output, and the in-client state it returns
     this.table = invocationTable<InvocationResult>('entry', init.invocations, (result) => result.output.byteLength + (result.state?.clientState?.byteLength ?? 0), components.registry)
+    if (components.registry != null) this.metrics = invokerMetrics(components.registry)
   }
 
   async invoke (nameOrCid: string, input: Uint8Array, options: InvocationOptions = {}): Promise<InvocationResult> {
@@ -26,6 +31,8 @@ export class Invoker implements InvokerInterface {
     // each caller waits under its own deadline, whoever's run it waits for
     const deadline = this.deadlineSignal(options.deadlineMs)
     const signal = deadline == null ? options.signal : options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])
+    const started = performance.now()
+    let outcome = 'ok'
     try {
       for (let round = 0; ; round++) {
         let started = false
@@ -33,7 +40,7 @@ export class Invoker implements InvokerInterface {
           // the run belongs to the node: a caller who leaves ends it only when no repeat waits on it
           return await this.table.run(id, fingerprint, async (runSignal) => {
             started = true
-            return this.run(id, nameOrCid, input, policy, options.deadlineMs, options.state, options.locality, runSignal)
+            return this.traced(id, nameOrCid, policy, options.trace, async (trace) => this.run(id, nameOrCid, input, policy, options.deadlineMs, options.state, options.locality, runSignal, trace))
           }, { signal })
         } catch (err: any) {
           // the run it joined ran out of its first caller's time, not of this caller's: run it
@@ -42,15 +49,33 @@ export class Invoker implements InvokerInterface {
           throw err
         }
       }
-    } catch (err) {
-      if (deadline?.signal.aborted === true) throw deadline.signal.reason
-      throw err
+    } catch (err: any) {
+      const thrown = deadline?.signal.aborted === true ? deadline.signal.reason : err
+      outcome = String(thrown?.name ?? 'Error')
+      throw thrown
     } finally {
       deadline?.clear()
+      this.metrics?.observe(nameOrCid, outcome, (performance.now() - started) / 1000)
     }
   }
 
-  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, abandoned: AbortSignal): Promise<InvocationResult> {
+  /** Runs `run` in a span of its own when tracing is on, handing it the span's context. */
+  private async traced (invocationId: string, nameOrCid: string, policy: PolicyName, parent: Context | undefined, run: (trace: Context | undefined) => Promise<InvocationResult>): Promise<InvocationResult> {
+    const tracing = this.components.tracing
+    if (tracing?.enabled !== true) return run(parent)
+    const span = tracing.tracer.startSpan('invoker', { attributes: { 'faasmesh.function': nameOrCid.slice(0, 200), 'faasmesh.invocation.id': invocationId, 'faasmesh.placement.policy': policy } }, parent)
+    try {
+      const result = await run(spanContext(span, parent))
+      span.setAttributes({ 'faasmesh.function.cid': result.cid, 'faasmesh.executor': result.executor, 'faasmesh.placement.id': result.placementId })
+      endSpan(span)
+      return result
+    } catch (err) {
+      endSpan(span, err)
+      throw err
+    }
+  }
+
+  private async run (invocationId: string, nameOrCid: string, input: Uint8Array, policy: PolicyName, deadlineMs: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, abandoned: AbortSignal, trace: Context | undefined): Promise<InvocationResult> {
     const started = performance.now()
     const deadline = this.deadlineSignal(deadlineMs)
     const signal = deadline == null ? abandoned : AbortSignal.any([abandoned, deadline.signal])
@@ -59,13 +84,19 @@ export class Invoker implements InvokerInterface {
       signal?.throwIfAborted()
       const lookupMs = performance.now() - started
       const deadlineAt = deadlineMs == null ? undefined : started + deadlineMs
-      if (isChainCid(cid)) return await this.runChain(invocationId, nameOrCid, cid, input, policy, deadlineAt, state, locality, signal, lookupMs)
+      if (isChainCid(cid)) return await this.runChain(invocationId, nameOrCid, cid, input, policy, deadlineAt, state, locality, signal, started)
       const placed = await this.components.placement.place(cid, input, {
         policy,
         signal,
         invocationId,
+        // the record keeps the lookup as a phase of its own, and counts its total from here
+        timings: { lookup: lookupMs },
+        startedAt: started,
+        ...(trace != null ? { trace } : {}),
         deadlineAt,
-        ...(state != null ? { state } : {})
+        ...(state != null ? { state } : {}),
+        // the record shows what the caller asked for, not only the CID it came to
+        ...(nameOrCid !== cid ? { name: nameOrCid } : {})
       })
       return {
         invocationId,
@@ -74,7 +105,9 @@ export class Invoker implements InvokerInterface {
         executor: placed.executor,
         policy,
         durationMs: placed.durationMs,
-        placementMs: lookupMs + placed.placementMs,
+        placementMs: placed.placementMs,
+        timings: placed.timings ?? { lookup: lookupMs },
+        totalMs: performance.now() - started,
         cold: placed.cold,
         fetched: placed.fetched,
         fuelUsed: placed.fuelUsed,
@@ -91,7 +124,8 @@ export class Invoker implements InvokerInterface {
     }
   }
 
-  private async runChain (invocationId: string, nameOrCid: string, cid: string, input: Uint8Array, policy: PolicyName, deadlineAt: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, signal: AbortSignal, lookupMs: number): Promise<InvocationResult> {
+  private async runChain (invocationId: string, nameOrCid: string, cid: string, input: Uint8Array, policy: PolicyName, deadlineAt: number | undefined, state: StateSpec | undefined, locality: boolean | undefined, signal: AbortSignal, started: number): Promise<InvocationResult> {
+    const lookupMs = performance.now() - started
     const chains = this.components.chains
     if (chains == null) throw new FunctionNotFoundError(`"${nameOrCid.slice(0, 100)}" is a chain, and this node runs no chains`)
     const ran = await chains.run(cid, input, {
@@ -111,7 +145,9 @@ export class Invoker implements InvokerInterface {
       executor: ran.executor,
       policy,
       durationMs: ran.durationMs,
-      placementMs: lookupMs + ran.placementMs,
+      placementMs: ran.placementMs,
+      timings: { lookup: lookupMs },
+      totalMs: performance.now() - started,
       cold: ran.cold,
       fetched: ran.fetched,
       fuelUsed: ran.fuelUsed,

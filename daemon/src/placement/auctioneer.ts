@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Bid, type Auction, type CallForBids, type InputLocation } from '../../../protocols/src/auction/index.js'
+import { wallClock, type Clock, type ClockTimer } from '../utils/clock.js'
 import type { Bidder } from './bidder.js'
 import type { BidRecord, Candidate, Plan, Target } from './candidates.js'
 import type { PlacementMetrics } from './metrics.js'
@@ -12,6 +13,8 @@ export interface AuctioneerComponents {
   reputation: Reputation
   metrics?: PlacementMetrics
   log: Logger
+  /** The window's timers and round trips; the simulator's virtual clock in testbed/src/sim. @default wallClock */
+  clock?: Clock
 }
 
 export interface AuctionCall {
@@ -73,13 +76,16 @@ export class Auctioneer {
   private readonly releases = new Map<string, { peerId: PeerId, tokens: Uint8Array[] }>()
   /** Usual bid round trip per peer (EWMA), for the patience of the window. */
   private readonly rtts = new Map<string, number>()
-  private flushTimer?: ReturnType<typeof setTimeout>
+  private flushTimer?: ClockTimer
+  private readonly clock: Clock
 
-  constructor (private readonly components: AuctioneerComponents) {}
+  constructor (private readonly components: AuctioneerComponents) {
+    this.clock = components.clock ?? wallClock
+  }
 
   async run (candidates: Candidate[], call: AuctionCall, rank: (r: BidRecord) => number): Promise<Plan> {
     const auctionId = randomBytes(8).toString('hex')
-    const opened = performance.now()
+    const opened = this.clock.now()
     const records: BidRecord[] = candidates.map((c) => ({ peer: c.peer, self: c.self, outcome: 'late' }))
     const received: Received[] = []
     let closed = false
@@ -88,8 +94,8 @@ export class Auctioneer {
       const close = (): void => {
         if (closed) return
         closed = true
-        clearTimeout(window)
-        clearTimeout(patience)
+        this.clock.clearTimeout(window)
+        this.clock.clearTimeout(patience)
         call.signal?.removeEventListener('abort', close)
         resolve()
       }
@@ -97,11 +103,11 @@ export class Auctioneer {
       call.signal?.addEventListener('abort', close, { once: true })
       // stragglers: once bids are in hand, nobody is waited for much longer than its usual round trip
       let patient = true
-      const patience = setTimeout(() => {
+      const patience = this.clock.setTimeout(() => {
         patient = false
         if (received.some((r) => r.bid != null)) close()
       }, this.patienceMs(candidates, call.windowMs))
-      const window = setTimeout(close, call.windowMs)
+      const window = this.clock.setTimeout(close, call.windowMs)
       if (waiting === 0 || call.signal?.aborted === true) close()
       if (closed) return
       candidates.forEach((candidate, i) => {
@@ -120,7 +126,7 @@ export class Auctioneer {
         })
       })
     })
-    const windowMs = performance.now() - opened
+    const windowMs = this.clock.now() - opened
     this.components.metrics?.window.observe(windowMs / 1000)
     this.components.metrics?.asked.inc(candidates.length)
 
@@ -182,7 +188,7 @@ export class Auctioneer {
 
   /** Sends what is still queued and stops the flush timer. */
   stop (): void {
-    clearTimeout(this.flushTimer)
+    this.clock.clearTimeout(this.flushTimer)
     this.flushTimer = undefined
     this.flush()
   }
@@ -192,7 +198,7 @@ export class Auctioneer {
     const queued = this.releases.get(key) ?? { peerId, tokens: [] }
     queued.tokens.push(token)
     this.releases.set(key, queued)
-    this.flushTimer ??= setTimeout(() => { this.flushTimer = undefined; this.flush() }, RELEASE_FLUSH_MS)
+    this.flushTimer ??= this.clock.setTimeout(() => { this.flushTimer = undefined; this.flush() }, RELEASE_FLUSH_MS)
     this.flushTimer.unref?.()
   }
 
@@ -225,7 +231,7 @@ export class Auctioneer {
       inputs: (call.inputs ?? []) as CallForBids['inputs'],
       nameRecord: (call.nameRecord ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
     }
-    const started = performance.now()
+    const started = this.clock.now()
     try {
       const bid = candidate.self || candidate.peerId == null
         ? this.components.bidder.bid(request)
@@ -233,7 +239,7 @@ export class Auctioneer {
         // a bid that arrives late still has its slot handed back, or it lapses at the bidder and
         // counts against this node there
         : await this.components.auction.requestBid(candidate.peerId, request, { timeoutMs: call.windowMs + LATE_BID_MS })
-      record.rttMs = candidate.self ? 0 : performance.now() - started
+      record.rttMs = candidate.self ? 0 : this.clock.now() - started
       if (!candidate.self) this.learnRtt(candidate.peer, record.rttMs)
       const problem = invalid(bid, auctionId)
       if (problem != null) {
@@ -263,7 +269,7 @@ export class Auctioneer {
       metrics?.bids.inc({ outcome: 'bid' })
       return { candidate, record, bid }
     } catch (err: any) {
-      record.rttMs = performance.now() - started
+      record.rttMs = this.clock.now() - started
       record.reason = String(err?.name ?? 'Error')
       record.outcome = 'error'
       if (call.signal?.aborted === true) return { candidate, record }

@@ -34,14 +34,19 @@ import type { Resolver } from '../resolver/index.js'
 import type { HomeDirectory, StateModel, StateOutcome, Transactions } from '../state/index.js'
 import type { FunctionStore } from '../store/index.js'
 import type { PerPeerInvocations } from './invoke-handler.js'
+import type { Timings } from './timings.js'
+import type { Tracing } from '../telemetry/index.js'
+import type { Context } from '@opentelemetry/api'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 export { POLICIES, type PolicyName } from './policy-names.js'
 export { stateTarget } from './invoke-handler.js'
 export { PLACEMENT_DEFAULTS } from './defaults.js'
+export { placementIdOf } from './failed-placements.js'
 export type { BidRecord } from './candidates.js'
 export type { StepInput } from '../chains/data.js'
+export { PHASES, type Timings } from './timings.js'
 
 export interface PlacementInit {
   /** Used when a request names none. @default 'auction' */
@@ -96,6 +101,8 @@ export interface PlacementComponents {
   power?(): PowerState
   /** Per remote peer cap on invocations here (daemon/src/fairness); without it, none. */
   perPeer?: PerPeerInvocations
+  /** Spans for placements, remote invokes and runs placed here by peers (daemon/src/telemetry); without it, none. */
+  tracing?: Tracing
   logger: ComponentLogger
   registry?: Registry
   /**
@@ -124,6 +131,14 @@ export interface PlaceOptions extends AbortOptions {
   inputs?: StepInput[]
   /** A chain step whose output the next steps fetch: kept where it ran, under the invocation id; `Placed.output` is then empty. */
   keepOutput?: boolean
+  /** The name the caller invoked it by (`name` or `publisher/name`), for the record; unset for a call by CID. */
+  name?: string
+  /** Phases measured before placement (the invoker's name lookup), kept with the record's. */
+  timings?: Timings
+  /** `performance.now()` when the invocation began on this node (before those phases): the record's `totalMs` counts from it. */
+  startedAt?: number
+  /** The trace context of the caller's span (tracing on): placement's spans are its children. */
+  trace?: Context
 }
 
 /** The state an invocation runs on (DESIGN.md section 10). */
@@ -162,6 +177,16 @@ export interface PlacementRecord {
   totalMs?: number
   /** `ok`, or the name of the error the caller got. */
   outcome?: string
+  /** The name it was invoked by (`name` or `publisher/name`); absent for a call by CID. */
+  name?: string
+  /** The error the caller got, when the outcome is not ok. */
+  error?: { name: string, message: string }
+  /** What the function logged, wherever it ran (at most MAX_LOG_LINES lines, the last one saying how many were dropped). */
+  logs?: string[]
+  /** Where the time went, ms per phase (`PHASES`: lookup, placement, providers, transfer, sanitize, compile, queue, run; absent: did not happen). */
+  timings?: Timings
+  /** The OpenTelemetry trace the invocation's spans belong to (tracing on). */
+  traceId?: string
   /** A stateful invocation: its model and key (in-function: the key's home ran it). */
   state?: { model: StateModel, key: string, home?: string, newHome?: boolean }
   /** A chain (DESIGN.md section 11): its steps as they ran; `cid` is then the chain's CID. */
@@ -227,6 +252,10 @@ export interface Placed {
   outputBytes?: number
   /** A chain step: bytes of its input the executor fetched from other nodes. */
   inputBytesMoved?: number
+  /** What the function logged (bounded). */
+  logs?: string[]
+  /** Where the time went: `place` answers the record's phases, an attempt the executing node's. */
+  timings?: Timings
 }
 
 export interface PlacementEvents {

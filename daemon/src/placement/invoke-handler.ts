@@ -5,7 +5,9 @@ import { DeadlineExceededError, NoCapacityError } from '../errors.js'
 import { DEFAULT_ORPHAN_GRACE_MS, fingerprintOf, INVOCATION_ID_PATTERN, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { checkStateKey, type StateCall } from '../state/index.js'
 import { statusOf } from './invoke-status.js'
+import { logsOf } from '../executor/index.js'
 import { modelFromWire } from './state-wire.js'
+import { timingsToWire } from './timings.js'
 import { isChainCid, STEP_ID_PATTERN } from '../chains/spec.js'
 import type { LocalRun, LocalRunner, LocalRunOptions } from './local-runner.js'
 import type { StepInput } from '../chains/data.js'
@@ -13,6 +15,7 @@ import type { PlacementMetrics } from './metrics.js'
 import type { Reservations } from './reservations.js'
 import type { UnreservedFetches } from './unreserved-fetches.js'
 import type { ReceiptDesk } from '../ledger/index.js'
+import type { FetchTimings, Resolved } from '../resolver/index.js'
 import type { Logger, PeerId } from '@libp2p/interface'
 
 export interface InvokeHandlerComponents {
@@ -120,12 +123,15 @@ export function invokeHandler (components: InvokeHandlerComponents): InvokeHandl
         message: '',
         stateVersion: run.state?.version ?? 0,
         stateBytes: run.state?.bytes ?? 0,
-        clientState: (run.state?.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
+        clientState: (run.state?.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+        timings: timingsToWire(run.timings),
+        logs: run.logs ?? []
       }, run.output)
     } catch (err: any) {
       const status = statusOf(err)
       if (status === InvokeResponse.Status.ERROR) components.log('invocation of %s for %p failed: %s', cid, peer, err?.message ?? err)
-      return await sealed(components, request, peer, failure(status, String(err?.message ?? err).slice(0, 500)), new Uint8Array(0))
+      // what a failed function logged goes back with its error
+      return await sealed(components, request, peer, { ...failure(status, String(err?.message ?? err).slice(0, 500)), logs: logsOf(err) ?? [] }, new Uint8Array(0))
     }
   }
 }
@@ -143,11 +149,14 @@ async function execute (components: InvokeHandlerComponents, request: InvokeRequ
   const deadline = request.deadlineMs > 0 ? AbortSignal.timeout(request.deadlineMs) : undefined
   const runSignal = deadline == null ? signal : AbortSignal.any([signal, deadline])
   try {
+    let fetch: FetchTimings | undefined
     if (!claimed && !components.hasCode(cid)) {
-      await fetchFirst(components, peer.toString(), cid, runSignal)
+      fetch = await fetchFirst(components, peer.toString(), cid, runSignal)
       if (!components.hasRoom(home)) throw new NoCapacityError('no free slot once the code was here, and no reservation')
     }
-    return await components.runner.run(cid, request.input, { signal: runSignal, state, ...chain, source: peer.toString() })
+    const run = await components.runner.run(cid, request.input, { signal: runSignal, state, ...chain, source: peer.toString() })
+    // fetched before it was admitted: the run itself found the code here
+    return fetch == null ? run : { ...run, timings: { ...run.timings, ...fetch } }
   } catch (err: any) {
     if (deadline?.aborted === true && !signal.aborted) throw new DeadlineExceededError(`not done within ${request.deadlineMs} ms`)
     throw err
@@ -170,10 +179,12 @@ function takeShare (components: InvokeHandlerComponents, peer: PeerId, admitted:
   throw new NoCapacityError('this peer already has its share of invocations running or queued here')
 }
 
-async function fetchFirst (components: InvokeHandlerComponents, peer: string, cid: string, signal: AbortSignal): Promise<void> {
+/** Gets the code before admission; resolves with the fetch's phases when it fetched. */
+async function fetchFirst (components: InvokeHandlerComponents, peer: string, cid: string, signal: AbortSignal): Promise<FetchTimings | undefined> {
   try {
-    await components.fetches.fetch(peer, cid, { signal })
+    const resolved = await components.fetches.fetch(peer, cid, { signal }) as Partial<Resolved> | undefined
     components.metrics?.unreservedFetches.inc({ outcome: 'fetched' })
+    return resolved?.timings
   } catch (err: any) {
     components.metrics?.unreservedFetches.inc({ outcome: err?.name === 'NoCapacityError' ? 'refused' : 'failed' })
     throw err
@@ -196,7 +207,7 @@ async function sealed (components: InvokeHandlerComponents, request: InvokeReque
 }
 
 function failure (status: InvokeResponse.Status, message: string): InvokeResponse {
-  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0 }
+  return { status, output: new Uint8Array(0), durationUs: 0, fuel: 0, cold: false, fetched: false, message, stateVersion: 0, stateBytes: 0, clientState: new Uint8Array(0), outputBytes: 0, inputBytesMoved: 0, logs: [] }
 }
 
 /** What a chain step's input is, for the invocation table: where its parts are. */

@@ -1,4 +1,5 @@
 import { ChainDataUnavailableError, StateUnavailableError } from '../errors.js'
+import { runTimings, type ExecutorTimings, type Timings } from './timings.js'
 import type { ChainDataStore, Gathered, StepInput } from '../chains/data.js'
 import type { RunTimeEstimates } from './estimates.js'
 import type { Executor } from '../executor/index.js'
@@ -16,7 +17,14 @@ export interface LocalRun {
   fetched: boolean
   /** A stateful run: what became of its state. */
   state?: StateOutcome
+  /** Where the time went on this node (code fetch, compile, queue, run; `./timings.ts`). */
+  timings?: Timings
+  /** What the function logged (bounded by the executor). */
+  logs?: string[]
 }
+
+/** A run before its code fetch's phases join the executor's. */
+type Ran = Omit<LocalRun, 'timings'> & { timings?: ExecutorTimings }
 
 export interface LocalRunOptions extends AbortOptions {
   /** Runs the invocation as a transaction on this state key. */
@@ -60,11 +68,12 @@ export class LocalRunner {
     this.onChange()
     try {
       // the code and a chain step's input come at once: both are on the way to running
-      const [{ fetched }, gathered] = await Promise.all([
+      const [{ fetched, timings: fetch }, gathered] = await Promise.all([
         this.components.resolver.resolve(cid, options),
         options.inputs != null && options.inputs.length > 0 ? this.gather(options.inputs, options) : undefined
       ])
-      const run = await this.execute(cid, gathered?.input ?? input, fetched, options)
+      const ran = await this.execute(cid, gathered?.input ?? input, fetched, options)
+      const run = { ...ran, timings: runTimings(fetch, ran.timings) }
       if (options.keepAs != null) this.components.chainData?.keep(options.keepAs, run.output)
       return gathered == null ? run : { ...run, inputBytesMoved: gathered.moved }
     } finally {
@@ -73,11 +82,12 @@ export class LocalRunner {
     }
   }
 
-  private async execute (cid: string, input: Uint8Array, fetched: boolean, options: LocalRunOptions): Promise<LocalRun> {
+  /** Runs the code; `timings` are the executor's phases only. */
+  private async execute (cid: string, input: Uint8Array, fetched: boolean, options: LocalRunOptions): Promise<Ran> {
     if (options.state != null) return this.transaction(cid, input, fetched, options.state, options)
     const result = await this.components.executor.invoke(cid, input, { signal: options.signal, source: options.source })
     this.components.estimates.record(cid, result.runMs)
-    return { output: result.output, durationMs: result.durationMs, fuelUsed: result.fuelUsed, cold: fetched || result.cold, fetched }
+    return { output: result.output, durationMs: result.durationMs, fuelUsed: result.fuelUsed, cold: fetched || result.cold, fetched, timings: result.timings, logs: result.logs }
   }
 
   private async gather (inputs: StepInput[], options: AbortOptions): Promise<Gathered> {
@@ -86,16 +96,21 @@ export class LocalRunner {
     return data.gather(inputs, options)
   }
 
-  private async transaction (cid: string, input: Uint8Array, fetched: boolean, call: StateCall, options: AbortOptions & { source?: string }): Promise<LocalRun> {
+  private async transaction (cid: string, input: Uint8Array, fetched: boolean, call: StateCall, options: AbortOptions & { source?: string }): Promise<Ran> {
     const { transactions, executor, estimates } = this.components
     if (transactions == null) throw new StateUnavailableError('this node keeps no state')
     const started = performance.now()
+    // the last run's phases: a run repeated after a conflict ran again
+    let timings: ExecutorTimings | undefined
+    let logs: string[] | undefined
     const { run, output, state } = await transactions.run(call, async (guest, signal) => {
       const result = await executor.invoke(cid, input, { signal, state: guest, source: options.source })
       estimates.record(cid, result.runMs)
+      timings = result.timings
+      logs = result.logs
       return result
     }, options)
     // a replayed id ran nothing now: its output is the first run's
-    return { output, durationMs: performance.now() - started, fuelUsed: run?.fuelUsed ?? 0, cold: fetched || (run?.cold ?? false), fetched, state }
+    return { output, durationMs: performance.now() - started, fuelUsed: run?.fuelUsed ?? 0, cold: fetched || (run?.cold ?? false), fetched, state, timings, logs }
   }
 }

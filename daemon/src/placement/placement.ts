@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { TypedEventEmitter } from 'main-event'
 import { CID } from 'multiformats/cid'
 import { Bid } from '../../../protocols/src/auction/index.js'
-import { InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
+import { boundLogLines, InvokeResponse, MAX_INVOKE_PAYLOAD_BYTES } from '../../../protocols/src/invoke/index.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   DeadlineExceededError, FunctionNotFoundError, NoCapacityError, NodeStoppingError, NotStartedError, StateUnavailableError, UnsupportedStateModelError
 } from '../errors.js'
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
+import { logsOf, withLogs } from '../executor/index.js'
+import { withPlacementId } from './failed-placements.js'
 import { Auctioneer } from './auctioneer.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
@@ -25,6 +27,8 @@ import { Reputation } from './reputation.js'
 import { Reservations } from './reservations.js'
 import { modelToWire } from './state-wire.js'
 import { UnreservedFetches } from './unreserved-fetches.js'
+import { endInvokeSpan, endPlacementSpan, startInvokeSpan, startPlacementSpan, tracedInvokeHandler } from './tracing.js'
+import { timingsFromWire } from './timings.js'
 import type { Candidate, Plan, Target } from './candidates.js'
 import type {
   AttemptRecord, PlaceOptions, Placed, PlacementComponents, PlacementEvents, PlacementInit, PlacementRecord, Placement as PlacementInterface, StateSpec
@@ -37,6 +41,8 @@ import type { Logger } from '@libp2p/interface'
 const NO_CODE = 'could not get the code'
 /** Why an attempt passed the invocation on when the node does not offer the call's state model. */
 const NO_STATE_MODEL = 'does not offer the state model'
+/** A placement record keeps this much of its error's message (a peer's is at most 1024 characters too). */
+const ERROR_MESSAGE_CHARS = 1024
 /** Placements remembered for `recent` and `get` (the dashboard, `faasmesh invoke --verbose`). */
 const RECENT = 128
 /**
@@ -172,8 +178,9 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       perPeer: this.components.perPeer,
       log: this.log
     })
+    const traced = tracedInvokeHandler(this.components.tracing, serve)
     invoke.setHandler(async (request, context) => {
-      const response = await serve(request, context)
+      const response = await traced(request, context)
       this.metrics?.served.inc({ status: response.status })
       return response
     })
@@ -249,11 +256,15 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const started = performance.now()
     const record: PlacementRecord = { id: randomBytes(6).toString('hex'), cid, policy: options.policy, at: Date.now(), asked: 0, bids: [], attempts: [] }
     if (options.state != null) record.state = { model: options.state.model, key: options.state.key }
+    if (options.name != null) record.name = options.name
+    if (options.timings != null) record.timings = { ...options.timings }
     this.remember(record)
+    const traced = startPlacementSpan(this.components.tracing, record, options.trace)
+    let failure: unknown
     try {
       // parsed once: the calls for bids, the candidates' warm lists and the invoke all need the bytes
       const binary = CID.parse(cid).bytes
-      const attemptOptions = { ...options, invocationId: options.invocationId ?? newInvocationId() }
+      const attemptOptions = { ...options, invocationId: options.invocationId ?? newInvocationId(), ...(traced != null ? { trace: traced.context } : {}) }
       // peers that passed the invocation on for reasons of their own (stopping, refused, gone)
       const passedOn = new Set<string>()
       let placed: Placed | undefined
@@ -277,15 +288,26 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         }
       }
       Object.assign(record, { executor: placed.executor, placementMs: placed.placementMs, outcome: 'ok' })
+      if (placed.logs != null && placed.logs.length > 0) record.logs = placed.logs
       if (home && options.state != null) this.rememberHome(options.state.key, placed.executor)
       this.metrics?.placements.inc({ policy: options.policy, executor: placed.executor === this.self ? 'self' : 'remote' })
       this.metrics?.overhead.observe({ policy: options.policy }, placed.placementMs / 1000)
-      return placed
+      // the caller's phases, this node's placement, and the executing node's own
+      record.timings = { ...record.timings, placement: placed.placementMs, ...placed.timings }
+      return { ...placed, timings: record.timings }
     } catch (err: any) {
       record.outcome = String(err?.name ?? 'Error')
+      record.error = { name: record.outcome, message: String(err?.message ?? err).slice(0, ERROR_MESSAGE_CHARS) }
+      const logs = logsOf(err)
+      if (logs != null) record.logs = logs
+      withPlacementId(err, record.id)
+      record.timings = { ...record.timings, placement: performance.now() - started }
+      failure = err
       throw err
     } finally {
-      record.totalMs = performance.now() - started
+      // from the invocation's start on this node (before its name lookup), when the caller says when that was
+      record.totalMs = performance.now() - (options.startedAt ?? started)
+      endPlacementSpan(traced, record, failure)
       this.safeDispatchEvent('placement:done', { detail: record })
     }
   }
@@ -467,6 +489,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         fetched: run.fetched,
         fuelUsed: run.fuelUsed,
         bids: this.bidCount(record),
+        logs: run.logs,
+        timings: run.timings,
         ...(run.state != null ? { state: run.state } : {})
       }
     } catch (err: any) {
@@ -488,6 +512,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     const reserved = target.reservation != null && (target.reservedUntil ?? 0) > performance.now()
     target.reservation = undefined
     const price = pricePaid(record, target.candidate.peer)
+    const traced = startInvokeSpan(this.components.tracing, target.candidate.peer, options.trace)
     let response: InvokeResponse
     try {
       response = await this.components.invoke.invoke(peerId, {
@@ -501,11 +526,15 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         keepOutput: options.keepOutput === true,
         nameRecord: (this.components.trust?.recordFor(record.cid) ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
         price,
+        // the run there joins this trace, as a child of the invoke span
+        ...(traced?.traceparent != null ? { traceparent: traced.traceparent } : {}),
         ...(options.state != null
           ? { state: { model: modelToWire(options.state.model), key: options.state.key, clientState: (options.state.clientState ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } }
           : {})
       }, { timeoutMs, signal: options.signal })
+      endInvokeSpan(traced, response)
     } catch (err: any) {
+      endInvokeSpan(traced, undefined, err)
       // it never ran there: the slot it reserved goes back (the attempts' end releases it)
       if (notRun(err)) target.reservation = unclaimed(reservation)
       if (options.signal?.aborted === true) throw this.deadlineOr(err, options)
@@ -531,6 +560,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         fetched: response.fetched,
         fuelUsed: response.fuel,
         bids: this.bidCount(record),
+        logs: boundLogLines(response.logs),
+        timings: timingsFromWire(response.timings),
         ...(options.state != null
           ? { state: { model: options.state.model, version: response.stateVersion, bytes: response.stateBytes, ...(options.state.model === 'in-client' ? { clientState: response.clientState } : {}) } }
           : {})
@@ -540,7 +571,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (response.status === Status.TOO_LARGE) throw new PassOn('too large there')
     // the node this entry node took for a key's home says the key lives elsewhere: look it up again next time
     if (response.status === Status.STATE_UNAVAILABLE && options.state?.model === 'in-function') this.homes.delete(options.state.key)
-    if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw errorOf(response, target.candidate.peer)
+    if (isFunctionOutcome(response.status) || response.status === Status.DEADLINE) throw withLogs(errorOf(response, target.candidate.peer), boundLogLines(response.logs))
     if (response.status === Status.REFUSED) throw new PassOn('refused', reserved ? 'dishonoured' : undefined)
     // it drains: not run there, or stopped with no effect
     if (response.status === Status.STOPPING) throw new PassOn('stopping')

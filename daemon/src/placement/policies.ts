@@ -33,6 +33,14 @@ const byScore = (priceWeight: number) => (r: BidRecord): number => (r.estimatedM
 /** Power of two choices compares completion alone. */
 const byCompletion = (r: BidRecord): number => (r.estimatedMs ?? 0) + (r.rttMs ?? 0)
 
+/**
+ * Power of d choices: d candidates drawn uniformly, asked for bids, the soonest completion wins.
+ * The daemon uses d = 2; the simulator also runs d = 3 (the supermarket model).
+ */
+export function powerOfD (auctioneer: Auctioneer, d: number, random: () => number = Math.random): Planner {
+  return async ({ self, peers, call }) => auctioneer.run(uniformSample([self, ...peers], d, random), call, byCompletion)
+}
+
 /** The six policies behind one interface; they share the attempt path, so comparisons are fair. */
 export function planners (auctioneer: Auctioneer, random: () => number = Math.random): Record<PolicyName, Planner> {
   let next = 0
@@ -49,7 +57,7 @@ export function planners (auctioneer: Auctioneer, random: () => number = Math.ra
       all.sort((a, b) => loadOf(a) - loadOf(b) || b.speed - a.speed)
       return single(all[0] ?? self)
     },
-    'power-of-two': async ({ self, peers, call }) => auctioneer.run(uniformSample([self, ...peers], 2, random), call, byCompletion),
+    'power-of-two': powerOfD(auctioneer, 2, random),
     auction: async ({ self, peers, call, candidates, holders = [] }) => {
       // a step's input is where its predecessors ran: those nodes are always asked, the sample fills the rest of k
       const held = peers.filter((p) => holders.includes(p.peer))

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { toString as toHex } from 'uint8arrays/to-string'
+import { wallClock, type Clock, type ClockTimer } from '../utils/clock.js'
 import type { Settlement } from './peer-ledger.js'
 
 interface Held {
-  timer: ReturnType<typeof setTimeout>
+  timer: ClockTimer
   /** The auctioneer it was granted to (`self` for this node's own auctions). */
   owner: string
   /** The function the bid was for. */
@@ -22,7 +23,8 @@ export class Reservations {
   private readonly held = new Map<string, Held>()
   private readonly byOwner = new Map<string, number>()
 
-  constructor (private readonly ttlMs: number, private readonly onSettled: (owner: string, how: Settlement) => void = () => {}) {}
+  /** `clock`: the TTL's timers; the simulator's virtual clock in testbed/src/sim. */
+  constructor (private readonly ttlMs: number, private readonly onSettled: (owner: string, how: Settlement) => void = () => {}, private readonly clock: Clock = wallClock) {}
 
   /** Slots reserved and not yet claimed, released or lapsed. */
   get active (): number {
@@ -42,8 +44,8 @@ export class Reservations {
   reserve (owner: string, cid: string): { token: Uint8Array, ttlMs: number } {
     const token = randomBytes(16)
     const key = toHex(token, 'base16')
-    const timer = setTimeout(() => { this.drop(key, 'lapsed') }, this.ttlMs)
-    timer.unref()
+    const timer = this.clock.setTimeout(() => { this.drop(key, 'lapsed') }, this.ttlMs)
+    timer.unref?.()
     this.held.set(key, { timer, owner, cid })
     this.byOwner.set(owner, this.heldBy(owner) + 1)
     return { token: new Uint8Array(token), ttlMs: this.ttlMs }
@@ -70,7 +72,7 @@ export class Reservations {
 
   /** Drops everything without settling it (the node is stopping: nobody is to blame). */
   clear (): void {
-    for (const { timer } of this.held.values()) clearTimeout(timer)
+    for (const { timer } of this.held.values()) this.clock.clearTimeout(timer)
     this.held.clear()
     this.byOwner.clear()
   }
@@ -78,7 +80,7 @@ export class Reservations {
   private drop (key: string, how: Settlement): boolean {
     const entry = this.held.get(key)
     if (entry == null) return false
-    clearTimeout(entry.timer)
+    this.clock.clearTimeout(entry.timer)
     this.held.delete(key)
     const left = this.heldBy(entry.owner) - 1
     if (left > 0) this.byOwner.set(entry.owner, left)

@@ -44,7 +44,8 @@ export class UnreservedFetches {
     this.now = components.now ?? Date.now
   }
 
-  async fetch (peer: string, cid: string, options: AbortOptions = {}): Promise<void> {
+  /** Resolves with what `components.fetch` answered (the resolver's `Resolved`, with the fetch's phases). */
+  async fetch (peer: string, cid: string, options: AbortOptions = {}): Promise<unknown> {
     const failed = this.failures.get(peer)
     if (failed != null && this.now() < failed.until) {
       throw new NoCapacityError(`this peer's last ${failed.count} code fetches here failed: no fetch for it until ${Math.ceil(failed.until - this.now())} ms from now`)
@@ -58,8 +59,9 @@ export class UnreservedFetches {
     }
     this.enter(peer, cid)
     try {
-      await this.components.fetch(cid, options)
+      const fetched = await this.components.fetch(cid, options)
       this.failures.delete(peer)
+      return fetched
     } catch (err) {
       this.failed(peer)
       throw err

@@ -78,6 +78,18 @@ export interface Resolved {
   cid: string
   /** True when the code had to be fetched from a peer for this call. */
   fetched: boolean
+  /** A fetched CID: where the fetch's time went (shared by every caller that waited on it). */
+  timings?: FetchTimings
+}
+
+/** The phases of one code fetch, in ms. */
+export interface FetchTimings {
+  /** From the start of the search to the start of the transfer that succeeded (DHT search, failed providers). */
+  providers: number
+  /** The transfer from the provider that supplied the code. */
+  transfer: number
+  /** Sanitizing (validation, instrumentation) and storing the fetched bytes. */
+  sanitize: number
 }
 
 export interface Resolver {

@@ -6,7 +6,7 @@ import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, Node
 import { parseChainCid } from '../chains/spec.js'
 import { parseFunctionCid } from '../store/index.js'
 import { MAX_CACHED_NAMES } from './constants.js'
-import type { KnownNameRecord, Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
+import type { FetchTimings, KnownNameRecord, Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
 import type { AbortOptions, Logger, PeerInfo } from '@libp2p/interface'
 import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
@@ -26,7 +26,7 @@ export class Resolver implements ResolverInterface {
   private readonly names = new Map<string, { cid: string, record?: KnownNameRecord, expires: number }>()
   // one fetch per CID and one lookup per name at a time, however many invocations wait on it;
   // the work belongs to the node (see shared()), each caller only waits for it
-  private readonly fetching = new Map<string, Promise<void>>()
+  private readonly fetching = new Map<string, Promise<FetchTimings>>()
   private readonly lookingUp = new Map<string, Promise<Named>>()
   // who signed a record naming each CID, most recent last: that publisher holds the bytes, and
   // is asked first, before its provider record has spread through the DHT
@@ -36,6 +36,7 @@ export class Resolver implements ResolverInterface {
   private readonly metrics?: ReturnType<typeof registerMetrics>
   private readonly onDeployed = (evt: CustomEvent<FunctionBinding>): void => { void this.announceName(evt.detail) }
   private readonly onCached = (evt: CustomEvent<{ cid: string }>): void => { void this.provide(evt.detail.cid) }
+  private readonly onRemoved = (evt: CustomEvent<{ name: string, cid: string, removedAt: string }>): void => { void this.announceRemoval(evt.detail) }
 
   constructor (components: ResolverComponents, init: ResolverInit) {
     this.components = components
@@ -53,6 +54,7 @@ export class Resolver implements ResolverInterface {
     if (this.controller.signal.aborted) this.controller = new AbortController()
     store.addEventListener('function:deployed', this.onDeployed)
     store.addEventListener('function:cached', this.onCached)
+    store.addEventListener('function:removed', this.onRemoved)
     void (async () => {
       for (const binding of store.bindings()) await this.announceName(binding)
       for (const cid of await store.heldCids()) await this.provide(cid)
@@ -62,6 +64,7 @@ export class Resolver implements ResolverInterface {
   async stop (): Promise<void> {
     this.components.store.removeEventListener('function:deployed', this.onDeployed)
     this.components.store.removeEventListener('function:cached', this.onCached)
+    this.components.store.removeEventListener('function:removed', this.onRemoved)
     this.controller.abort(new NodeStoppingError('the resolver stopped'))
   }
 
@@ -111,8 +114,7 @@ export class Resolver implements ResolverInterface {
       fetch.catch(() => {})
       this.fetching.set(cid, fetch)
     }
-    await raceSignal(fetch, options.signal)
-    return { cid, fetched: true }
+    return { cid, fetched: true, timings: await raceSignal(fetch, options.signal) }
   }
 
   private parse (text: string): Target {
@@ -219,6 +221,8 @@ export class Resolver implements ResolverInterface {
     try {
       const value = await this.components.getRecord(key, { signal })
       const record = { ...await verifyNameRecord(key, value), bytes: value }
+      // the publisher deleted the name: it names nothing, as if there were no record
+      if (record.deleted === true) return undefined
       const { cid } = record
       this.components.trust?.remember(record)
       this.publishers.delete(cid)
@@ -238,20 +242,23 @@ export class Resolver implements ResolverInterface {
    * record may not have spread yet); then providers in the order they answer. Each one's bytes
    * are verified before they are cached.
    */
-  private async fetch (cid: string, signal: AbortSignal): Promise<void> {
+  private async fetch (cid: string, signal: AbortSignal): Promise<FetchTimings> {
     const self = this.components.peerId
     const tried = new Set<string>()
     const started = performance.now()
+    let timings: FetchTimings | undefined
     const from = async (provider: PeerInfo): Promise<boolean> => {
       if (provider.id.equals(self) || tried.has(provider.id.toString())) return false
       tried.add(provider.id.toString())
       this.log.trace('provider %p for %s after %d ms', provider.id, cid, Math.round(performance.now() - started))
+      const transferStarted = performance.now()
       try {
         const bytes = await this.components.fetchCode(provider, cid, { signal })
         this.metrics?.fetches.inc({ outcome: 'ok' })
         this.metrics?.bytes.inc(bytes.byteLength)
         const fetchedAt = performance.now()
         await this.components.store.putCached(bytes, { signal })
+        timings = { providers: transferStarted - started, transfer: fetchedAt - transferStarted, sanitize: performance.now() - fetchedAt }
         this.log('fetched %s (%d bytes) from %p in %d ms, cached in %d ms', cid, bytes.byteLength, provider.id,
           Math.round(fetchedAt - started), Math.round(performance.now() - fetchedAt))
         return true
@@ -265,9 +272,9 @@ export class Resolver implements ResolverInterface {
     }
     try {
       const publisher = this.publishers.get(cid)
-      if (publisher != null && await from({ id: peerIdFromString(publisher), multiaddrs: [] })) return
+      if (publisher != null && await from({ id: peerIdFromString(publisher), multiaddrs: [] })) return timings!
       for await (const provider of this.components.findProviders(cid, { signal })) {
-        if (await from(provider)) return
+        if (await from(provider)) return timings!
       }
     } catch (err: any) {
       if (!signal.aborted && err?.name !== 'NotFoundError') throw err
@@ -294,6 +301,26 @@ export class Resolver implements ResolverInterface {
       this.metrics?.dht.observe({ op: 'put' }, (performance.now() - started) / 1000)
     }
     await this.provide(binding.cid)
+  }
+
+  /**
+   * A record in the DHT cannot be recalled: a tombstone (a record that binds the name to
+   * nothing) with a higher sequence number replaces it, and nodes that know tombstones stop
+   * resolving the name (within their name cache's TTL). A name still bound here (a chain of the
+   * same name) keeps its record instead.
+   */
+  private async announceRemoval (removed: { name: string, cid: string, removedAt: string }): Promise<void> {
+    if (this.components.store.bindings().some((b) => b.name === removed.name)) return
+    const started = performance.now()
+    try {
+      const record = await createNameRecord(this.components.privateKey, removed.name, removed.cid, Date.parse(removed.removedAt), { deleted: true })
+      await this.components.putRecord(nameKey(this.components.peerId.toString(), removed.name), record, { signal: this.background() })
+      this.log('published the tombstone of %s', removed.name)
+    } catch (err: any) {
+      this.log('could not publish the tombstone of %s: %s', removed.name, err?.message ?? err)
+    } finally {
+      this.metrics?.dht.observe({ op: 'put' }, (performance.now() - started) / 1000)
+    }
   }
 
   private async provide (cid: string): Promise<void> {

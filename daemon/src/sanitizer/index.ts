@@ -18,6 +18,7 @@ import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 export type { SanitizedModule, SanitizeLimits } from './sanitize.js'
+export { checkInterface } from './inspect.js'
 export { ALLOWED_FUNCTION_IMPORTS, INSTRUMENTER_VERSION, FUEL_GLOBAL_EXPORT, OOM_GLOBAL_EXPORT, START_EXPORT } from './constants.js'
 export { DEFAULT_MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES_LIMIT, MODULE_BOUNDS, type ModuleBounds } from './constants.js'
 

@@ -1,13 +1,13 @@
 /**
  * The deploy-time pipeline, run once per module (never on the invocation path):
- * size cap -> structural bounds on the raw bytes -> compile (V8 validates) -> import allowlist
- * and required exports -> memory limits -> fuel instrumentation -> compile again (V8 validates
- * the rewrite).
+ * size cap -> structural bounds on the raw bytes -> compile (V8 validates) -> import allowlist,
+ * the ABI's shape and required exports -> memory limits -> fuel instrumentation -> compile again
+ * (V8 validates the rewrite).
  */
 import { InvalidModuleError, PayloadTooLargeError } from '../errors.js'
 import { checkBounds } from './bounds.js'
 import { DEFAULT_MAX_TABLE_ENTRIES, MODULE_BOUNDS } from './constants.js'
-import { checkExports, checkImports, compile } from './inspect.js'
+import { checkInterface, compile } from './inspect.js'
 import { instrument } from './instrument.js'
 
 export interface SanitizeLimits {
@@ -37,9 +37,7 @@ export function sanitize (bytes: Uint8Array, limits: SanitizeLimits): SanitizedM
   const maxTableEntries = limits.maxTableEntries ?? DEFAULT_MAX_TABLE_ENTRIES
   // before V8 or binaryen parse anything: both allocate in proportion to what the module declares
   checkBounds(bytes, MODULE_BOUNDS, maxTableEntries)
-  const original = compile(bytes)
-  checkImports(original)
-  checkExports(original)
+  checkInterface(bytes)
 
   const result = instrument(bytes, 0n, { maxTableEntries })
   if (result.memory.initialPages > limits.memoryPages) {

@@ -18,7 +18,7 @@ import type { Sanitizer } from '../sanitizer/index.js'
 import type { AbortOptions, ComponentLogger, TypedEventTarget } from '@libp2p/interface'
 
 export { cidOf, parseFunctionCid } from './cid.js'
-export { FUNCTION_NAME_PATTERN, DEFAULT_MAX_MODULE_BYTES, DEFAULT_MAX_CACHE_BYTES } from './constants.js'
+export { FUNCTION_NAME_PATTERN, DEFAULT_MAX_MODULE_BYTES, DEFAULT_MAX_CACHE_BYTES, MAX_VERSIONS_PER_NAME } from './constants.js'
 
 export interface FunctionStoreInit {
   /** The daemon's data directory; the store lives in `<dataDir>/functions`. */
@@ -43,8 +43,37 @@ export interface FunctionBinding {
   deployedAt: string
 }
 
+/** One deploy (or rollback) of a name, as its version history keeps it. */
+export interface FunctionVersion {
+  version: number
+  cid: string
+  deployedAt: string
+  size: number
+  /** Set on a rollback: the version whose CID it bound the name to again. */
+  rollbackOf?: number
+}
+
+/** What `remove` did. */
+export interface RemovedFunction {
+  name: string
+  /** The CID the name was bound to. */
+  cid: string
+  /** How many versions of the name were forgotten. */
+  versions: number
+  /** Modules deleted from this node's disk: no other name, version or chain refers to them. */
+  removed: string[]
+  /** Modules of the name's versions kept because something else still refers to them. */
+  kept: string[]
+}
+
 export interface FunctionStoreEvents {
+  /** A name was bound to a CID: a deploy, or a rollback (a new version pointing to an older CID). */
   'function:deployed': CustomEvent<FunctionBinding>
+  /**
+   * A name was unbound (`remove`) at `removedAt`, later than its last binding's `deployedAt` (the
+   * resolver publishes a tombstone with that sequence number).
+   */
+  'function:removed': CustomEvent<{ name: string, cid: string, removedAt: string }>
   'function:cached': CustomEvent<{ cid: string, size: number }>
   'function:evicted': CustomEvent<{ cid: string, size: number }>
 }
@@ -97,6 +126,19 @@ export interface FunctionStore extends ModuleSource, TypedEventTarget<FunctionSt
   getOriginal(cid: string): Promise<Uint8Array | undefined>
   /** Every name bound on this node. */
   bindings(): FunctionBinding[]
+  /** A name's versions, oldest first (the latest MAX_VERSIONS_PER_NAME). Throws `FunctionNotFoundError`. */
+  versions(name: string): FunctionVersion[]
+  /**
+   * Binds `name` again to the CID of its version `to` (default: the version before the current
+   * one), as a new version. Throws `FunctionNotFoundError` (no such name) or
+   * `VersionNotFoundError` (no such version, or none before the current one).
+   */
+  rollback(name: string, to?: number, options?: AbortOptions): Promise<DeployedFunction & { rollbackOf: number }>
+  /**
+   * Unbinds `name` and forgets its versions; deletes their modules unless another name, another
+   * name's version or a CID in `keep` (chains that call it by CID) refers to them. Throws `FunctionNotFoundError`.
+   */
+  remove(name: string, options?: AbortOptions & { keep?: Iterable<string> }): Promise<RemovedFunction>
   list(): Promise<FunctionEntry[]>
   /** Every CID held (to announce as a provider). */
   heldCids(): Promise<string[]>

@@ -40,5 +40,6 @@ export async function verifyRecordFor (cid: string, bytes: Uint8Array): Promise<
   }
   const verified = await verifyNameRecord(nameKey(publisher, name), bytes)
   if (verified.cid !== cid) throw new InvalidNameRecordError(`the record names ${verified.cid}, not ${cid}`)
+  if (verified.deleted === true) throw new InvalidNameRecordError(`the record is a tombstone: its publisher deleted ${name}`)
   return { ...verified, bytes }
 }

@@ -28,7 +28,7 @@ import type { PeerLimitsInit } from '../limits/index.js'
 import type { RpcComponents } from '../rpc/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
-export { InvokeRequest, InvokeResponse, InvokeState } from './pb/invoke.js'
+export { InvokeRequest, InvokeResponse, InvokeState, Timings } from './pb/invoke.js'
 
 export const INVOKE_PROTOCOL = `${PROTOCOL_PREFIX}/invoke/1.0.0`
 /**
@@ -45,12 +45,20 @@ export const MAX_INVOKE_MESSAGE_CHARS = 1024
  */
 export const MAX_INVOKE_CLIENT_STATE_BYTES = 48 * 1024
 /**
+ * An answer carries at most this many log lines of the function (the decoder refuses more), each
+ * cut to MAX_INVOKE_LOG_LINE_CHARS characters: 64 lines of at most 3 KiB of UTF-8 is 192 KiB.
+ */
+export const MAX_INVOKE_LOG_LINES = 64
+export const MAX_INVOKE_LOG_LINE_CHARS = 1024
+/** Log lines at their largest: 3 bytes of UTF-8 per character, and a tag and length per line. */
+const MAX_INVOKE_LOG_BYTES = MAX_INVOKE_LOG_LINES * (MAX_INVOKE_LOG_LINE_CHARS * 3 + 4)
+/**
  * Everything around the payload: the rpc frame (id, status, deadline, lengths: < 40 B), the
  * CID (~40 B), a reservation (16 B), an invocation id (<= 64 B), a state key (<= 128 B) and
  * in-client state (<= MAX_INVOKE_CLIENT_STATE_BYTES), and on answers the executing node's
- * message (<= MAX_INVOKE_MESSAGE_CHARS, <= 3 KiB).
+ * message (<= MAX_INVOKE_MESSAGE_CHARS, <= 3 KiB) and the function's logs (<= MAX_INVOKE_LOG_BYTES).
  */
-const FRAME_OVERHEAD_BYTES = 4096 + MAX_INVOKE_CLIENT_STATE_BYTES
+const FRAME_OVERHEAD_BYTES = 4096 + MAX_INVOKE_CLIENT_STATE_BYTES + MAX_INVOKE_LOG_BYTES
 /** The invoke channel's frame cap, the same on both sides of every channel. */
 export const MAX_INVOKE_FRAME_BYTES = MAX_INVOKE_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES
 
@@ -85,10 +93,10 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
     super(components, { protocol: INVOKE_PROTOCOL, maxFrameBytes: MAX_INVOKE_FRAME_BYTES, timeoutMs: init.timeoutMs ?? 60_000, shaper: init.shaper, traffic: init.traffic, limits: init.limits }, InvokeRequest, InvokeResponse)
   }
 
-  /** Answers above the protocol's caps never travel: TOO_LARGE instead, and a shortened message. */
+  /** Answers above the protocol's caps never travel: TOO_LARGE instead, and a shortened message and logs. */
   override setHandler (handler: InvokeHandler): void {
     super.setHandler(async (request, context) => {
-      const response = await handler(request, context)
+      const response = boundLogs(await handler(request, context))
       if (response.clientState.byteLength > MAX_INVOKE_CLIENT_STATE_BYTES) {
         return { ...response, status: InvokeResponse.Status.STATE_TOO_LARGE, output: new Uint8Array(0), clientState: new Uint8Array(0), message: `the client state is ${response.clientState.byteLength} bytes; the invoke protocol carries at most ${MAX_INVOKE_CLIENT_STATE_BYTES}` }
       }
@@ -106,6 +114,20 @@ class InvokeService extends TypedRpc<InvokeRequest, InvokeResponse> implements I
     // the responder de-duplicates by invocation id: only then may a request reach it twice
     return this.send(peer, request, { ...options, idempotent: request.invocationId !== '' })
   }
+}
+
+/**
+ * Log lines within the protocol's caps (the decoder refuses more lines, the frame cap longer
+ * ones): for an answer about to be sent, and for what a caller keeps of a peer's answer.
+ */
+export function boundLogLines (logs: string[]): string[] {
+  if (logs.length <= MAX_INVOKE_LOG_LINES && logs.every((line) => line.length <= MAX_INVOKE_LOG_LINE_CHARS)) return logs
+  return logs.slice(0, MAX_INVOKE_LOG_LINES).map((line) => line.slice(0, MAX_INVOKE_LOG_LINE_CHARS))
+}
+
+function boundLogs (response: InvokeResponse): InvokeResponse {
+  const logs = boundLogLines(response.logs ?? [])
+  return logs === response.logs ? response : { ...response, logs }
 }
 
 export function invokeProtocol (init: InvokeInit = {}): (components: RpcComponents) => Invoke {

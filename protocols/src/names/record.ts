@@ -47,14 +47,19 @@ function signedBytes (record: NameRecord): Uint8Array {
   return out
 }
 
-export async function createNameRecord (key: PrivateKey, name: string, cid: string, seq: number): Promise<Uint8Array> {
+/**
+ * A signed record binding `name` to `cid`; `deleted`: a tombstone, which binds the name to
+ * nothing (with a `seq` above the last binding's, it wins over it everywhere).
+ */
+export async function createNameRecord (key: PrivateKey, name: string, cid: string, seq: number, options: { deleted?: boolean } = {}): Promise<Uint8Array> {
   const record: NameRecord = {
     name,
     cid: CID.parse(cid).bytes as Uint8Array<ArrayBuffer>,
     seq,
     timestamp: Date.now(),
     publicKey: publicKeyToProtobuf(key.publicKey) as Uint8Array<ArrayBuffer>,
-    signature: new Uint8Array(0)
+    signature: new Uint8Array(0),
+    deleted: options.deleted === true
   }
   record.signature = await key.sign(signedBytes(record)) as Uint8Array<ArrayBuffer>
   return NameRecord.encode(record)
@@ -66,6 +71,8 @@ export interface VerifiedNameRecord {
   cid: string
   seq: number
   timestamp: number
+  /** A tombstone: the publisher deleted the name (`cid` is the last one it had). */
+  deleted?: boolean
 }
 
 /**
@@ -100,7 +107,7 @@ export async function verifyNameRecord (key: Uint8Array, value: Uint8Array): Pro
   }
   if (peerIdFromPublicKey(publicKey).toString() !== target.publisher) throw new InvalidNameRecordError('record is signed by a key other than the publisher\'s in its key')
   if (!(await publicKey.verify(signedBytes(record), record.signature))) throw new InvalidNameRecordError('bad signature')
-  return { publisher: target.publisher, name: record.name, cid: cid.toString(), seq: record.seq, timestamp: record.timestamp }
+  return { publisher: target.publisher, name: record.name, cid: cid.toString(), seq: record.seq, timestamp: record.timestamp, ...(record.deleted ? { deleted: true } : {}) }
 }
 
 /** The DHT validator for the `faasmesh` key namespace. */

@@ -14,6 +14,7 @@ export interface InvokeRequest {
   keepOutput: boolean
   nameRecord: Uint8Array<ArrayBuffer>
   price: number
+  traceparent?: string
 }
 
 export namespace InvokeRequest {
@@ -76,6 +77,11 @@ export namespace InvokeRequest {
         if ((obj.price != null && obj.price !== 0)) {
           w.uint32(81)
           w.double(obj.price)
+        }
+
+        if (obj.traceparent != null) {
+          w.uint32(90)
+          w.string(obj.traceparent)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -150,6 +156,10 @@ export namespace InvokeRequest {
             }
             case 10: {
               obj.price = reader.double()
+              break
+            }
+            case 11: {
+              obj.traceparent = reader.string()
               break
             }
             default: {
@@ -256,6 +266,13 @@ export namespace InvokeRequest {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.traceparent`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -347,6 +364,11 @@ export namespace InvokeRequest {
     value: number
   }
 
+  export interface InvokeRequestTraceparentFieldEvent {
+    field: '$.traceparent'
+    value: string
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -355,7 +377,7 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent | InvokeRequestInputsPeerFieldEvent | InvokeRequestInputsRefFieldEvent | InvokeRequestInputsStepFieldEvent | InvokeRequestInputsBytesFieldEvent | InvokeRequestKeepOutputFieldEvent | InvokeRequestNameRecordFieldEvent | InvokeRequestPriceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCidFieldEvent | InvokeRequestInputFieldEvent | InvokeRequestDeadlineMsFieldEvent | InvokeRequestReservationFieldEvent | InvokeRequestInvocationIdFieldEvent | InvokeRequestStateModelFieldEvent | InvokeRequestStateKeyFieldEvent | InvokeRequestStateClientStateFieldEvent | InvokeRequestInputsPeerFieldEvent | InvokeRequestInputsRefFieldEvent | InvokeRequestInputsStepFieldEvent | InvokeRequestInputsBytesFieldEvent | InvokeRequestKeepOutputFieldEvent | InvokeRequestNameRecordFieldEvent | InvokeRequestPriceFieldEvent | InvokeRequestTraceparentFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
   }
 }
@@ -689,6 +711,8 @@ export interface InvokeResponse {
   outputBytes: number
   inputBytesMoved: number
   receipt?: Receipt
+  logs: string[]
+  timings?: Timings
 }
 
 export namespace InvokeResponse {
@@ -824,6 +848,18 @@ export namespace InvokeResponse {
           Receipt.codec().encode(obj.receipt, w)
         }
 
+        if (obj.logs != null && obj.logs.length > 0) {
+          for (const value of obj.logs) {
+            w.uint32(114)
+            w.string(value)
+          }
+        }
+
+        if (obj.timings != null) {
+          w.uint32(122)
+          Timings.codec().encode(obj.timings, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -840,7 +876,8 @@ export namespace InvokeResponse {
           stateBytes: 0,
           clientState: uint8ArrayAlloc(0),
           outputBytes: 0,
-          inputBytesMoved: 0
+          inputBytesMoved: 0,
+          logs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -903,6 +940,24 @@ export namespace InvokeResponse {
               })
               break
             }
+            case 14: {
+              if (opts.limits?.logs != null && obj.logs.length === opts.limits.logs) {
+                throw new MaxLengthError('Decode error - repeated field "logs" had too many elements')
+              }
+
+              if (obj.logs.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "logs" had too many elements')
+              }
+
+              obj.logs.push(reader.string())
+              break
+            }
+            case 15: {
+              obj.timings = Timings.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.timings
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -912,6 +967,10 @@ export namespace InvokeResponse {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          logs: 64
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1009,6 +1068,32 @@ export namespace InvokeResponse {
 
               break
             }
+            case 14: {
+              if (opts.limits?.logs != null && obj.logs === opts.limits.logs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logs" had too many elements')
+              }
+
+              if (obj.logs === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "logs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.logs[]`,
+                index: obj.logs,
+                value: reader.string()
+              }
+
+              obj.logs++
+
+              break
+            }
+            case 15: {
+              yield * Timings.codec().stream(reader, reader.uint32(), `${prefix}.timings`, {
+                limits: opts.limits?.timings
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1091,6 +1176,42 @@ export namespace InvokeResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InvokeResponseLogsFieldEvent {
+    field: '$.logs[]'
+    index: number
+    value: string
+  }
+
+  export interface InvokeResponseTimingsProvidersUsFieldEvent {
+    field: '$.timings.providersUs'
+    value: number
+  }
+
+  export interface InvokeResponseTimingsTransferUsFieldEvent {
+    field: '$.timings.transferUs'
+    value: number
+  }
+
+  export interface InvokeResponseTimingsSanitizeUsFieldEvent {
+    field: '$.timings.sanitizeUs'
+    value: number
+  }
+
+  export interface InvokeResponseTimingsCompileUsFieldEvent {
+    field: '$.timings.compileUs'
+    value: number
+  }
+
+  export interface InvokeResponseTimingsQueueUsFieldEvent {
+    field: '$.timings.queueUs'
+    value: number
+  }
+
+  export interface InvokeResponseTimingsRunUsFieldEvent {
+    field: '$.timings.runUs'
+    value: number
+  }
+
   export function encode (obj: Partial<InvokeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeResponse.codec())
   }
@@ -1099,8 +1220,212 @@ export namespace InvokeResponse {
     return decodeMessage(buf, InvokeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent | InvokeResponseOutputBytesFieldEvent | InvokeResponseInputBytesMovedFieldEvent | InvokeResponseReceiptBodyFieldEvent | InvokeResponseReceiptSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeResponse>): Generator<InvokeResponseStatusFieldEvent | InvokeResponseOutputFieldEvent | InvokeResponseDurationUsFieldEvent | InvokeResponseFuelFieldEvent | InvokeResponseColdFieldEvent | InvokeResponseFetchedFieldEvent | InvokeResponseMessageFieldEvent | InvokeResponseStateVersionFieldEvent | InvokeResponseStateBytesFieldEvent | InvokeResponseClientStateFieldEvent | InvokeResponseOutputBytesFieldEvent | InvokeResponseInputBytesMovedFieldEvent | InvokeResponseReceiptBodyFieldEvent | InvokeResponseReceiptSignatureFieldEvent | InvokeResponseLogsFieldEvent | InvokeResponseTimingsProvidersUsFieldEvent | InvokeResponseTimingsTransferUsFieldEvent | InvokeResponseTimingsSanitizeUsFieldEvent | InvokeResponseTimingsCompileUsFieldEvent | InvokeResponseTimingsQueueUsFieldEvent | InvokeResponseTimingsRunUsFieldEvent> {
     return streamMessage(buf, InvokeResponse.codec(), opts)
+  }
+}
+
+export interface Timings {
+  providersUs: number
+  transferUs: number
+  sanitizeUs: number
+  compileUs: number
+  queueUs: number
+  runUs: number
+}
+
+export namespace Timings {
+  let _codec: Codec<Timings>
+
+  export const codec = (): Codec<Timings> => {
+    if (_codec == null) {
+      _codec = message<Timings>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.providersUs != null && obj.providersUs !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.providersUs)
+        }
+
+        if ((obj.transferUs != null && obj.transferUs !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.transferUs)
+        }
+
+        if ((obj.sanitizeUs != null && obj.sanitizeUs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.sanitizeUs)
+        }
+
+        if ((obj.compileUs != null && obj.compileUs !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.compileUs)
+        }
+
+        if ((obj.queueUs != null && obj.queueUs !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.queueUs)
+        }
+
+        if ((obj.runUs != null && obj.runUs !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.runUs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          providersUs: 0,
+          transferUs: 0,
+          sanitizeUs: 0,
+          compileUs: 0,
+          queueUs: 0,
+          runUs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.providersUs = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.transferUs = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.sanitizeUs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.compileUs = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.queueUs = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.runUs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.providersUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.transferUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.sanitizeUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.compileUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.queueUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.runUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TimingsProvidersUsFieldEvent {
+    field: '$.providersUs'
+    value: number
+  }
+
+  export interface TimingsTransferUsFieldEvent {
+    field: '$.transferUs'
+    value: number
+  }
+
+  export interface TimingsSanitizeUsFieldEvent {
+    field: '$.sanitizeUs'
+    value: number
+  }
+
+  export interface TimingsCompileUsFieldEvent {
+    field: '$.compileUs'
+    value: number
+  }
+
+  export interface TimingsQueueUsFieldEvent {
+    field: '$.queueUs'
+    value: number
+  }
+
+  export interface TimingsRunUsFieldEvent {
+    field: '$.runUs'
+    value: number
+  }
+
+  export function encode (obj: Partial<Timings>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Timings.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Timings>): Timings {
+    return decodeMessage(buf, Timings.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Timings>): Generator<TimingsProvidersUsFieldEvent | TimingsTransferUsFieldEvent | TimingsSanitizeUsFieldEvent | TimingsCompileUsFieldEvent | TimingsQueueUsFieldEvent | TimingsRunUsFieldEvent> {
+    return streamMessage(buf, Timings.codec(), opts)
   }
 }
 

@@ -10,6 +10,7 @@ export interface NameRecord {
   timestamp: number
   publicKey: Uint8Array<ArrayBuffer>
   signature: Uint8Array<ArrayBuffer>
+  deleted: boolean
 }
 
 export namespace NameRecord {
@@ -52,6 +53,11 @@ export namespace NameRecord {
           w.bytes(obj.signature)
         }
 
+        if ((obj.deleted != null && obj.deleted !== false)) {
+          w.uint32(56)
+          w.bool(obj.deleted)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -62,7 +68,8 @@ export namespace NameRecord {
           seq: 0,
           timestamp: 0,
           publicKey: uint8ArrayAlloc(0),
-          signature: uint8ArrayAlloc(0)
+          signature: uint8ArrayAlloc(0),
+          deleted: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -93,6 +100,10 @@ export namespace NameRecord {
             }
             case 6: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.deleted = reader.bool()
               break
             }
             default: {
@@ -152,6 +163,13 @@ export namespace NameRecord {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.deleted`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -194,6 +212,11 @@ export namespace NameRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NameRecordDeletedFieldEvent {
+    field: '$.deleted'
+    value: boolean
+  }
+
   export function encode (obj: Partial<NameRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NameRecord.codec())
   }
@@ -202,7 +225,7 @@ export namespace NameRecord {
     return decodeMessage(buf, NameRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NameRecord>): Generator<NameRecordNameFieldEvent | NameRecordCidFieldEvent | NameRecordSeqFieldEvent | NameRecordTimestampFieldEvent | NameRecordPublicKeyFieldEvent | NameRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NameRecord>): Generator<NameRecordNameFieldEvent | NameRecordCidFieldEvent | NameRecordSeqFieldEvent | NameRecordTimestampFieldEvent | NameRecordPublicKeyFieldEvent | NameRecordSignatureFieldEvent | NameRecordDeletedFieldEvent> {
     return streamMessage(buf, NameRecord.codec(), opts)
   }
 }
