@@ -177,7 +177,7 @@ describe('gateway tokens: daemons listening beyond loopback', function () {
       expect((await send(local(node), 'POST', '/v1/invoke/hello', undefined, 'mesh')).name).to.equal('UnauthorizedError')
       expect((await send(local(node), 'POST', '/v1/invoke/hello', invoke, 'mesh')).text).to.equal('Hello, mesh!')
       const cli = await runCli(['invoke', 'hello', '--data', 'cli', '--api', local(node)], { env: { FAASMESH_TOKEN: invoke } })
-      expect([cli.code, cli.stdout]).to.deep.equal([0, 'Hello, cli!'])
+      expect([cli.code, cli.stdout]).to.deep.equal([0, 'Hello, cli!\n'])
     } finally {
       await node.stop()
     }
@@ -232,7 +232,7 @@ describe('gateway tokens: daemons listening beyond loopback', function () {
         const deployed = await runCli(['deploy', 'hello', HELLO, ...api, '--token', token], { prefix })
         expect(deployed.code, deployed.stderr).to.equal(0)
         const invoked = await runCli(['invoke', 'hello', '--data', 'ns', ...api], { prefix })
-        expect([invoked.code, invoked.stdout]).to.deep.equal([0, 'Hello, ns!'])
+        expect([invoked.code, invoked.stdout]).to.deep.equal([0, 'Hello, ns!\n'])
       } finally {
         await node.stop()
       }

@@ -51,6 +51,11 @@ describe('function kit: new, build, deploy, invoke from outside the repository',
 
   const api = (): string[] => ['--api', daemon.url]
 
+  /** What `faasmesh invoke` printed, without the newline the CLI ends its output with. */
+  async function invoke (cwd: string, ...args: string[]): Promise<string> {
+    return (await ok(cwd, 'invoke', ...args, ...api())).replace(/\n$/, '')
+  }
+
   before(async function () {
     work = await tempDir('faasmesh-kit-')
     expect(work.path.startsWith(ROOT)).to.equal(false)
@@ -91,19 +96,19 @@ describe('function kit: new, build, deploy, invoke from outside the repository',
     expect(existsSync(join(project, 'node_modules'))).to.equal(false)
 
     await ok(project, 'deploy', 'myfn', 'build/myfn.wasm', ...api())
-    expect(await ok(project, 'invoke', 'myfn', '--file', 'input.txt', ...api())).to.equal('Howdy, mesh!')
+    expect(await invoke(project, 'myfn', '--file', 'input.txt')).to.equal('Howdy, mesh!')
   })
 
   it('builds and runs every other template (json, stateful)', async function () {
     await ok(work.path, 'new', 'stats', '--template', 'json', '--dir', join(work.path, 'json-fn'))
     await ok(work.path, 'build', 'json-fn')
     await ok(work.path, 'deploy', 'stats', 'json-fn/build/stats.wasm', ...api())
-    expect(await ok(work.path, 'invoke', 'stats', '--file', 'json-fn/input.json', ...api())).to.equal('{"count":5,"sum":14,"max":5}')
+    expect(await invoke(work.path, 'stats', '--file', 'json-fn/input.json')).to.equal('{"count":5,"sum":14,"max":5}')
 
     await ok(work.path, 'new', 'visits', '--template', 'stateful')
     await ok(work.path, 'build', 'visits', '--out', join(work.path, 'visits.wasm'))
     await ok(work.path, 'deploy', 'visits', 'visits.wasm', ...api())
-    const visit = async (): Promise<string> => ok(work.path, 'invoke', 'visits', '--file', 'visits/input.txt', '--state-key', 'door-7', ...api())
+    const visit = async (): Promise<string> => invoke(work.path, 'visits', '--file', 'visits/input.txt', '--state-key', 'door-7')
     expect(await visit()).to.equal('5')
     expect(await visit()).to.equal('10')
   })
@@ -147,7 +152,7 @@ describe('function kit: new, build, deploy, invoke from outside the repository',
     const stub = await faasmesh(project, 'invoke', 'churn-stub', '--data', 'gc', ...api())
     expect(stub.stderr).to.include('OutOfMemoryError')
     await ok(project, 'deploy', 'churn', 'incremental.wasm', ...api())
-    expect(await ok(project, 'invoke', 'churn', '--data', 'gc', ...api())).to.equal('gc 33554432')
+    expect(await invoke(project, 'churn', '--data', 'gc')).to.equal('gc 33554432')
 
     // what `asc fn.ts -O3` makes with asc's defaults: its own memory, no runtime exports
     // a specifier in a variable: the compiler's own .d.ts files clash with @types/node when type-checked
