@@ -98,7 +98,8 @@ describe('README: the tour runs as written', function () {
     /** libp2p address of each README daemon, by its (mapped) listen port. */
     const peers = new Map<string, string>()
     const localize = async (command: string): Promise<string> => {
-      let text = command.replace(/\bnpx faasmesh\b/g, `node ${BIN}`).replaceAll('/tmp/', `${dir.path}/`)
+      // the README's scratch paths before the checkout's path goes in: a checkout may live under /tmp
+      let text = command.replaceAll('/tmp/', `${dir.path}/`).replace(/\bnpx faasmesh\b/g, `node ${BIN}`)
       for (const [pattern, prefix] of [[/127\.0\.0\.1:(\d{4,5})\b/g, '127.0.0.1:'], [/\/tcp\/(\d{4,5})\b/g, '/tcp/']] as const) {
         for (const m of text.matchAll(pattern)) await port(m[1]!)
         text = text.replace(pattern, (_, p: string) => `${prefix}${ports.get(p)!}`)
