@@ -7,10 +7,8 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { expect } from 'chai'
 import { createDaemon, loadConfig, type Daemon } from '../src/index.js'
-import { main } from '../src/cli/index.js'
 import { bytes, shortPeer } from '../src/cli/format.js'
 import { CHAIN_STEP_COLUMNS, describeChain } from '../src/cli/placement-report.js'
 import { launchBrowser, openPage, SKIP_NO_CHROMIUM } from './support/browser.js'
@@ -18,24 +16,8 @@ import { LOOPBACK_FLAGS } from './support/loopback.js'
 import { ROOT, tempDir } from './support/paths.js'
 import { waitFor } from './support/wait.js'
 import type { Browser } from 'playwright-core'
+import { cliInProcess as cli } from './support/cli-run.js'
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Runs the CLI in-process, bounded: a run that takes longer than `timeoutMs` fails the test. */
-async function cli (args: string[], timeoutMs = 20_000): Promise<Run> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (d) => { out += String(d) })
-  stderr.on('data', (d) => { err += String(d) })
-  let timer: NodeJS.Timeout | undefined
-  const code = await Promise.race([
-    main(args, { stdout, stderr, stdin: Readable.from([]), env: {} }),
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`faasmesh ${args.join(' ')} took over ${timeoutMs} ms`)) }, timeoutMs) })
-  ]).finally(() => { clearTimeout(timer) })
-  return { code, stdout: out, stderr: err }
-}
 
 /**
  * The rows of the steps table `invoke -v` prints, as objects keyed by the column headers. The

@@ -4,9 +4,7 @@
  * through npm (`npm start`, `npx faasmesh daemon`) stops when npm is signalled.
  */
 import { createServer, type Server } from 'node:net'
-import { PassThrough, Readable } from 'node:stream'
 import { expect } from 'chai'
-import { main } from '../src/cli/index.js'
 import { startStubGateway } from './gateway-stub.js'
 import { LOOPBACK_ARGS } from './support/loopback.js'
 import { killNpmGroups, startThroughNpm } from './support/npm.js'
@@ -14,20 +12,8 @@ import { tempDir } from './support/paths.js'
 import { killAll, runCli } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 import type { Gateway } from '../src/gateway/index.js'
+import { cliInProcess as cli, type CliRun as Run } from './support/cli-run.js'
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** `main` in-process, its two streams collected. */
-async function cli (args: string[]): Promise<Run> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (d) => { out += String(d) })
-  stderr.on('data', (d) => { err += String(d) })
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: {} })
-  return { code, stdout: out, stderr: err }
-}
 
 /** Resolves once a TCP listener can take 127.0.0.1:`port`, i.e. nothing holds it. */
 async function isFree (port: number): Promise<boolean> {

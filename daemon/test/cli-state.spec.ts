@@ -6,11 +6,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { expect } from 'chai'
 import { ApiClient } from '../src/cli/client.js'
-import { main } from '../src/cli/index.js'
 import { tempDir } from './support/paths.js'
+import { cliInProcess } from './support/cli-run.js'
+/** The CLI in-process, bounded at 10_000 ms. */
+const cli = async (args: string[]): ReturnType<typeof cliInProcess> => cliInProcess(args, 10_000)
+
 
 interface Received {
   method: string
@@ -72,23 +74,6 @@ class StubGateway {
   }
 }
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Runs the CLI in-process, bounded: a run that takes longer than `timeoutMs` fails the test. */
-async function cli (args: string[], timeoutMs = 10_000): Promise<Run> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (d) => { out += String(d) })
-  stderr.on('data', (d) => { err += String(d) })
-  let timer: NodeJS.Timeout | undefined
-  const code = await Promise.race([
-    main(args, { stdout, stderr, stdin: Readable.from([]), env: {} }),
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`faasmesh ${args.join(' ')} took over ${timeoutMs} ms`)) }, timeoutMs) })
-  ]).finally(() => { clearTimeout(timer) })
-  return { code, stdout: out, stderr: err }
-}
 
 /** The stub's invoke answer: the headers a gateway sends with every invocation, plus `extra`. */
 function invoked (output: string, extra: Record<string, string> = {}): Answer {

@@ -8,7 +8,6 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -17,7 +16,6 @@ import { Registry } from 'prom-client'
 import { createNameRecord, NameRecord } from '../../protocols/src/names/index.js'
 import { CID } from 'multiformats/cid'
 import { Bid, type CallForBids } from '../../protocols/src/auction/index.js'
-import { main } from '../src/cli/index.js'
 import { Bidder } from '../src/placement/bidder.js'
 import { RunTimeEstimates } from '../src/placement/estimates.js'
 import { PeerLedger } from '../src/placement/peer-ledger.js'
@@ -29,6 +27,7 @@ import { TRUST_FILE, trust, TrustList, type Trust, type TrustInit } from '../src
 import { expectError } from './contracts/executor.js'
 import { tempDir } from './support/paths.js'
 import type { PrivateKey } from '@libp2p/interface'
+import { cliInProcess as cli } from './support/cli-run.js'
 
 let CID_B: string
 let CID_C: string
@@ -46,23 +45,6 @@ async function refused (registry: Registry, stage: string): Promise<number> {
   return Number(metric?.values.find((v) => v.labels.stage === stage)?.value ?? 0)
 }
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Runs the CLI in-process, bounded. */
-async function cli (args: string[], timeoutMs = 20_000): Promise<Run> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (d) => { out += String(d) })
-  stderr.on('data', (d) => { err += String(d) })
-  let timer: NodeJS.Timeout | undefined
-  const code = await Promise.race([
-    main(args, { stdout, stderr, stdin: Readable.from([]), env: {} }),
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`faasmesh ${args.join(' ')} took over ${timeoutMs} ms`)) }, timeoutMs) })
-  ]).finally(() => { clearTimeout(timer) })
-  return { code, stdout: out, stderr: err }
-}
 
 describe('publisher trust', function () {
   this.timeout(20_000)

@@ -1,7 +1,8 @@
 /**
- * A guest's log lines, bounded per invocation, and the lines of a failed one: its error carries
- * no fields of ours, so they are kept beside it (weakly: they go when the error goes).
+ * A guest's log lines, bounded per invocation, and the lines of a failed one, kept beside its
+ * error (utils/error-notes.ts).
  */
+import { errorNotes } from '../utils/error-notes.js'
 import { MAX_LOG_MESSAGE_BYTES, MAX_LOG_MESSAGES } from './limits.js'
 
 /** A collector for one invocation's log lines: `push` keeps the first ones and counts the rest in a last line. */
@@ -23,15 +24,14 @@ export function droppedLine (dropped: number, kept: number): string {
   return `[faasmesh: ${dropped} more log lines dropped; an invocation keeps its first ${kept}]`
 }
 
-const failedLogs = new WeakMap<object, string[]>()
+const failedLogs = errorNotes<string[]>()
 
 /** Keeps the lines a failed invocation logged with its error; returns the error. */
 export function withLogs<E> (err: E, logs: string[]): E {
-  if (err != null && typeof err === 'object' && logs.length > 0) failedLogs.set(err, logs)
-  return err
+  return logs.length > 0 ? failedLogs.note(err, logs) : err
 }
 
 /** The lines logged by the invocation that failed with `err`, if any. */
 export function logsOf (err: unknown): string[] | undefined {
-  return err != null && typeof err === 'object' ? failedLogs.get(err) : undefined
+  return failedLogs.of(err)
 }

@@ -1,17 +1,18 @@
 /**
- * The placement record of a call that failed: its error carries no fields of ours, so the
- * record's id is kept beside it (weakly), for the gateway to name it in the error's answer
- * (`x-faasmesh-placement-id`), where `faasmesh logs` and the dashboard find its logs and error.
+ * The placement record of a call that failed, kept beside its error (utils/error-notes.ts) for the
+ * gateway to name in the error's answer (`x-faasmesh-placement-id`), where `faasmesh logs` and the
+ * dashboard find its logs and error. The first placement an error ends is the one it names.
  */
-const ids = new WeakMap<object, string>()
+import { errorNotes } from '../utils/error-notes.js'
+
+const ids = errorNotes<string>({ keepFirst: true })
 
 /** Notes that `err` ended the placement `id`; returns the error. */
 export function withPlacementId<E> (err: E, id: string): E {
-  if (err != null && typeof err === 'object' && !ids.has(err)) ids.set(err, id)
-  return err
+  return ids.note(err, id)
 }
 
 /** The id of the placement record a failed call left, if any. */
 export function placementIdOf (err: unknown): string | undefined {
-  return err != null && typeof err === 'object' ? ids.get(err) : undefined
+  return ids.of(err)
 }
