@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { httpLoad } from './http-load.js'
+import { profFlags } from './daemons.js'
 import type { Row } from './report.js'
 
 
@@ -34,7 +35,7 @@ export async function benchHttp (root: string, quick: boolean): Promise<Row[]> {
   try {
     const bare = await startProcess([join(root, 'dist', 'bench', 'bare-server.js'), join(root, 'build', 'hello.wasm')], /port (\d+)/)
     children.push(bare.proc)
-    const daemon = await startProcess([join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], /gateway\s+(http:\/\/\S+)/)
+    const daemon = await startProcess([...profFlags(), join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], /gateway\s+(http:\/\/\S+)/)
     children.push(daemon.proc)
     const api = daemon.match[1]!
     const deployed = await fetch(`${api}/v1/functions/hello`, { method: 'POST', body: readFileSync(join(root, 'build', 'hello.wasm')) })
@@ -45,7 +46,7 @@ export async function benchHttp (root: string, quick: boolean): Promise<Row[]> {
     await httpLoad(`${api}/v1/invoke/hello`, 'world', 1, connections)
     const base = await httpLoad(`http://127.0.0.1:${bare.match[1]}/`, 'world', seconds, connections)
     const gw = await httpLoad(`${api}/v1/invoke/hello`, 'world', seconds, connections)
-    if (gw.errors > 0 || base.errors > 0) throw new Error(`errors under load: gateway ${gw.errors}, baseline ${base.errors}`)
+    if (gw.non2xx > 0 || base.non2xx > 0 || gw.errors > connections || base.errors > connections) throw new Error(`errors under load: gateway ${gw.errors} + ${gw.non2xx} non-2xx, baseline ${base.errors} + ${base.non2xx} non-2xx`)
     return [{
       group: 'http',
       name: `POST /v1/invoke/hello, ${connections} connections, ${seconds} s`,

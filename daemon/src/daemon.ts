@@ -196,7 +196,7 @@ export class Daemon implements DaemonInterface {
     })
     // a bad trust list stops the start, naming the file (while running, it is ignored until fixed: fail closed)
     await publisherTrust.publishers()
-    const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted] })({
+    const res = resolver({ trusted: [...bootstrapPeers(config.libp2p.bootstrap), ...config.names.trusted], negativeCacheTtlMs: config.names.negativeCacheMs })({
       store: artifacts,
       peerId: identity.peerId,
       privateKey: identity.privateKey,
@@ -206,6 +206,8 @@ export class Daemon implements DaemonInterface {
         check: async (cid, stage, record, options) => { await publisherTrust.check(cid, stage === 'lookup' ? 'gateway' : 'fetch', record?.bytes, options) },
         remember: (record) => { publisherTrust.remember(record) }
       },
+      // the first module fetched from the mesh would otherwise wait for binaryen to load
+      codeMayArrive: () => { s.prepare() },
       ...codeRouting(node)
     })
     node.services.code.setLookup(async (cid) => artifacts.getOriginal(cid))
@@ -285,6 +287,7 @@ export class Daemon implements DaemonInterface {
       store,
       chains,
       invoker: inv,
+      announcements: res,
       registry,
       tracing,
       trust: { mode: publisherTrust.mode },

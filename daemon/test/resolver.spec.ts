@@ -318,6 +318,60 @@ describe('resolver', function () {
     for (const p of pending) await expectError(p, 'NodeStoppingError')
   })
 
+  it('asks the publisher directly before the DHT, and takes its "no such name" as the last word', async function () {
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    const record = await createNameRecord(pub, 'direct', fibCid, 3)
+    let gets = 0
+    const asked: string[] = []
+    const r = another({}, {
+      getRecord: async () => { gets++; throw Object.assign(new Error('not found'), { name: 'NotFoundError' }) },
+      queryName: async (peer, publisher, name) => {
+        asked.push(`${peer}:${publisher}/${name}`)
+        return name === 'direct' ? { publisher, name, cid: fibCid, seq: 3, timestamp: 0, bytes: record } : undefined
+      }
+    })
+    expect(await r.lookup(`${pubId}/direct`)).to.equal(fibCid)
+    await expectError(r.lookup(`${pubId}/absent`), 'FunctionNotFoundError')
+    expect(asked).to.deep.equal([`${pubId}:${pubId}/direct`, `${pubId}:${pubId}/absent`])
+    expect(gets, 'DHT gets').to.equal(0)
+  })
+
+  it('remembers a miss briefly; the publisher announcing the name ends it at once', async function () {
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    let handler: Parameters<NonNullable<ResolverComponents['serveNames']>>[0] | undefined
+    let asked = 0
+    const r = another({ negativeCacheTtlMs: 60_000 }, {
+      queryName: async () => { asked++; return undefined },
+      serveNames: (h) => { handler = h }
+    })
+    await r.start()
+    candidates = [pubId]
+    await expectError(r.lookup('late'), 'FunctionNotFoundError')
+    await expectError(r.lookup('late'), 'FunctionNotFoundError')
+    expect(asked, 'the second miss asked nobody').to.equal(1)
+    const bytes = await createNameRecord(pub, 'late', fibCid, 1)
+    handler!.announced({ publisher: pubId, name: 'late', cid: fibCid, seq: 1, timestamp: 0, bytes })
+    expect(await r.lookup('late')).to.equal(fibCid)
+    expect(asked, 'the announced record answered').to.equal(1)
+    // and this node answers peers' queries for its own names, signed, and nothing for others'
+    await store.deploy('mine', fib)
+    const own = await handler!.lookup(peerIdFromPrivateKey(me).toString(), 'mine', {})
+    expect(own).to.be.instanceOf(Uint8Array)
+    expect(await handler!.lookup(peerIdFromPrivateKey(me).toString(), 'not-mine', {})).to.equal(undefined)
+  })
+
+  it('a deploy\'s record is handed to the connected peers, and announced() says to how many', async function () {
+    const pushed: Uint8Array[] = []
+    const r = another({}, { pushName: async (record) => { pushed.push(record); return 3 } })
+    await r.start()
+    const { cid } = await store.deploy('handed', fib)
+    expect(await r.announced('handed', cid)).to.deep.equal({ peers: 3 })
+    expect(pushed).to.have.length(1)
+    expect(await r.announced('never-deployed', cid)).to.deep.equal({ peers: 0 })
+  })
+
   it('keeps at most MAX_CACHED_NAMES names, dropping the least recently used', async function () {
     this.timeout(60_000)
     const pub = await generateKeyPair('Ed25519')

@@ -30,6 +30,19 @@ describe('sanitizer isolation (a process per job)', function () {
     await Promise.all(started.map(async (s) => { await s.stop() }))
   })
 
+  it('prepare() starts one process ahead of the first job, which then runs on it; a second prepare() starts none', async function () {
+    const s = make({})
+    expect(s.stats().idle).to.equal(0)
+    s.prepare()
+    s.prepare()
+    expect(s.stats().idle).to.equal(1)
+    expect((await s.sanitize(wasm('hello'), LIMITS)).bytes.byteLength).to.be.greaterThan(0)
+    // the job took the prepared process and gave it back: still one, none replaced
+    expect(s.stats()).to.include({ idle: 1, running: 0, replaced: 0 })
+    s.prepare()
+    expect(s.stats().idle).to.equal(1)
+  })
+
   it('counts only a job\'s own work against its time: a module queued behind a slow one still gets its whole time', async function () {
     // hello needs tens of ms of its own; it waits behind SLOW for longer than the limit
     const s = make({ timeoutMs: 500, concurrency: 1 })

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Makes the base image of testbed/docker/Dockerfile.local on a machine that cannot pull from an
+# Makes the base image of `build-image.sh --local` on a machine that cannot pull from an
 # image registry: a minimal Debian root filesystem made with debootstrap from the Debian mirror
 # apt already uses, plus iproute2 (for tc), this machine's `node` binary and a `node` user
 # (uid 1000, as in the official Node images), imported with `docker import`. Same Debian release

@@ -77,6 +77,9 @@ export async function writeCompose (scenario: Scenario, dir: string): Promise<st
         ...bootstrap
       ],
       environment: { FAASMESH_TESTBED_CONTROL: 'true', FAASMESH_ADVERTS_INTERVAL_MS: '500', ...powerEnv(group) },
+      // the driver waits for each node itself (peers, /v1/health); the image's check would start
+      // a node process per container every few seconds, CPU the measured daemons do not get
+      healthcheck: { disable: true },
       cap_add: ['NET_ADMIN'],
       volumes: [`./nodes/${node.name}:/data`, `./shape/${node.name}:/shape:ro`],
       ports: [`127.0.0.1:${HOST_API_BASE + i}:${API_PORT}`],

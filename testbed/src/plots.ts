@@ -6,6 +6,7 @@ import { View, parse } from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import type { ChainJobRecord } from './chains.js'
 import type { ChainSummary, RunSummary } from './results.js'
+import type { SeedsCell } from './seeds.js'
 import type { InvocationRecord } from './workload.js'
 
 export async function render (spec: TopLevelSpec): Promise<string> {
@@ -120,6 +121,31 @@ export async function chainTraffic (summaries: ChainSummary[], title: string): P
       xOffset: { field: 'model', type: 'nominal', sort: ['in-function', 'in-client', 'in-edge', 'external'] },
       y: { field: 'kib', type: 'quantitative', title: 'traffic per chain (KiB x links)' },
       color: { field: 'model', type: 'nominal', title: 'state model', sort: ['in-function', 'in-client', 'in-edge', 'external'] }
+    }
+  })
+}
+
+/**
+ * `--seeds`: mean and p99 latency per policy over the repetitions, with 95 % confidence
+ * intervals as error bars; one column per load, one row per statistic (each its own scale).
+ */
+export async function latencyCi (cells: SeedsCell[], title: string): Promise<string> {
+  const values = cells.flatMap((c) => (['mean', 'p99'] as const).map((stat) => {
+    const v = stat === 'mean' ? c.meanMs : c.p99Ms
+    return { policy: c.policy, load: c.load == null ? `${c.rate.toFixed(0)}/s` : `${Math.round(c.load * 100)}%`, stat, ms: v.mean, low: Math.max(0, v.mean - v.ci), high: v.mean + v.ci }
+  })).filter((v) => !Number.isNaN(v.ms))
+  return render({
+    title,
+    data: { values },
+    facet: { row: { field: 'stat', type: 'nominal', title: 'latency' }, column: { field: 'load', type: 'nominal', title: 'load' } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 220,
+      height: 160,
+      layer: [
+        { mark: { type: 'point', filled: true }, encoding: { x: { field: 'policy', type: 'nominal' }, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'policy', type: 'nominal' } } },
+        { mark: 'rule', encoding: { x: { field: 'policy', type: 'nominal' }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'policy', type: 'nominal' } } }
+      ]
     }
   })
 }

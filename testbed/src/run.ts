@@ -9,6 +9,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { drain } from './drain.js'
+import { hostCheck, hostComponents, hostLine, type HostCheck, type HostReport } from './host-check.js'
 import { linkState } from './links.js'
 import { AttachedMesh } from './attached-mesh.js'
 import { runChainScenario } from './chain-run.js'
@@ -29,6 +30,10 @@ export interface RunOptions {
   attach?: string
   /** Each node in its own network namespace (root only). */
   netns?: boolean
+  /** Replaces the scenario's seed (`--seeds` runs the scenario with seed, seed + 1, ...). */
+  seed?: number
+  /** The host check (tests give it stubs or short intervals). @default hostCheck()(hostComponents()) */
+  host?: HostCheck
   signal: AbortSignal
 }
 
@@ -38,15 +43,25 @@ export interface RunResult {
   nodes: string[]
   /** A chain workload's runs (model x placement); `summaries` is then empty. */
   chainSummaries?: ChainSummary[]
+  /** The seed the workload was drawn with (set by runScenario). */
+  seed?: number
+  /** What the host had before and during the run (absent for chain workloads). */
+  host?: HostReport
 }
 
 export async function runScenario (options: RunOptions, progress: Progress): Promise<RunResult> {
-  const scenario = await loadScenario(options.scenarioFile, { quick: options.quick })
+  const loaded = await loadScenario(options.scenarioFile, { quick: options.quick })
+  const scenario: Scenario = { ...loaded, seed: options.seed ?? loaded.seed }
   const outDir = resolve(options.outDir ?? join('testbed', 'results', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`))
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'scenario.json'), JSON.stringify({ ...scenario, quick: options.quick === true }, null, 2))
-  if (scenario.workload.chains != null) return await runChainScenario(scenario, scenario.workload.chains, options, outDir, progress)
+  if (scenario.workload.chains != null) return { ...await runChainScenario(scenario, scenario.workload.chains, options, outDir, progress), seed: scenario.seed }
   progress.say(`${scenario.name}: ${nodeNames(scenario).length} nodes, policies ${scenario.policies.join(', ')}; results in ${outDir}`)
+
+  // before anything of ours runs: what other processes already take from the host
+  const host = options.host ?? hostCheck()(hostComponents())
+  const before = await host.before({ signal: options.signal })
+  if (before.contended != null) progress.say(`WARNING: the host is busy before the start (${before.contended}); this run's latencies will include CPU contention`)
 
   const mesh: Mesh = options.attach != null ? new AttachedMesh(options.attach) : new LocalMesh(scenario, outDir, { netns: options.netns })
   const jsonl = createWriteStream(join(outDir, 'invocations.jsonl'))
@@ -74,6 +89,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
         const run = `${policy}@${level.load != null ? `${Math.round(level.load * 100)}%` : `${level.rate.toFixed(1)}/s`}`
         const events = schedule(scenario, mesh, peerIds, progress, options.signal)
         let failed = 0
+        host.start(run)
         const done = await drive({
           run,
           policy,
@@ -92,7 +108,7 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
           onRecord: (r) => { jsonl.write(`${JSON.stringify(r)}\n`); if (r.outcome !== 'ok') failed++ },
           onProgress: (d, total) => { progress.bar(run.padEnd(22), d, total, failed > 0 ? `(${failed} not ok)` : '') },
           signal: options.signal
-        }).finally(() => { events.cancel() })
+        }).finally(() => { events.cancel(); host.stop() })
         for (const r of done) records.push(r)
         await events.finished
         progress.clear()
@@ -105,22 +121,26 @@ export async function runScenario (options: RunOptions, progress: Progress): Pro
     failure = err
   } finally {
     progress.clear()
+    host.stop()
     if (options.signal.aborted) mesh.killAll()
     await mesh.stop()
     await new Promise<void>((resolve) => jsonl.end(resolve))
   }
   const summaries = summarize(records, names)
+  const hostReport = host.report({ daemons: names.length, slots: scenario.nodes.reduce((sum, g) => sum + g.count * g.slots, 0), processes: names.length + 1 })
   writeFileSync(join(outDir, 'summary.csv'), summaryCsv(summaries, names))
-  const table = summaryTable(summaries, names)
+  writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ scenario: scenario.name, quick: options.quick === true, seed: scenario.seed, host: hostReport, summaries }, null, 2))
+  const table = `${hostLine(hostReport)}\n${summaryTable(summaries, names)}`
   writeFileSync(join(outDir, 'summary.txt'), `${table}\n`)
   process.stdout.write(`\n${table}\n\n`)
   if (records.some((r) => r.outcome === 'ok')) {
     writeFileSync(join(outDir, 'latency-cdf.svg'), await latencyCdf(records, `${scenario.name}: latency of successful invocations`))
     writeFileSync(join(outDir, 'node-load.svg'), await nodeLoad(summaries, names, `${scenario.name}: executions per node`))
   }
-  progress.say(`wrote ${['invocations.jsonl', 'summary.csv', 'summary.txt', 'latency-cdf.svg', 'node-load.svg'].join(', ')} to ${outDir}`)
+  progress.say(`wrote ${['invocations.jsonl', 'summary.csv', 'summary.json', 'summary.txt', 'latency-cdf.svg', 'node-load.svg'].join(', ')} to ${outDir}`)
+  if (hostReport.saturated) progress.say(`WARNING: HOST SATURATED (${hostReport.verdict}). Latencies and rankings from this run are not comparable with a quiet host's; rerun on an idle machine or with fewer nodes.`)
   if (failure != null) throw failure
-  return { outDir, summaries, nodes: names }
+  return { outDir, summaries, nodes: names, seed: scenario.seed, host: hostReport }
 }
 
 export async function deploy (scenario: Scenario, mesh: Mesh, progress: Progress): Promise<void> {

@@ -3,14 +3,21 @@
  * field by field with every problem named by its path (the way testbed/src/scenario.ts does),
  * and written back in one canonical JSON form whose CID (json codec) names the chain.
  */
+import { createRequire } from 'node:module'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import * as json from 'multiformats/codecs/json'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { parse as parseYaml } from 'yaml'
 import { InvalidChainError } from '../errors.js'
 import { parseFunctionCid } from '../store/cid.js'
 import { FUNCTION_NAME_PATTERN } from '../store/constants.js'
+
+/** The YAML parser, loaded with the first YAML spec: ~7 MiB resident a daemon that is sent none never needs. */
+let parseYaml: typeof import('yaml').parse | undefined
+function yamlParse (): typeof import('yaml').parse {
+  parseYaml ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse
+  return parseYaml
+}
 
 export interface ChainStep {
   /** Unique in its chain, `STEP_ID_PATTERN`. */
@@ -59,7 +66,7 @@ export function parseChainSpec (bytes: Uint8Array): ChainSpec {
   } catch {
     try {
       // 'error': warnings would go to the console ('silent' would drop errors too); the alias cap stops alias bombs
-      value = parseYaml(text, { logLevel: 'error', maxAliasCount: 100 })
+      value = yamlParse()(text, { logLevel: 'error', maxAliasCount: 100 })
     } catch (err: any) {
       throw new InvalidChainError(`chain: neither JSON nor YAML: ${String(err?.message ?? err).split('\n')[0]?.replace(/:\s*$/, '').slice(0, 200)}`)
     }

@@ -110,6 +110,8 @@ export interface DaemonConfig {
     priceFactors: PriceFactor[]
     /** Favour peers that ran work for this node. */
     preferContributors: boolean
+    /** Skip the auction when this node's own bid cannot lose. */
+    localFastPath: boolean
   }
   invocations: {
     dedupWindowMs: number
@@ -127,6 +129,8 @@ export interface DaemonConfig {
   names: {
     /** Publishers whose records win for plain names. */
     trusted: string[]
+    /** How long a name found nowhere is remembered as such (a publisher's announcement of it ends that sooner). */
+    negativeCacheMs: number
   }
   state: {
     /** Model of a call with a state key and no model header. */

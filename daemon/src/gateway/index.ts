@@ -106,6 +106,11 @@ export interface GatewayComponents {
   /** Chains (DESIGN.md section 11): deployed and listed here, invoked like functions. */
   chains?: Pick<ChainStore, 'deploy' | 'list'>
   invoker: Invoker
+  /**
+   * A deploy's name record handed to the connected peers (daemon/src/resolver): a deploy, chain
+   * deploy or rollback answers once it is, saying to how many (`announced.peers`). Without it, at once.
+   */
+  announcements?: { announced(name: string, cid: string, options?: AbortOptions): Promise<{ peers: number }> }
   registry: Registry
   peerId: PeerId
   version: string

@@ -3,8 +3,7 @@
  * when the request carries a W3C `traceparent` header, and names its trace in the answer
  * (`x-faasmesh-trace-id`), so a client can find it in its collector.
  */
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
-import { spanContext, type Tracing } from '../telemetry/index.js'
+import { SPAN_KIND_SERVER, SPAN_STATUS_ERROR, spanContext, type Tracing } from '../telemetry/index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context, Span } from '@opentelemetry/api'
 
@@ -15,7 +14,7 @@ export function startRequestSpan (tracing: Tracing | undefined, req: IncomingMes
   const header = req.headers.traceparent
   const parent = tracing.extract(Array.isArray(header) ? header[0] : header)
   const span = tracing.tracer.startSpan(`${req.method ?? 'GET'} ${route}`, {
-    kind: SpanKind.SERVER,
+    kind: SPAN_KIND_SERVER,
     attributes: { 'http.request.method': req.method ?? '', 'url.path': (req.url ?? '/').split('?')[0]!.slice(0, 200), 'http.route': route }
   }, parent)
   res.setHeader('x-faasmesh-trace-id', span.spanContext().traceId)
@@ -26,6 +25,6 @@ export function endRequestSpan (traced: RequestSpan | undefined, res: ServerResp
   if (traced == null) return
   traced.span.setAttribute('http.response.status_code', res.statusCode)
   // the server's own failures only: a 4xx is the client's (OpenTelemetry's HTTP conventions)
-  if (res.statusCode >= 500) traced.span.setStatus({ code: SpanStatusCode.ERROR })
+  if (res.statusCode >= 500) traced.span.setStatus({ code: SPAN_STATUS_ERROR })
   traced.span.end()
 }

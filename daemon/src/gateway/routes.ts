@@ -144,6 +144,15 @@ function localityOf (req: IncomingMessage): boolean | undefined {
   throw new InvalidParametersError(`x-faasmesh-locality must be "on" or "off", got "${text.slice(0, 40)}"`)
 }
 
+/**
+ * How many connected peers hold the record of a binding just made here: the answer waits for
+ * the hand-over (bounded by the resolver's announce timeout), so that a 201 means the mesh can
+ * find the name (docs/http-api.md).
+ */
+async function announced (components: GatewayComponents, binding: { name: string, cid: string }, signal: AbortSignal): Promise<{ peers: number }> {
+  return await components.announcements?.announced(binding.name, binding.cid, { signal }) ?? { peers: 0 }
+}
+
 function chainStore (components: GatewayComponents): NonNullable<GatewayComponents['chains']> {
   if (components.chains == null) throw new RouteNotFoundError('this node keeps no chains')
   return components.chains
@@ -221,7 +230,7 @@ export const ROUTES: readonly Route[] = [
     async handle ({ res, params, signal, components, body }) {
       const bytes = await body(components.store.maxModuleBytes)
       const deployed = await components.store.deploy(segment(params, 0), bytes, { signal })
-      sendJson(res, 201, deployed)
+      sendJson(res, 201, { ...deployed, announced: await announced(components, deployed, signal) })
     }
   },
   {
@@ -252,7 +261,8 @@ export const ROUTES: readonly Route[] = [
     scope: 'deploy',
     async handle ({ res, params, signal, components, body }) {
       const to = rollbackTarget(await body(MAX_ROLLBACK_BODY_BYTES))
-      sendJson(res, 200, await components.store.rollback(segment(params, 0), to, { signal }))
+      const rolled = await components.store.rollback(segment(params, 0), to, { signal })
+      sendJson(res, 200, { ...rolled, announced: await announced(components, rolled, signal) })
     }
   },
   {
@@ -272,7 +282,8 @@ export const ROUTES: readonly Route[] = [
     async handle ({ res, params, signal, components, body }) {
       const chains = chainStore(components)
       const bytes = await body(MAX_CHAIN_SPEC_BYTES)
-      sendJson(res, 201, await chains.deploy(segment(params, 0), bytes, { signal }))
+      const deployed = await chains.deploy(segment(params, 0), bytes, { signal })
+      sendJson(res, 201, { ...deployed, announced: await announced(components, deployed, signal) })
     }
   },
   {

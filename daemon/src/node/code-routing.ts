@@ -3,7 +3,9 @@
  * code from a provider, and the candidate publishers of a name (the peers in the capacity view).
  */
 import { NotFoundError } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
+import { MAX_ANNOUNCE_PEERS } from '../resolver/index.js'
 import { selectNameRecord, verifyNameRecord } from '../../../protocols/src/names/index.js'
 import type { MeshNode } from './index.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -17,7 +19,7 @@ import type { AbortOptions } from '@libp2p/interface'
 const RECORD_GRACE_MS = 25
 import type { ResolverComponents } from '../resolver/index.js'
 
-export type CodeRouting = Pick<ResolverComponents, 'candidates' | 'findProviders' | 'fetchCode' | 'provide' | 'putRecord' | 'getRecord'>
+export type CodeRouting = Pick<ResolverComponents, 'candidates' | 'findProviders' | 'fetchCode' | 'provide' | 'putRecord' | 'getRecord' | 'queryName' | 'pushName' | 'serveNames'>
 
 export function codeRouting (node: MeshNode): CodeRouting {
   return {
@@ -37,7 +39,15 @@ export function codeRouting (node: MeshNode): CodeRouting {
     getRecord: async (key, options) => {
       if (alone(node)) throw new NotFoundError('no peer to ask for the record')
       return getNameRecord(node, key, options)
-    }
+    },
+    queryName: async (peer, publisher, name, options) => node.services.names.query(peerIdFromString(peer), publisher, name, options),
+    pushName: async (record, options) => {
+      // every connected peer at once: one small frame each on a connection that exists
+      const peers = [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))].slice(0, MAX_ANNOUNCE_PEERS)
+      const handed = await Promise.allSettled(peers.map(async (p) => { await node.services.names.announce(peerIdFromString(p), record, options) }))
+      return handed.filter((h) => h.status === 'fulfilled').length
+    },
+    serveNames: (handler) => { node.services.names.setHandler(handler) }
   }
 }
 

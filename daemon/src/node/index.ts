@@ -9,9 +9,7 @@
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
-import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
-import { preSharedKey } from '@libp2p/pnet'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
@@ -23,7 +21,7 @@ import { invokeProtocol, type Invoke } from '../../../protocols/src/invoke/index
 import { stateProtocol, type StateService } from '../../../protocols/src/state/index.js'
 import { chainData, type ChainData } from '../../../protocols/src/chain-data/index.js'
 import type { TrafficMeter } from '../../../protocols/src/traffic.js'
-import { NAME_KEY_NAMESPACE, selectNameRecord, validateNameRecord } from '../../../protocols/src/names/index.js'
+import { NAME_KEY_NAMESPACE, nameExchange, selectNameRecord, validateNameRecord, type NameExchange } from '../../../protocols/src/names/index.js'
 import { PROTOCOL_PREFIX } from '../../../protocols/src/constants.js'
 import { DiscoveryDialer } from './discovery-dialer.js'
 import { refusingGater, type PeerRefusal } from '../fairness/gater.js'
@@ -66,6 +64,7 @@ export type MeshServices = {
   pubsub: GossipSub
   adverts: CapacityAdverts
   code: CodeTransfer
+  names: NameExchange
   auction: Auction
   invoke: Invoke
   state: StateService
@@ -92,7 +91,13 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
   const links = init.links
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   // 10 s between queries keeps multicast chatter low; a new node announces itself at start
-  if (init.mdns) peerDiscovery.push(mdns({ interval: 10_000 }))
+  // mDNS and the private-mesh protector are loaded only when used: mDNS (multicast-dns and its
+  // DNS codec) weighs a few MiB a node that does not use it never needs (docs/performance.md)
+  if (init.mdns) {
+    const { mdns } = await import('@libp2p/mdns')
+    peerDiscovery.push(mdns({ interval: 10_000 }))
+  }
+  const protector = init.psk != null ? (await import('@libp2p/pnet')).preSharedKey({ psk: init.psk }) : undefined
 
   const node = await createLibp2p({
     start: false,
@@ -103,7 +108,7 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
     connectionEncrypters: [noise()],
     // a private mesh: every connection is encrypted under the shared key before noise starts, so
     // a node without it fails the first handshake and never reaches identify, the DHT or gossip
-    ...(init.psk != null ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    ...(protector != null ? { connectionProtector: protector } : {}),
     streamMuxers: [yamux()],
     peerDiscovery,
     // a testbed partition: no dial to, and no connection from, a blocked peer until it is lifted
@@ -135,6 +140,9 @@ export async function createMesh (init: MeshNodeInit, components: MeshNodeCompon
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictSign', floodPublish: true, emitSelf: false, scoreParams: gossipScoreParams() }),
       adverts: capacityAdverts({ intervalMs: init.advertIntervalMs }),
       code: codeTransfer({ maxModuleBytes: init.maxModuleBytes, shaper: links, traffic: init.traffic, limits: init.limits }),
+      // name records asked of a peer (the publisher first) before a DHT walk, and handed by a
+      // publisher to its peers before its deploy answers (daemon/src/resolver)
+      names: nameExchange({ shaper: links, traffic: init.traffic, limits: init.limits }),
       // placement (daemon/src/placement): bids and invocations on long-lived multiplexed streams
       auction: auction({ shaper: links, traffic: init.traffic, limits: init.limits }),
       invoke: invokeProtocol({ timeoutMs: init.maxInvokeMs, shaper: links, traffic: init.traffic, limits: init.limits }),

@@ -284,7 +284,8 @@ export class Auctioneer {
   }
 }
 
-function releaseCall (tokens: Uint8Array[]): CallForBids {
+/** A call that only hands reservations back. */
+export function releaseCall (tokens: Uint8Array[]): CallForBids {
   return { auctionId: '', cid: new Uint8Array(0), inputBytes: 0, deadlineMs: 0, release: tokens as Array<Uint8Array<ArrayBuffer>>, inputs: [], nameRecord: new Uint8Array(0) }
 }
 

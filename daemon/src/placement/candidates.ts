@@ -54,6 +54,8 @@ export interface Plan {
   windowMs?: number
   /** Price of the runner-up, for second-price accounting. */
   secondPrice?: number
+  /** No auction was held: this node's own bid could not lose (the local fast path). */
+  fastPath?: boolean
 }
 
 /** Load of a candidate as the gossip view sees it: busy and queued per slot. */

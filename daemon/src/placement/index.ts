@@ -74,6 +74,12 @@ export interface PlacementInit {
   invocations?: InvocationsInit
   /** On battery below this charge, other peers' calls for bids are declined BATTERY. @default 20 */
   declineBelowPercent?: number
+  /**
+   * Skip the auction when this node's own bid cannot lose: a free slot, the function compiled,
+   * and a score no worse than the best every peer in the view has bid lately (docs/placement.md,
+   * "The local fast path"). @default true
+   */
+  localFastPath?: boolean
 }
 
 export interface PlacementComponents {
@@ -170,6 +176,8 @@ export interface PlacementRecord {
   bids: BidRecord[]
   windowMs?: number
   secondPrice?: number
+  /** True when no peer was asked: this node's bid could not lose against its peers' recent best (the local fast path). */
+  fastPath?: boolean
   attempts: AttemptRecord[]
   /** Peer id of the node that answered. */
   executor?: string

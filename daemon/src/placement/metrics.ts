@@ -11,6 +11,11 @@ export function placementMetrics (registry: Registry) {
       labelNames: ['outcome'],
       registers: [registry]
     }),
+    fastPath: new Counter({
+      name: 'faasmesh_placement_fast_path_total',
+      help: 'Auctions skipped because this node\'s own bid could not lose against its peers\' recent best (the local fast path)',
+      registers: [registry]
+    }),
     asked: new Counter({
       name: 'faasmesh_auction_bids_asked_total',
       help: 'Calls for bids this node sent (itself included)',

@@ -10,7 +10,8 @@ import {
 import { fingerprintOf, invocationTable, newInvocationId, type InvocationTable } from '../invocations/index.js'
 import { logsOf, withLogs } from '../executor/index.js'
 import { withPlacementId } from './failed-placements.js'
-import { Auctioneer } from './auctioneer.js'
+import { Auctioneer, releaseCall } from './auctioneer.js'
+import { BidFloors } from './bid-floors.js'
 import { Bidder, SELF } from './bidder.js'
 import { DEFAULT_RUN_MS, PLACEMENT_DEFAULTS } from './defaults.js'
 import { RunTimeEstimates } from './estimates.js'
@@ -88,6 +89,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
   private readonly log: Logger
   private readonly self: string
   private readonly estimates = new RunTimeEstimates()
+  /** The best each peer bid lately per function, for the local fast path. */
+  private readonly floors = new BidFloors()
   private readonly reservations: Reservations
   private readonly reputation = new Reputation()
   private readonly ledger: PeerLedger
@@ -118,7 +121,8 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       priceWeight: init.priceWeight ?? PLACEMENT_DEFAULTS.priceWeight,
       speed: init.speed ?? 1,
       attemptTimeoutMs: init.attemptTimeoutMs ?? 15_000,
-      declineBelowPercent: init.declineBelowPercent ?? DEFAULT_DECLINE_BELOW_PERCENT
+      declineBelowPercent: init.declineBelowPercent ?? DEFAULT_DECLINE_BELOW_PERCENT,
+      localFastPath: init.localFastPath ?? true
     }
     this.defaultPolicy = this.init.policy
     this.log = components.logger.forComponent('faasmesh:placement')
@@ -271,8 +275,10 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
       // in-function state lives on its key's home: the call goes there, and nowhere else
       const home = options.state?.model === 'in-function'
       for (let round = 1; placed == null; round++) {
-        const plan = home ? await this.homePlan(record, binary, input, options) : await this.plan(binary, input, options, passedOn)
+        // the fast path only on the first round: a run here that failed is retried by a real auction
+        const plan = home ? await this.homePlan(record, binary, input, options) : await this.plan(binary, input, options, passedOn, round === 1)
         Object.assign(record, { asked: record.asked + plan.asked, bids: [...record.bids, ...plan.bids], windowMs: plan.windowMs, secondPrice: plan.secondPrice })
+        if (plan.fastPath === true) record.fastPath = true
         this.safeDispatchEvent('placement:planned', { detail: record })
         const before = passedOn.size
         try {
@@ -282,7 +288,7 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
           // hand were not all the mesh had (a slow bidder missed the window), so one more
           // auction among the others, while time is left
           const remaining = this.remaining(options)
-          const again = !home && round < MAX_ROUNDS && passedOn.size > before && RETRYABLE.has(err?.name) &&
+          const again = !home && round < MAX_ROUNDS && (passedOn.size > before || plan.fastPath === true) && RETRYABLE.has(err?.name) &&
             options.signal?.aborted !== true && (remaining == null || remaining > 0)
           if (!again) throw err
         }
@@ -357,13 +363,17 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
     if (this.homes.size > KNOWN_HOMES) this.homes.delete(this.homes.keys().next().value as string)
   }
 
-  private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions, without: Set<string>): Promise<Plan> {
+  private async plan (cid: Uint8Array, input: Uint8Array, options: PlaceOptions, without: Set<string>, fastPath = false): Promise<Plan> {
     const remaining = this.remaining(options)
     const windowMs = remaining == null ? this.init.bidWindowMs : Math.max(1, Math.min(this.init.bidWindowMs, remaining / 4))
-    return this.planners[options.policy]({
+    const cidString = CID.decode(cid).toString()
+    // least-loaded and power-of-two leave out peers whose advertised battery is below our threshold
+    const peers = this.peerCandidates(cid).filter((c) => !without.has(c.peer) && !skipsLowBattery(options.policy, c.batteryPercent, this.init.declineBelowPercent))
+    const fast = fastPath ? this.fastPlan(cidString, cid, input, options, peers) : undefined
+    if (fast != null) return fast
+    const plan = await this.planners[options.policy]({
       self: this.selfCandidate(),
-      // least-loaded and power-of-two leave out peers whose advertised battery is below our threshold
-      peers: this.peerCandidates(cid).filter((c) => !without.has(c.peer) && !skipsLowBattery(options.policy, c.batteryPercent, this.init.declineBelowPercent)),
+      peers,
       candidates: this.init.candidates,
       ...(options.inputs != null ? { holders: options.inputs.map((i) => i.peer) } : {}),
       call: {
@@ -374,10 +384,57 @@ export class Placement extends TypedEventEmitter<PlacementEvents> implements Pla
         deadlineMs: remaining ?? 0,
         windowMs,
         priceWeight: this.init.priceWeight,
-        nameRecord: this.components.trust?.recordFor(CID.decode(cid).toString()),
+        nameRecord: this.components.trust?.recordFor(cidString),
         signal: options.signal
       }
     })
+    this.floors.learn(cidString, plan.bids)
+    return plan
+  }
+
+  /**
+   * The local fast path (docs/placement.md): an auction whose outcome is known before it is
+   * held is skipped. This node bids for itself (reserving its slot, as in an auction); when no
+   * peer in the view has bid a lower score for this function lately, no peer would have won,
+   * and the plan is this node alone. Only for plain calls: a chain step's input or a state model
+   * changes what peers bid, so those always go to auction.
+   */
+  private fastPlan (cid: string, binary: Uint8Array, input: Uint8Array, options: PlaceOptions, peers: Candidate[]): Plan | undefined {
+    if (!this.init.localFastPath || options.policy !== 'auction' || options.state != null || (options.inputs?.length ?? 0) > 0) return undefined
+    if (this.draining || this.freeSlots() === 0 || !this.components.executor.isWarm(cid)) return undefined
+    // without a floor for every peer, one of them might bid lower: ask them (that teaches the floors)
+    const floors: number[] = []
+    for (const peer of peers) {
+      const floor = this.floors.floor(peer.peer, cid, this.init.priceWeight)
+      if (floor == null) return undefined
+      floors.push(floor)
+    }
+    const remaining = this.remaining(options)
+    const bid = this.bidder.bid({
+      auctionId: '',
+      cid: binary as Uint8Array<ArrayBuffer>,
+      inputBytes: input.byteLength,
+      deadlineMs: Math.max(0, Math.floor(remaining ?? 0)),
+      release: [],
+      inputs: [],
+      nameRecord: new Uint8Array(0)
+    })
+    if (bid.status !== Bid.Status.BID) return undefined
+    const score = bid.estimatedMs + this.init.priceWeight * bid.price
+    // on a tie the auction picks this node too (no network in the way)
+    if (floors.some((floor) => floor < score)) {
+      this.bidder.bid(releaseCall([bid.reservation]))
+      return undefined
+    }
+    this.metrics?.fastPath.inc()
+    return {
+      targets: [{ candidate: this.selfCandidate(), reservation: bid.reservation, reservedUntil: performance.now() + bid.reservationTtlMs, estimatedMs: bid.estimatedMs }],
+      bids: [{ peer: this.self, self: true, outcome: 'bid', estimatedMs: bid.estimatedMs, price: bid.price, score, rttMs: 0, code: bid.code }],
+      asked: 1,
+      held: [],
+      windowMs: 0,
+      fastPath: true
+    }
   }
 
   /**

@@ -5,12 +5,12 @@
  * invocation placed there by a peer (server side, a child of the caller's `invoke` span).
  * Each is created only when tracing is on.
  */
-import { SpanKind, type Context, type Span } from '@opentelemetry/api'
 import { CID } from 'multiformats/cid'
 import { InvokeResponse, type InvokeHandler, type Timings as WireTimings } from '../../../protocols/src/invoke/index.js'
-import { endSpan, spanContext, type Tracing } from '../telemetry/index.js'
+import { endSpan, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, spanContext, type Tracing } from '../telemetry/index.js'
 import { timingsFromWire } from './timings.js'
 import type { PlacementRecord } from './index.js'
+import type { Context, Span } from '@opentelemetry/api'
 
 /** A started span and the context its children start under. */
 export interface Traced { span: Span, context: Context }
@@ -39,7 +39,7 @@ export function endPlacementSpan (traced: Traced | undefined, record: PlacementR
 /** The client side of a remote attempt; `traceparent` goes in the invoke request. */
 export function startInvokeSpan (tracing: Tracing | undefined, peer: string, parent: Context | undefined): { span: Span, traceparent?: string } | undefined {
   if (tracing?.enabled !== true) return undefined
-  const span = tracing.tracer.startSpan('invoke', { kind: SpanKind.CLIENT, attributes: { 'faasmesh.peer': peer } }, parent)
+  const span = tracing.tracer.startSpan('invoke', { kind: SPAN_KIND_CLIENT, attributes: { 'faasmesh.peer': peer } }, parent)
   return { span, traceparent: tracing.inject(spanContext(span, parent)) }
 }
 
@@ -57,7 +57,7 @@ export function tracedInvokeHandler (tracing: Tracing | undefined, handler: Invo
     // a request with no traceparent belongs to no trace here: nothing to join
     if (!tracing.enabled || request.traceparent == null) return handler(request, context)
     const span = tracing.tracer.startSpan('execute', {
-      kind: SpanKind.SERVER,
+      kind: SPAN_KIND_SERVER,
       attributes: { 'faasmesh.peer': context.peer.toString(), 'faasmesh.invocation.id': request.invocationId, 'faasmesh.function.cid': cidText(request.cid) }
     }, tracing.extract(request.traceparent))
     try {

@@ -2,10 +2,14 @@
  * @packageDocumentation
  *
  * Function code found through the mesh. Turns what a caller names (`name`, `publisher/name` or a
- * CID) into a module this node holds: local bindings first, then signed name records in the DHT,
- * then providers of the CID, fetched over `/faasmesh/code/1.0.0`, verified against the CID,
- * sanitized like a local deploy and cached. It also announces what this node has: every module
- * is provided in the DHT and every local name gets a signed record.
+ * CID) into a module this node holds: local bindings first, then signed name records (announced
+ * here by their publisher, asked of the publisher directly over `/faasmesh/names/1.0.0`, else
+ * found in the DHT), then the publisher or providers of the CID, fetched over
+ * `/faasmesh/code/1.0.0`, verified against the CID, sanitized like a local deploy and cached. It
+ * also announces what this node has: every local name gets a signed record, handed to the
+ * connected peers before a deploy answers and put in the DHT, and every module is provided.
+ * Answers are cached: positive ones for `nameCacheTtlMs`, negative ones for
+ * `negativeCacheTtlMs`, both replaced as soon as a publisher announces the name.
  *
  * Name policy (docs/protocols.md): records live under `/faasmesh/fn/<publisher>/<name>`, so a
  * name can only ever be bound by the peer that published it. A plain `name` resolves to this
@@ -21,9 +25,9 @@ import { Resolver as ResolverClass } from './resolver.js'
 import type { FunctionStore } from '../store/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
-import type { VerifiedNameRecord } from '../../../protocols/src/names/index.js'
+import type { NameExchangeHandler, VerifiedNameRecord } from '../../../protocols/src/names/index.js'
 
-export { MAX_CACHED_NAMES } from './constants.js'
+export { MAX_ANNOUNCE_PEERS, MAX_CACHED_NAMES } from './constants.js'
 
 export interface ResolverInit {
   /** Longest time a name lookup or a provider search may take. @default 5000 */
@@ -34,6 +38,12 @@ export interface ResolverInit {
   trusted?: string[]
   /** At most this many publishers are asked about a plain name. @default 32 */
   maxPublishers?: number
+  /** How long "nobody has this name" is remembered (an announcement of the name ends it sooner; 0: never). @default 1000 */
+  negativeCacheTtlMs?: number
+  /** How long a publisher asked directly may take before the DHT is asked instead. @default 1000 */
+  queryTimeoutMs?: number
+  /** How long a deploy's record may take to reach the connected peers (what a deploy waits for, at most). @default 2000 */
+  announceTimeoutMs?: number
 }
 
 /** What the resolver needs of a store: the function store, or functions and chains together (daemon/src/chains/artifacts.ts). */
@@ -57,6 +67,17 @@ export interface ResolverComponents {
   putRecord(key: Uint8Array, value: Uint8Array, options: AbortOptions): Promise<void>
   getRecord(key: Uint8Array, options: AbortOptions): Promise<Uint8Array>
   /**
+   * Asks `peer` for the record it holds for `publisher/name` over the names protocol, verified;
+   * undefined when it has none. Throws when it cannot answer. Without it, only the DHT is asked.
+   */
+  queryName?(peer: string, publisher: string, name: string, options: AbortOptions): Promise<KnownNameRecord | undefined>
+  /** Hands one of this node's records to the peers it is connected to; resolves with how many kept it. */
+  pushName?(record: Uint8Array, options: AbortOptions): Promise<number>
+  /** Registers what this node answers to peers' name queries, and what it does with records they announce. */
+  serveNames?(handler: NameExchangeHandler): void
+  /** A peer announced a fresh binding: its code may be asked for soon (the sanitizer can get ready). */
+  codeMayArrive?(cid: string): void
+  /**
    * Publisher trust (daemon/src/trust): `check` throws `UntrustedPublisherError` for a CID this
    * node may not run (`lookup`: what a caller named here) or fetch (`fetch`: before any provider
    * is asked); `remember` sees every record the resolver verified or signed. Without it, all code is trusted.
@@ -72,6 +93,12 @@ export interface ResolverTrust {
 /** A name record that passed verification, with its bytes. */
 export interface KnownNameRecord extends VerifiedNameRecord {
   bytes: Uint8Array
+}
+
+/** How far a fresh binding's record got before its deploy answered. */
+export interface Announced {
+  /** Connected peers that checked and kept the record (its DHT copy follows in the background). */
+  peers: number
 }
 
 export interface Resolved {
@@ -106,6 +133,12 @@ export interface Resolver {
    * like `resolve`, and `InvalidParametersError` for text that is no name, publisher/name or CID.
    */
   lookup(target: string, options?: AbortOptions): Promise<string>
+  /**
+   * Waits until the record of a binding just made here (`name` -> `cid`) has been handed to the
+   * connected peers (within `announceTimeoutMs`), and says to how many; `{ peers: 0 }` for a
+   * binding this resolver never announced.
+   */
+  announced(name: string, cid: string, options?: AbortOptions): Promise<Announced>
 }
 
 export function resolver (init: ResolverInit = {}): (components: ResolverComponents) => Resolver {

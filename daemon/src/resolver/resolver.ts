@@ -5,25 +5,29 @@ import { createNameRecord, FUNCTION_NAME_PATTERN, nameKey, verifyNameRecord } fr
 import { AmbiguousNameError, FunctionNotFoundError, InvalidParametersError, NodeStoppingError } from '../errors.js'
 import { parseChainCid } from '../chains/spec.js'
 import { parseFunctionCid } from '../store/index.js'
-import { MAX_CACHED_NAMES } from './constants.js'
-import type { FetchTimings, KnownNameRecord, Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
+import { MAX_ANNOUNCEMENTS_KEPT, MAX_CACHED_NAMES } from './constants.js'
+import { NameCache, type Named } from './name-cache.js'
+import type { Announced, FetchTimings, KnownNameRecord, Resolved, ResolverComponents, ResolverInit, Resolver as ResolverInterface } from './index.js'
 import type { FunctionBinding } from '../store/index.js'
 import type { AbortOptions, Logger, PeerInfo } from '@libp2p/interface'
 import { timeoutSignal } from '../../../protocols/src/timeout-signal.js'
 
 type Target = { kind: 'cid', cid: string } | { kind: 'name', name: string } | { kind: 'scoped', publisher: string, name: string }
-/** A CID and, when a publisher's signed record named it, that record (publisher trust checks it, placement sends it along). */
-interface Named { cid: string, record?: KnownNameRecord }
 
 export class Resolver implements ResolverInterface {
   private readonly components: ResolverComponents
   private readonly log: Logger
   private readonly resolveTimeoutMs: number
-  private readonly nameCacheTtlMs: number
   private readonly trusted: string[]
   private readonly maxPublishers: number
-  // insertion order doubles as recency order: a hit is deleted and re-inserted
-  private readonly names = new Map<string, { cid: string, record?: KnownNameRecord, expires: number }>()
+  private readonly queryTimeoutMs: number
+  private readonly announceTimeoutMs: number
+  // positive answers for their lifetime, negative ones briefly; a publisher's announcement updates both
+  private readonly names: NameCache
+  // this node's own signed records, by name: what a peer's query for them is answered with
+  private readonly own = new Map<string, { cid: string, seq: number, bytes: Uint8Array }>()
+  // the hand-over of each fresh binding (`name@cid`) to connected peers: a deploy answers once it is done
+  private readonly announcing = new Map<string, Promise<Announced>>()
   // one fetch per CID and one lookup per name at a time, however many invocations wait on it;
   // the work belongs to the node (see shared()), each caller only waits for it
   private readonly fetching = new Map<string, Promise<FetchTimings>>()
@@ -34,7 +38,7 @@ export class Resolver implements ResolverInterface {
   // the node's lifetime: aborted in stop(), it ends shared work and announcements
   private controller = new AbortController()
   private readonly metrics?: ReturnType<typeof registerMetrics>
-  private readonly onDeployed = (evt: CustomEvent<FunctionBinding>): void => { void this.announceName(evt.detail) }
+  private readonly onDeployed = (evt: CustomEvent<FunctionBinding>): void => { this.announce(evt.detail) }
   private readonly onCached = (evt: CustomEvent<{ cid: string }>): void => { void this.provide(evt.detail.cid) }
   private readonly onRemoved = (evt: CustomEvent<{ name: string, cid: string, removedAt: string }>): void => { void this.announceRemoval(evt.detail) }
 
@@ -42,9 +46,11 @@ export class Resolver implements ResolverInterface {
     this.components = components
     this.log = components.logger.forComponent('faasmesh:resolver')
     this.resolveTimeoutMs = init.resolveTimeoutMs ?? 5_000
-    this.nameCacheTtlMs = init.nameCacheTtlMs ?? 30_000
+    this.names = new NameCache(init.nameCacheTtlMs ?? 30_000, init.negativeCacheTtlMs ?? 1_000)
     this.trusted = init.trusted ?? []
     this.maxPublishers = init.maxPublishers ?? 32
+    this.queryTimeoutMs = init.queryTimeoutMs ?? 1_000
+    this.announceTimeoutMs = init.announceTimeoutMs ?? 2_000
     if (components.registry != null) this.metrics = registerMetrics(components.registry)
   }
 
@@ -55,8 +61,12 @@ export class Resolver implements ResolverInterface {
     store.addEventListener('function:deployed', this.onDeployed)
     store.addEventListener('function:cached', this.onCached)
     store.addEventListener('function:removed', this.onRemoved)
+    this.components.serveNames?.({
+      lookup: async (publisher, name) => this.heldRecord(publisher, name),
+      announced: (record) => { this.received(record) }
+    })
     void (async () => {
-      for (const binding of store.bindings()) await this.announceName(binding)
+      for (const binding of store.bindings()) await this.announceName(binding).then(async (a) => a.published)
       for (const cid of await store.heldCids()) await this.provide(cid)
     })()
   }
@@ -142,14 +152,19 @@ export class Resolver implements ResolverInterface {
     const key = target.kind === 'scoped' ? `${target.publisher}/${target.name}` : target.name
     const cached = this.cachedName(key)
     if (cached != null) return cached
+    // asked a moment ago and found nowhere: an announcement of the name would have cleared this
+    if (this.names.missed(key)) throw new FunctionNotFoundError(`no function named "${key}" in the mesh (asked less than a second ago)`)
     let lookup = this.lookingUp.get(key)
     if (lookup == null) {
       // the resolve timeout starts here: a local binding or a cached name needs no timer
       const signal = this.shared()
       lookup = (target.kind === 'scoped' ? this.lookupScoped(target.publisher, target.name, signal) : this.lookupPlain(target.name, signal))
         .then((named) => {
-          this.cacheName(key, named)
+          this.names.set(key, named)
           return named
+        }, (err: any) => {
+          if (err?.name === FunctionNotFoundError.name) this.names.miss(key)
+          throw err
         })
         .finally(() => this.lookingUp.delete(key))
       lookup.catch(() => {})
@@ -161,19 +176,18 @@ export class Resolver implements ResolverInterface {
   /** A name's cached CID, if it has not expired; a hit becomes the most recently used. */
   private cachedName (key: string): Named | undefined {
     const entry = this.names.get(key)
-    if (entry == null) return undefined
-    this.names.delete(key)
-    if (entry.expires <= Date.now()) return undefined
-    this.names.set(key, entry)
     // the record travels with calls by CID too: keep it known as long as its name is
-    if (entry.record != null) this.components.trust?.remember(entry.record)
-    return { cid: entry.cid, record: entry.record }
+    if (entry?.record != null) {
+      this.components.trust?.remember(entry.record)
+      this.rememberPublisher(entry.record)
+    }
+    return entry
   }
 
-  private cacheName (key: string, named: Named): void {
-    this.names.delete(key)
-    this.names.set(key, { ...named, expires: Date.now() + this.nameCacheTtlMs })
-    while (this.names.size > MAX_CACHED_NAMES) this.names.delete(this.names.keys().next().value as string)
+  private rememberPublisher (record: KnownNameRecord): void {
+    this.publishers.delete(record.cid)
+    this.publishers.set(record.cid, record.publisher)
+    while (this.publishers.size > MAX_CACHED_NAMES) this.publishers.delete(this.publishers.keys().next().value as string)
   }
 
   private async lookupScoped (publisher: string, name: string, signal: AbortSignal): Promise<Named> {
@@ -214,8 +228,22 @@ export class Resolver implements ResolverInterface {
     }
   }
 
-  /** The CID a publisher's signed record names, or undefined; records are verified again here. */
+  /**
+   * The CID a publisher's signed record names, or undefined: what its announcement or an earlier
+   * answer left here, else the publisher asked directly (its "no such name" is the last word),
+   * else the DHT. Records are verified again here.
+   */
   private async recordCid (publisher: string, name: string, signal: AbortSignal): Promise<Named | undefined> {
+    const scoped = `${publisher}/${name}`
+    const cached = this.cachedName(scoped)
+    if (cached != null) return cached
+    if (this.names.missed(scoped)) return undefined
+    const asked = await this.askPublisher(publisher, name, signal)
+    if (asked !== 'unanswered') {
+      if (asked == null) this.names.miss(scoped)
+      else this.names.set(scoped, asked)
+      return asked
+    }
     const key = nameKey(publisher, name)
     const started = performance.now()
     try {
@@ -225,15 +253,36 @@ export class Resolver implements ResolverInterface {
       if (record.deleted === true) return undefined
       const { cid } = record
       this.components.trust?.remember(record)
-      this.publishers.delete(cid)
-      this.publishers.set(cid, publisher)
-      while (this.publishers.size > MAX_CACHED_NAMES) this.publishers.delete(this.publishers.keys().next().value as string)
+      this.rememberPublisher(record)
       return { cid, record }
     } catch (err: any) {
       if (err?.name !== 'NotFoundError') this.log('no usable record for %s/%s: %s', publisher, name, err?.name ?? err)
       return undefined
     } finally {
       this.metrics?.dht.observe({ op: 'get' }, (performance.now() - started) / 1000)
+    }
+  }
+
+  /**
+   * The publisher's own answer over the names protocol, one round trip with no DHT walk:
+   * 'unanswered' when it cannot give one in time (unreachable, an older node, busy), so the
+   * DHT is asked instead.
+   */
+  private async askPublisher (publisher: string, name: string, signal: AbortSignal): Promise<Named | undefined | 'unanswered'> {
+    if (this.components.queryName == null) return 'unanswered'
+    const started = performance.now()
+    try {
+      const record = await this.components.queryName(publisher, publisher, name, { signal: AbortSignal.any([signal, timeoutSignal(this.queryTimeoutMs)]) })
+      if (record == null || record.deleted === true) return undefined
+      this.components.trust?.remember(record)
+      this.rememberPublisher(record)
+      return { cid: record.cid, record }
+    } catch (err: any) {
+      if (signal.aborted) throw err
+      this.log('%s did not answer for %s: %s', publisher, name, err?.name ?? err)
+      return 'unanswered'
+    } finally {
+      this.metrics?.queries.observe((performance.now() - started) / 1000)
     }
   }
 
@@ -257,7 +306,10 @@ export class Resolver implements ResolverInterface {
         this.metrics?.fetches.inc({ outcome: 'ok' })
         this.metrics?.bytes.inc(bytes.byteLength)
         const fetchedAt = performance.now()
-        await this.components.store.putCached(bytes, { signal })
+        // the bytes are here and verified: sanitizing them is bounded by the sanitizer's own
+        // timeout and the node's lifetime, not by what is left of the search's resolve timeout
+        // (on a loaded host binaryen alone can take seconds; each caller still waits under its own deadline)
+        await this.components.store.putCached(bytes, { signal: this.controller.signal })
         timings = { providers: transferStarted - started, transfer: fetchedAt - transferStarted, sanitize: performance.now() - fetchedAt }
         this.log('fetched %s (%d bytes) from %p in %d ms, cached in %d ms', cid, bytes.byteLength, provider.id,
           Math.round(fetchedAt - started), Math.round(performance.now() - fetchedAt))
@@ -285,14 +337,62 @@ export class Resolver implements ResolverInterface {
     throw new FunctionNotFoundError(`no provider in the mesh could supply ${cid} (${tried.size} tried)`)
   }
 
-  private async announceName (binding: FunctionBinding): Promise<void> {
-    const started = performance.now()
+  async announced (name: string, cid: string, options: AbortOptions = {}): Promise<Announced> {
+    const pending = this.announcing.get(`${name}@${cid}`)
+    if (pending == null) return { peers: 0 }
+    return raceSignal(pending, options.signal)
+  }
+
+  /** Starts announcing a fresh binding, and keeps the hand-over for the deploy that made it (`announced`). */
+  private announce (binding: FunctionBinding): void {
+    const key = `${binding.name}@${binding.cid}`
+    const announced = this.announceName(binding).then(({ peers }) => ({ peers }))
+    this.announcing.delete(key)
+    this.announcing.set(key, announced)
+    while (this.announcing.size > MAX_ANNOUNCEMENTS_KEPT) this.announcing.delete(this.announcing.keys().next().value as string)
+  }
+
+  /**
+   * Signs the binding's record, hands it to the connected peers (bounded by the announce
+   * timeout; what `announced` waits for), and publishes it in the DHT with a provider record
+   * (`published`, in the background: a walk of the DHT takes longer than a deploy should).
+   */
+  private async announceName (binding: FunctionBinding): Promise<Announced & { published: Promise<void> }> {
+    const self = this.components.peerId.toString()
+    let record: Uint8Array
     try {
       // the deploy time is the sequence: later deploys win, also after the data dir was wiped
       const seq = Date.parse(binding.deployedAt)
-      const record = await createNameRecord(this.components.privateKey, binding.name, binding.cid, seq)
+      record = await createNameRecord(this.components.privateKey, binding.name, binding.cid, seq)
+      this.own.set(binding.name, { cid: binding.cid, seq, bytes: record })
       // sent along with calls of this CID, so that peers in allowlist mode can tell it is ours
-      this.components.trust?.remember({ publisher: this.components.peerId.toString(), name: binding.name, cid: binding.cid, seq, timestamp: Date.now(), bytes: record })
+      this.components.trust?.remember({ publisher: self, name: binding.name, cid: binding.cid, seq, timestamp: Date.now(), bytes: record })
+    } catch (err: any) {
+      this.log('could not sign the record for %s: %s', binding.name, err?.message ?? err)
+      return { peers: 0, published: this.provide(binding.cid) }
+    }
+    const published = this.publish(binding, record).then(async () => { await this.provide(binding.cid) })
+    const peers = await this.push(binding.name, record)
+    return { peers, published }
+  }
+
+  /** Hands a record of this node's to its connected peers; resolves with how many kept it, never throws. */
+  private async push (name: string, record: Uint8Array): Promise<number> {
+    if (this.components.pushName == null) return 0
+    const started = performance.now()
+    try {
+      const peers = await this.components.pushName(record, { signal: AbortSignal.any([this.controller.signal, timeoutSignal(this.announceTimeoutMs)]) })
+      this.log('handed the record of %s to %d peers in %d ms', name, peers, Math.round(performance.now() - started))
+      return peers
+    } catch (err: any) {
+      this.log('could not hand the record of %s to peers: %s', name, err?.message ?? err)
+      return 0
+    }
+  }
+
+  private async publish (binding: FunctionBinding, record: Uint8Array): Promise<void> {
+    const started = performance.now()
+    try {
       await this.components.putRecord(nameKey(this.components.peerId.toString(), binding.name), record, { signal: this.background() })
       this.log('published %s -> %s', binding.name, binding.cid)
     } catch (err: any) {
@@ -300,7 +400,33 @@ export class Resolver implements ResolverInterface {
     } finally {
       this.metrics?.dht.observe({ op: 'put' }, (performance.now() - started) / 1000)
     }
-    await this.provide(binding.cid)
+  }
+
+  /**
+   * What a peer's query is answered with: this node's own record of a name it binds (signed
+   * again if the binding moved on since), or a record another publisher announced here.
+   */
+  private async heldRecord (publisher: string, name: string): Promise<Uint8Array | undefined> {
+    const self = this.components.peerId.toString()
+    if (publisher !== self) return this.names.get(`${publisher}/${name}`)?.record?.bytes
+    const binding = this.components.store.bindings().find((b) => b.name === name)
+    if (binding == null) return undefined
+    const seq = Date.parse(binding.deployedAt)
+    const own = this.own.get(name)
+    if (own != null && own.cid === binding.cid && own.seq === seq) return own.bytes
+    const bytes = await createNameRecord(this.components.privateKey, name, binding.cid, seq)
+    this.own.set(name, { cid: binding.cid, seq, bytes })
+    return bytes
+  }
+
+  /** A record its publisher handed this node: known at once, and its code fetched from that publisher first. */
+  private received (record: KnownNameRecord): void {
+    this.names.announced(record)
+    if (record.deleted !== true) {
+      this.rememberPublisher(record)
+      this.components.codeMayArrive?.(record.cid)
+    }
+    this.log.trace('%s announced %s -> %s', record.publisher, record.name, record.deleted === true ? 'deleted' : record.cid)
   }
 
   /**
@@ -314,6 +440,9 @@ export class Resolver implements ResolverInterface {
     const started = performance.now()
     try {
       const record = await createNameRecord(this.components.privateKey, removed.name, removed.cid, Date.parse(removed.removedAt), { deleted: true })
+      this.own.delete(removed.name)
+      // peers that know the name forget it now, not when their cache expires
+      void this.push(removed.name, record)
       await this.components.putRecord(nameKey(this.components.peerId.toString(), removed.name), record, { signal: this.background() })
       this.log('published the tombstone of %s', removed.name)
     } catch (err: any) {
@@ -358,6 +487,7 @@ function registerMetrics (registry: import('prom-client').Registry) {
   return {
     fetches: new Counter({ name: 'faasmesh_code_fetches_total', help: 'Code fetches from providers, by outcome (ok, integrity = hash mismatch, not-found, error)', labelNames: ['outcome'], registers: [registry] }),
     bytes: new Counter({ name: 'faasmesh_code_fetched_bytes_total', help: 'Bytes of verified code fetched from providers', registers: [registry] }),
+    queries: new Histogram({ name: 'faasmesh_name_query_seconds', help: 'Name records asked of their publisher directly (/faasmesh/names/1.0.0), answered or not', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] }),
     dht: new Histogram({ name: 'faasmesh_dht_query_seconds', help: 'DHT operations by kind (get, put, provide, find-providers)', labelNames: ['op'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })
   }
 }

@@ -59,6 +59,12 @@ export interface Sanitizer {
    * reason when aborted (which ends this job's process, and no other job).
    */
   sanitize(bytes: Uint8Array, limits: SanitizeLimits, options?: AbortOptions): Promise<SanitizedModule>
+  /**
+   * Starts a process ahead of the first job when none is up yet (binaryen takes ~0.7 s to load,
+   * far more on a busy host): called when code is likely to arrive soon, such as a peer
+   * announcing a fresh name. A process, once up, stays warm as it would after a job.
+   */
+  prepare(): void
   /** Ends every sanitizer process; jobs in flight fail with AbortError. The next `sanitize` starts a new one. */
   stop(): Promise<void>
   stats(): SanitizerStats

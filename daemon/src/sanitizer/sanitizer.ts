@@ -73,6 +73,18 @@ export class Sanitizer implements SanitizerInterface {
     }
   }
 
+  prepare (): void {
+    if (this.stopping || this.idle.length > 0 || this.running.size > 0 || this.queue.size > 0 || this.queue.pending > 0) return
+    const channel = this.spawn()
+    this.idle.push(channel)
+    // a process that cannot start is dropped here; the next job starts its own and reports why
+    channel.online.catch(() => {
+      this.idle = this.idle.filter((c) => c !== channel)
+      void channel.terminate()
+    })
+    this.log('started a sanitizer process ahead of its first job')
+  }
+
   stats (): SanitizerStats {
     return { running: this.running.size, queued: this.queue.size, idle: this.idle.length, replaced: this.replaced }
   }
@@ -93,7 +105,7 @@ export class Sanitizer implements SanitizerInterface {
     let kept = this.idle.pop()
     // one the OS ended while it was idle would refuse the job (ProcessUnavailableError, a 500)
     while (kept?.isExited === true) kept = this.idle.pop()
-    const channel = kept ?? new ProcessChannel<SanitizeRequest, SanitizeResponse>({ url: PROCESS_URL, execArgv: this.execArgv })
+    const channel = kept ?? this.spawn()
     this.running.add(channel)
     let response: SanitizeResponse | undefined
     try {
@@ -128,6 +140,10 @@ export class Sanitizer implements SanitizerInterface {
       this.running.delete(channel)
       this.keepOrRecycle(channel, response)
     }
+  }
+
+  private spawn (): Channel {
+    return new ProcessChannel<SanitizeRequest, SanitizeResponse>({ url: PROCESS_URL, execArgv: this.execArgv })
   }
 
   /**

@@ -25,14 +25,26 @@
  * operation), and the client reconnects in the background with a bounded backoff.
  */
 import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { raceSignal } from 'race-signal'
-import { createClient, ErrorReply, RESP_TYPES } from 'redis'
 import { AbortError, InvalidParametersError, InvalidStateError, StateConflictError, StateUnavailableError } from '../errors.js'
 import { newInvocationId } from '../invocations/index.js'
 import { MAX_APPLIED_IDS, MAX_KEPT_OUTPUT_BYTES } from './constants.js'
 import { applyWrites, checkStateKey, decodeRecord, encodeRecord, entriesOf, snapshotOf, type StateRecord } from './record.js'
 import type { Commit, CommitResult, ReadOptions, StateBackend, StateModel, StateSnapshot, StateView } from './backend.js'
 import type { AbortOptions, ComponentLogger, Logger, Startable } from '@libp2p/interface'
+
+type Redis = typeof import('redis')
+
+/**
+ * node-redis, loaded by the first ExternalState (a node with `state.externalUrl`): it weighs ~20 MiB
+ * resident (500 files) that a node without the external model never needs (docs/performance.md).
+ */
+let redisModule: Redis | undefined
+function loadRedis (): Redis {
+  redisModule ??= createRequire(import.meta.url)('redis') as Redis
+  return redisModule
+}
 
 export interface ExternalStateInit {
   /** The database: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
@@ -100,12 +112,11 @@ return {1, v + 1}
 `
 const COMMIT_SHA = createHash('sha1').update(COMMIT_SCRIPT).digest('hex')
 
-const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const
 const KEPT = 1
 const NOT_KEPT = 0
 const VERSION_PATTERN = /^(0|[1-9][0-9]{0,15})$/
 
-type Client = ReturnType<typeof createClient>
+type Client = ReturnType<Redis['createClient']>
 type Arg = string | Buffer
 
 interface Deferred { promise: Promise<void>, resolve(): void, reject(err: Error): void }
@@ -138,6 +149,9 @@ export class ExternalState implements StateBackend, Startable {
   private readonly maxBytes: number
   private readonly timeoutMs: number
   private readonly keyPrefix: string
+  private readonly redis: Redis
+  /** Replies as Buffers, not strings: the stored records are binary. */
+  private readonly buffers: Record<number, typeof Buffer>
   private client?: Client
   private whenReady?: Deferred
   private lastError?: Error
@@ -154,6 +168,8 @@ export class ExternalState implements StateBackend, Startable {
     this.timeoutMs = init.timeoutMs ?? DEFAULT_EXTERNAL_TIMEOUT_MS
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new InvalidParametersError(`timeoutMs must be a positive number, got ${init.timeoutMs}`)
     this.keyPrefix = init.keyPrefix ?? DEFAULT_EXTERNAL_KEY_PREFIX
+    this.redis = loadRedis()
+    this.buffers = { [this.redis.RESP_TYPES.BLOB_STRING]: Buffer }
   }
 
   /** Starts connecting and returns at once: a Redis that is down now only makes calls fail until it is back. */
@@ -291,7 +307,7 @@ export class ExternalState implements StateBackend, Startable {
       const reply = await run(args)
       return { reply, bytes: argBytes(args) + replyBytes(reply) }
     } catch (err) {
-      if (!(err instanceof ErrorReply) || !err.message.startsWith('NOSCRIPT')) throw err
+      if (!(err instanceof this.redis.ErrorReply) || !err.message.startsWith('NOSCRIPT')) throw err
       const args = ['EVAL', COMMIT_SCRIPT, ...tail]
       const reply = await run(args)
       return { reply, bytes: argBytes(args) + replyBytes(reply) }
@@ -313,7 +329,7 @@ export class ExternalState implements StateBackend, Startable {
       client = await this.ready(signal)
       const c = client
       const run: Run = async (args) => {
-        const pending = c.sendCommand(args, { typeMapping: BUFFERS })
+        const pending = c.sendCommand(args, { typeMapping: this.buffers })
         // a command sent to a server that does not answer settles later (or never): not our caller's business
         pending.catch(() => {})
         const reply = await raceSignal(pending, signal)
@@ -346,7 +362,7 @@ export class ExternalState implements StateBackend, Startable {
   }
 
   private translate (err: any, what: string): Error {
-    if (err instanceof ErrorReply) {
+    if (err instanceof this.redis.ErrorReply) {
       const message = String(err.message)
       if (message.startsWith('WRONGTYPE')) return new InvalidStateError(`the stored state is not a faasmesh state: ${message.slice(0, 200)}`)
       if (message.includes('FAASMESH_BADSTATE')) return new InvalidStateError(`the stored state is not a faasmesh state: ${message.replace(/^.*FAASMESH_BADSTATE\s*/, '').slice(0, 200)}`)
@@ -358,7 +374,7 @@ export class ExternalState implements StateBackend, Startable {
   }
 
   private connect (): void {
-    const client: Client = createClient({
+    const client: Client = this.redis.createClient({
       url: this.url,
       socket: {
         connectTimeout: this.timeoutMs,

@@ -24,7 +24,7 @@ import type { ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { Context, Tracer } from '@opentelemetry/api'
 
 export { endSpan, spanContext } from './spans.js'
-export { DEFAULT_SERVICE_NAME, TRACER_NAME } from './constants.js'
+export { DEFAULT_SERVICE_NAME, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, SPAN_STATUS_ERROR, TRACER_NAME } from './constants.js'
 
 export interface TelemetryInit {
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`; empty: tracing off. @default '' */

@@ -1,11 +1,16 @@
-import { ROOT_CONTEXT, trace, type Context, type Tracer } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { otelApi, otelCore } from './api.js'
 import { DEFAULT_SERVICE_NAME, MAX_TRACEPARENT_CHARS, TRACER_NAME } from './constants.js'
 import type { TelemetryComponents, TelemetryInit, Telemetry as TelemetryInterface } from './index.js'
 import type { Exporting } from './otlp.js'
 import type { Logger } from '@libp2p/interface'
+import type { Context, TextMapPropagator, Tracer } from '@opentelemetry/api'
 
-const propagator = new W3CTraceContextPropagator()
+// made at the first inject or extract (tracing on): the API is not loaded before
+let w3c: TextMapPropagator | undefined
+function propagator (): TextMapPropagator {
+  w3c ??= new (otelCore().W3CTraceContextPropagator)()
+  return w3c
+}
 const carrierSetter = { set: (carrier: Record<string, string>, key: string, value: string) => { carrier[key] = value } }
 const carrierGetter = {
   keys: (carrier: Record<string, string>) => Object.keys(carrier),
@@ -13,7 +18,8 @@ const carrierGetter = {
 }
 
 /**
- * The node's tracing. Off (no `otlpUrl`): the API's no-op tracer, and the SDK is never loaded.
+ * The node's tracing. Off (no `otlpUrl`): the API's no-op tracer, and neither the SDK nor the API
+ * is loaded (callers create spans only when `enabled`).
  * On: the SDK is loaded in `start()`, a provider of the node's own (never registered globally)
  * batches spans to the OTLP/HTTP exporter, and `stop()` flushes them.
  */
@@ -35,7 +41,7 @@ export class Telemetry implements TelemetryInterface {
   }
 
   get tracer (): Tracer {
-    return this.exporting?.tracer ?? trace.getTracer(TRACER_NAME)
+    return this.exporting?.tracer ?? otelApi().trace.getTracer(TRACER_NAME)
   }
 
   async start (): Promise<void> {
@@ -68,12 +74,13 @@ export class Telemetry implements TelemetryInterface {
 
   inject (context: Context): string | undefined {
     const carrier: Record<string, string> = {}
-    propagator.inject(context, carrier, carrierSetter)
+    propagator().inject(context, carrier, carrierSetter)
     return carrier.traceparent
   }
 
   extract (traceparent: string | undefined): Context {
-    if (traceparent == null || traceparent === '' || traceparent.length > MAX_TRACEPARENT_CHARS) return ROOT_CONTEXT
-    return propagator.extract(ROOT_CONTEXT, { traceparent }, carrierGetter)
+    const root = otelApi().ROOT_CONTEXT
+    if (traceparent == null || traceparent === '' || traceparent.length > MAX_TRACEPARENT_CHARS) return root
+    return propagator().extract(root, { traceparent }, carrierGetter)
   }
 }

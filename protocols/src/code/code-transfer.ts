@@ -77,7 +77,8 @@ export class CodeTransfer implements CodeTransferInterface, Startable {
       const answer = await lp.read({ signal })
       this.count('in', answer.byteLength)
       response = CodeResponse.decode(answer)
-      await stream.close({ signal })
+      // the answer is whole: waiting for the close to be acknowledged would add a round trip to every first call
+      stream.close({ signal }).catch((err) => { stream.abort(err) })
     } catch (err: any) {
       stream.abort(err)
       // the length prefix or the buffered bytes gave it away: refuse without reading the rest

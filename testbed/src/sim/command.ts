@@ -38,15 +38,18 @@ export async function runSim (options: SimCommandOptions): Promise<string> {
   const runs: SimRunResult[] = []
   const started = performance.now()
   let events = 0
+  const sweep = spec.advertIntervalMs.length > 1
   for (const rho of spec.rho) {
-    for (const policy of spec.policies) {
-      for (let i = 0; i < seeds; i++) {
-        const t = performance.now()
-        const result = await simulate(scenario, { policy, rho, seed: scenario.seed + i, nodes: options.nodes, invocations: options.invocations })
-        runs.push(result)
-        events += result.events
-        const wall = (performance.now() - t) / 1000
-        options.say?.(`rho ${rho} ${policy} seed ${scenario.seed + i}: ${result.sojournRatio.toFixed(3)} x service, ${result.events} events in ${wall.toFixed(1)} s (${Math.round(result.events / wall)} events/s)`)
+    for (const advertIntervalMs of spec.advertIntervalMs) {
+      for (const policy of spec.policies) {
+        for (let i = 0; i < seeds; i++) {
+          const t = performance.now()
+          const result = await simulate(scenario, { policy, rho, seed: scenario.seed + i, nodes: options.nodes, invocations: options.invocations, advertIntervalMs })
+          runs.push(result)
+          events += result.events
+          const wall = (performance.now() - t) / 1000
+          options.say?.(`rho ${rho}${sweep ? ` advert ${advertIntervalMs} ms` : ''} ${policy} seed ${scenario.seed + i}: ${result.sojournRatio.toFixed(3)} x service, ${result.events} events in ${wall.toFixed(1)} s (${Math.round(result.events / wall)} events/s)`)
+        }
       }
     }
   }
@@ -54,8 +57,8 @@ export async function runSim (options: SimCommandOptions): Promise<string> {
   options.say?.(`${runs.length} runs, ${events} events in ${wall.toFixed(1)} s wall (${Math.round(events / wall)} events/s), peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`)
   const all = cells(runs, spec, identical)
   const header = `${scenario.name}: ${nodes} nodes, ${invocations} invocations per run (first ${Math.round(spec.warmupShare * 100)} % left out), ` +
-    `${spec.serviceTime.dist} service (mean ${spec.serviceTime.meanMs} ms), ${spec.view} views${spec.view === 'gossip' ? ` (advert every ${spec.advertIntervalMs} ms, seen ${spec.advertDelayMs} ms later)` : ''}` +
-    `${spec.viewSize > 0 ? `, ${spec.viewSize} peers per view` : ''}, ${seeds} seed${seeds === 1 ? '' : 's'} from ${scenario.seed}`
+    `${spec.serviceTime.dist} service (mean ${spec.serviceTime.meanMs} ms), ${spec.view} views${spec.view === 'gossip' ? ` (advert every ${spec.advertIntervalMs.join(' / ')} ms, seen ${spec.advertDelayMs} ms later)` : ''}` +
+    `${spec.viewSize > 0 ? `, ${spec.viewSize} peers per view` : ''}${scenario.events.length > 0 ? `, ${scenario.events.length} events (kills, restarts, partitions)` : ''}, ${seeds} seed${seeds === 1 ? '' : 's'} from ${scenario.seed}`
   const text = `${header}\n\n${table(all, spec)}\n`
   if (options.outDir != null) {
     await mkdir(options.outDir, { recursive: true })

@@ -4,12 +4,20 @@ import type { Clock, ClockTimer } from '../../../daemon/src/utils/clock.js'
 interface SimEvent extends ClockTimer {
   at: number
   seq: number
+  pos: number
   fn: () => void
   cancelled: boolean
 }
 
-/** Resolves after every promise continuation queued so far, and those they queue, has run. */
-const settle = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/**
+ * Resolves after every promise continuation queued so far, and those they queue, has run.
+ * Node runs the tick queue only once V8's microtask queue is empty, so a tick drains it as
+ * setImmediate does, without a turn of the event loop per event (15 us vs 0.6 us here: the
+ * difference between 10,000 and 1,000,000 invocations a minute). It assumes the placement
+ * code queues no ticks of its own (none does), which would otherwise run after the next event.
+ */
+const settle = async (): Promise<void> => new Promise((resolve) => { process.nextTick(resolve) })
+const noop = (): void => {}
 
 /**
  * The discrete-event engine and its virtual clock. The daemon's placement code is async (a bid
@@ -30,7 +38,7 @@ export class Simulator implements Clock {
 
   /** Runs `fn` at virtual time `at` (not before now). */
   at (at: number, fn: () => void): ClockTimer {
-    const event: SimEvent = { at: Math.max(at, this.time), seq: this.seq++, fn, cancelled: false }
+    const event: SimEvent = { at: Math.max(at, this.time), seq: this.seq++, pos: -1, fn, cancelled: false }
     this.queue.push(event)
     return event
   }
@@ -40,7 +48,12 @@ export class Simulator implements Clock {
   }
 
   clearTimeout (timer: ClockTimer | undefined): void {
-    if (timer != null) (timer as SimEvent).cancelled = true
+    if (timer == null) return
+    const event = timer as SimEvent
+    event.cancelled = true
+    // out of the heap at once, and what its closure holds with it (heap.ts says why)
+    this.queue.remove(event)
+    event.fn = noop
   }
 
   /** Runs events in time order until none is left, or the next one is later than `until`. */

@@ -10,7 +10,7 @@ import { Reservations } from '../../../daemon/src/placement/reservations.js'
 import { Bid } from '../../../protocols/src/auction/index.js'
 import type { SimPolicy } from './spec.js'
 import type { Candidate } from '../../../daemon/src/placement/candidates.js'
-import type { Clock } from '../../../daemon/src/utils/clock.js'
+import type { Clock, ClockTimer } from '../../../daemon/src/utils/clock.js'
 import type { Auction } from '../../../protocols/src/auction/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -22,6 +22,8 @@ export interface Job {
   done(): void
   /** Called when it was admitted: queued or started. */
   admitted?(queued: boolean): void
+  /** Called instead of `done` when the node died holding it (queued or running). */
+  lost?(): void
 }
 
 export interface SimNodeInit {
@@ -71,11 +73,17 @@ export class SimNode {
   readonly bidder: Bidder
   readonly auctioneer: Auctioneer
   up = true
+  /** Kills so far: an invocation that entered here before a kill has lost its client. */
+  incarnation = 0
   /** Invocations admitted and not finished (running and queued): the bidder's `running()`. */
   admitted = 0
   private busy = 0
   private readonly queue: Job[] = []
   private head = 0
+  /** What holds a slot now, with its finishing timer, so that a kill can end it. */
+  private readonly running = new Map<Job, ClockTimer>()
+  /** When each slot will be free of everything admitted so far (FIFO): what the oracle policy reads. */
+  private readonly slotFree: Float64Array
   private readonly planners: Record<string, Planner>
   private readonly admit: number
 
@@ -88,6 +96,7 @@ export class SimNode {
     this.speed = 1 / init.slowdown
     this.peerId = { toString: () => init.name } as unknown as PeerId
     this.admit = admits(init.slots, init.queuePerSlot)
+    this.slotFree = new Float64Array(init.slots)
     if (init.knownRunMs != null) this.estimates.record(init.cid, init.knownRunMs)
     const now = (): number => clock.now()
     this.reputation = new Reputation({ now })
@@ -132,8 +141,19 @@ export class SimNode {
     return { peer: this.name, peerId: self ? undefined : this.peerId, self, slotsTotal: this.slots, slotsFree, queueLength, speed: this.speed, warm: !self }
   }
 
+  /**
+   * When a job of `workMs` admitted now would finish here, knowing every admitted job's run
+   * time (the `oracle` policy's omniscience; no daemon knows this). Infinity: no room, or down.
+   */
+  finishAt (workMs: number): number {
+    if (!this.up || !this.hasRoom()) return Infinity
+    return Math.max(this.components.clock.now(), this.slotFree[this.earliestSlot()]!) + workMs * this.init.slowdown
+  }
+
   /** Admits a job: it starts at once on a free slot, else waits its turn. */
   run (job: Job): void {
+    const slot = this.earliestSlot()
+    this.slotFree[slot] = Math.max(this.components.clock.now(), this.slotFree[slot]!) + job.workMs * this.init.slowdown
     this.admitted++
     const queued = this.busy >= this.slots
     job.admitted?.(queued)
@@ -141,37 +161,82 @@ export class SimNode {
     else this.start(job)
   }
 
-  /** The node goes down: what it holds is lost (its callers see it unreachable). */
-  kill (): Job[] {
+  /**
+   * The node goes down (SIGKILL): every invocation it holds, running or queued, is lost, and
+   * its owner learns so at once (the connection closes); its reservations go with it.
+   */
+  kill (): void {
+    if (!this.up) return
     this.up = false
-    const lost = this.queue.slice(this.head)
+    this.incarnation++
+    const lost = [...this.running.keys(), ...this.queue.slice(this.head)]
+    for (const timer of this.running.values()) this.components.clock.clearTimeout(timer)
+    // a dead node's slots are not idle ones (papers.md B6 counts waits beside an idle slot)
+    this.components.onSlots(this.busy - this.slots)
+    this.busy = 0
+    this.running.clear()
     this.queue.length = 0
     this.head = 0
-    this.admitted -= lost.length
+    this.admitted = 0
+    this.slotFree.fill(0)
     this.reservations.clear()
-    return lost
+    for (const job of lost) job.lost?.()
   }
 
+  /** Back up, empty: it bids and runs again. */
   restart (): void {
+    if (this.up) return
     this.up = true
+    this.components.onSlots(this.slots)
+  }
+
+  /**
+   * Ends one job that is here, unfinished (its caller hung up: a partition closed the stream,
+   * and the daemon aborts a run whose stream is gone); its slot goes to the next in the queue.
+   */
+  drop (job: Job): void {
+    const timer = this.running.get(job)
+    if (timer != null) {
+      this.components.clock.clearTimeout(timer)
+      this.running.delete(job)
+      this.busy--
+      this.admitted--
+      this.components.onSlots(1)
+      this.next()
+      return
+    }
+    const at = this.queue.indexOf(job, this.head)
+    if (at < 0) return
+    this.queue.splice(at, 1)
+    this.admitted--
   }
 
   private start (job: Job): void {
     this.busy++
     this.components.onSlots(-1)
     const started = this.components.clock.now()
-    this.components.clock.setTimeout(() => {
+    this.running.set(job, this.components.clock.setTimeout(() => {
+      this.running.delete(job)
       this.busy--
       this.admitted--
       this.components.onSlots(1)
       if (this.init.knownRunMs == null) this.estimates.record(this.init.cid, this.components.clock.now() - started)
-      if (this.head < this.queue.length) {
-        const next = this.queue[this.head++]!
-        // compact now and then: the queue is an array with a moving head
-        if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0 }
-        this.start(next)
-      }
+      this.next()
       job.done()
-    }, job.workMs * this.init.slowdown)
+    }, job.workMs * this.init.slowdown))
+  }
+
+  private earliestSlot (): number {
+    let index = 0
+    for (let i = 1; i < this.slotFree.length; i++) if (this.slotFree[i]! < this.slotFree[index]!) index = i
+    return index
+  }
+
+  private next (): void {
+    if (this.head >= this.queue.length) return
+    const next = this.queue[this.head++]!
+    // compact now and then: the queue is an array with a moving head
+    if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0 }
+    this.start(next)
   }
 }

@@ -1,9 +1,12 @@
 import { CID } from 'multiformats/cid'
 import { identity } from 'multiformats/hashes/identity'
 import { PLACEMENT_DEFAULTS } from '../../../daemon/src/placement/defaults.js'
-import { attempt } from './attempt.js'
+import { attempt, type Attempted } from './attempt.js'
 import { drawer, exponential, streams } from './draws.js'
 import { Simulator } from './engine.js'
+import { EntryLostError } from './errors.js'
+import { Faults } from './faults.js'
+import { oracleRun } from './oracle.js'
 import { LinkModel } from './links.js'
 import { SimNode } from './node.js'
 import { simAuction } from './transport.js'
@@ -19,6 +22,8 @@ export interface SimRunOptions {
   nodes?: number
   /** Overrides `sim.invocations`. */
   invocations?: number
+  /** The gossip interval of this run, one of `sim.advertIntervalMs`. @default its first */
+  advertIntervalMs?: number
 }
 
 /** One run's result: deterministic for its inputs (no wall-clock figure in it). */
@@ -26,6 +31,8 @@ export interface SimRunResult {
   policy: SimPolicy
   rho: number
   seed: number
+  /** Capacity adverts' interval (gossip views). */
+  advertIntervalMs: number
   nodes: number
   /** Invocations measured (after the warm-up share). */
   measured: number
@@ -41,12 +48,18 @@ export interface SimRunResult {
   messagesPerInvocation: number
   /** Bids asked per invocation. */
   askedPerInvocation: number
+  /** Peers the simulator looked at to build capacity views, per invocation: flat when views are partial (`viewSize`), the mesh's size when not. */
+  viewedPerInvocation: number
   /** Share of measured invocations that queued while some slot in the mesh was idle (papers.md B6). */
   waitedWhileIdle: number
   /** Share run by a node other than the one it entered at. */
   remoteShare: number
   /** Share that was passed on by at least one target. */
   passedOnShare: number
+  /** Share passed on because a target was down or cut off, or died or was cut off holding it (scenario events). */
+  retriedShare: number
+  /** Invocations (after the warm-up share) lost: their entry node was down when they arrived, or died before answering. */
+  failed: number
   /** Measured invocations per node group. */
   byGroup: Record<string, number>
   virtualMs: number
@@ -77,11 +90,20 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
   const links = new LinkModel(scenario, rng.links)
   let messages = 0
   let idleSlots = 0
+  const byGroupName = new Map<string, SimNode[]>()
+  const faults = new Faults(scenario.events, {
+    clock: sim,
+    expand: (ref) => byGroupName.get(ref) ?? (byName.has(ref) ? [byName.get(ref)!] : []),
+    killed: (node) => { views.forget(node) }
+  })
+  const cut = (a: SimNode, b: SimNode): boolean => faults.cut(a, b)
   const shared = {
     clock: sim,
     node: (name: string) => byName.get(name),
     delay: (from: SimNode, to: SimNode, bytes: number) => from === to ? 0 : links.delay(from, to, bytes),
-    sent: (count: number) => { messages += count }
+    sent: (count: number) => { messages += count },
+    cut,
+    faults
   }
   for (const g of groups) {
     for (let i = 0; i < g.count; i++) {
@@ -105,6 +127,10 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
       })
       nodes.push(node)
       byName.set(name, node)
+      // pushed, not copied: a copy per node is quadratic in a 10,000-node group
+      const members = byGroupName.get(g.name) ?? []
+      members.push(node)
+      byGroupName.set(g.name, members)
       idleSlots += g.slots
     }
   }
@@ -116,8 +142,9 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
   const arrivalMeanMs = 1 / (options.rho * capacity)
   const total = options.invocations ?? spec.invocationsByPolicy[options.policy] ?? spec.invocations
   const warmup = Math.floor(total * spec.warmupShare)
+  const advertIntervalMs = options.advertIntervalMs ?? spec.advertIntervalMs[0]!
   const serviceDraw = drawer(spec.serviceTime.dist, spec.serviceTime.meanMs, spec.serviceTime.sigma, rng.service)
-  const views = new CapacityViews(nodes, sim, { mode: spec.view, intervalMs: spec.advertIntervalMs, delayMs: spec.advertDelayMs, viewSize: spec.viewSize }, rng.views)
+  const views = new CapacityViews(nodes, sim, { mode: spec.view, intervalMs: advertIntervalMs, delayMs: spec.advertDelayMs, viewSize: spec.viewSize }, rng.views, cut)
 
   const sojourns = new Float64Array(total - warmup)
   let measured = 0
@@ -128,8 +155,11 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
   let waitedIdle = 0
   let remote = 0
   let passedOn = 0
+  let retried = 0
+  let failed = 0
   const byGroup: Record<string, number> = Object.fromEntries(groups.map((g) => [g.name, 0]))
   views.start(() => arrived < total || pending > 0)
+  faults.start()
 
   const place = async (index: number): Promise<void> => {
     const entry = entries[Math.floor(rng.entry() * entries.length)]!
@@ -137,26 +167,39 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
     const workMs = serviceDraw()
     let admittedAt = arrivedAt
     let queuedIdle = false
-    const plan = await entry.planner(options.policy)({
-      self: entry.candidate(true),
-      peers: views.peers(entry),
-      candidates: PLACEMENT_DEFAULTS.candidates,
-      call: { cid: cidBytes, inputBytes: 8, deadlineMs: 0, windowMs: PLACEMENT_DEFAULTS.bidWindowMs, priceWeight: PLACEMENT_DEFAULTS.priceWeight }
-    })
-    asked += plan.asked
-    const done = await attempt(entry, plan, {
-      workMs,
-      admitted: (queued: boolean) => { admittedAt = sim.now(); queuedIdle = queued && idleSlots > 0 }
-    }, { ...shared, cid })
+    const incarnation = entry.incarnation
+    // a client's request to a dead node gets no answer: lost, as in `testbed run`
+    let done = entry.up ? await placed() : undefined
+    if (entry.incarnation !== incarnation) done = undefined
     pending--
     if (index < warmup) return
+    if (done == null) { failed++; return }
     const sojourn = sim.now() - arrivedAt
     sojourns[measured++] = sojourn
     placementSum += admittedAt - arrivedAt
     if (queuedIdle) waitedIdle++
     if (done.executor !== entry) remote++
     if (done.passedOn > 0) passedOn++
+    if (done.unreachable > 0) retried++
     byGroup[done.executor.group]!++
+
+    async function placed (): Promise<Attempted | undefined> {
+      const admitted = (queued: boolean): void => { admittedAt = sim.now(); queuedIdle = queued && idleSlots > 0 }
+      try {
+        if (options.policy === 'oracle') return await oracleRun(entry, nodes, { workMs, admitted })
+        const plan = await entry.planner(options.policy)({
+          self: entry.candidate(true),
+          peers: views.peers(entry),
+          candidates: PLACEMENT_DEFAULTS.candidates,
+          call: { cid: cidBytes, inputBytes: 8, deadlineMs: 0, windowMs: PLACEMENT_DEFAULTS.bidWindowMs, priceWeight: PLACEMENT_DEFAULTS.priceWeight }
+        })
+        asked += plan.asked
+        return await attempt(entry, plan, { workMs, admitted }, { ...shared, cid })
+      } catch (err: any) {
+        if (err?.name === EntryLostError.name) return undefined
+        throw err
+      }
+    }
   }
 
   const arrive = (): void => {
@@ -179,6 +222,7 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
     policy: options.policy,
     rho: options.rho,
     seed: options.seed,
+    advertIntervalMs,
     nodes: nodes.length,
     measured,
     sojournRatio: mean / meanServiceMs,
@@ -189,9 +233,12 @@ export async function simulate (scenario: Scenario, options: SimRunOptions): Pro
     placementMs: measured === 0 ? 0 : placementSum / measured,
     messagesPerInvocation: messages / total,
     askedPerInvocation: asked / total,
+    viewedPerInvocation: views.viewed / total,
     waitedWhileIdle: share(waitedIdle),
     remoteShare: share(remote),
     passedOnShare: share(passedOn),
+    retriedShare: share(retried),
+    failed,
     byGroup,
     virtualMs: sim.now(),
     events: sim.events

@@ -1,8 +1,11 @@
 import { POLICIES, type PolicyName } from '../../../daemon/src/placement/policy-names.js'
 import { SERVICE_DISTRIBUTIONS, type ServiceDistribution } from './draws.js'
 
-/** A policy the simulator runs: the daemon's six, and power of d choices for any d (power-of-3, ...). */
-export type SimPolicy = PolicyName | `power-of-${number}`
+/**
+ * A policy the simulator runs: the daemon's six, power of d choices for any d (power-of-3, ...),
+ * and `oracle`, the omniscient yardstick (oracle.ts).
+ */
+export type SimPolicy = PolicyName | `power-of-${number}` | 'oracle'
 
 /** The `sim:` section of a scenario (docs/testbed.md, "The simulator"): what only the simulator needs. */
 export interface SimSpec {
@@ -24,8 +27,11 @@ export interface SimSpec {
    * `advertIntervalMs` and seen `advertDelayMs` later, as the daemon does. @default gossip
    */
   view: 'fresh' | 'gossip'
-  /** @default 1000 */
-  advertIntervalMs: number
+  /**
+   * @default [1000]. A list sweeps it: every load and policy runs once per interval (the stale
+   * gossip experiment, papers.md B6), and the table has a row per load and interval.
+   */
+  advertIntervalMs: number[]
   /** @default 5 */
   advertDelayMs: number
   /**
@@ -49,7 +55,7 @@ export interface SpecHelpers {
 }
 
 export function isSimPolicy (name: unknown): name is SimPolicy {
-  return typeof name === 'string' && ((POLICIES as readonly string[]).includes(name) || /^power-of-([2-9]|1[0-6])$/.test(name))
+  return typeof name === 'string' && ((POLICIES as readonly string[]).includes(name) || name === 'oracle' || /^power-of-([2-9]|1[0-6])$/.test(name))
 }
 
 /** The `sim` section, checked field by field; `load` and `policies` are the scenario's, used where the section gives none. */
@@ -64,7 +70,7 @@ export function parseSimSpec (raw: unknown, fallback: { load: number[], policies
   const rho = r.rho == null ? fallback.load : h.list(r.rho, 'sim.rho', errors).map((v, i) => h.num(v, `sim.rho[${i}]`, errors, 0.01, 0.999))
   if (rho.length === 0) errors.push('sim.rho: at least one load (or give workload.load)')
   const policies = h.list(r.policies ?? fallback.policies, 'sim.policies', errors).map((p, i) => {
-    if (!isSimPolicy(p)) errors.push(`sim.policies[${i}]: expected one of ${POLICIES.join(', ')} or power-of-<d> (d from 2 to 16), got ${JSON.stringify(p)}`)
+    if (!isSimPolicy(p)) errors.push(`sim.policies[${i}]: expected one of ${POLICIES.join(', ')} power-of-<d> (d from 2 to 16) or oracle, got ${JSON.stringify(p)}`)
     return p as SimPolicy
   })
   const spec: SimSpec = {
@@ -82,11 +88,15 @@ export function parseSimSpec (raw: unknown, fallback: { load: number[], policies
     warmupShare: h.num(r.warmupShare ?? 0.2, 'sim.warmupShare', errors, 0, 0.9),
     policies,
     view,
-    advertIntervalMs: h.num(r.advertIntervalMs ?? 1000, 'sim.advertIntervalMs', errors, 1, 600_000),
+    advertIntervalMs: Array.isArray(r.advertIntervalMs)
+      ? r.advertIntervalMs.map((v: unknown, i: number) => h.num(v, `sim.advertIntervalMs[${i}]`, errors, 1, 600_000))
+      : [h.num(r.advertIntervalMs ?? 1000, 'sim.advertIntervalMs', errors, 1, 600_000)],
     advertDelayMs: h.num(r.advertDelayMs ?? 5, 'sim.advertDelayMs', errors, 0, 600_000),
     viewSize: h.num(r.viewSize ?? 0, 'sim.viewSize', errors, 0, 1_000_000, true),
     learnRunTimes: r.learnRunTimes == null ? true : r.learnRunTimes === true
   }
+  if (spec.advertIntervalMs.length === 0) errors.push('sim.advertIntervalMs: at least one interval')
+  if (new Set(spec.advertIntervalMs).size !== spec.advertIntervalMs.length) errors.push('sim.advertIntervalMs: each interval once')
   if (r.learnRunTimes != null && typeof r.learnRunTimes !== 'boolean') errors.push(`sim.learnRunTimes: expected true or false, got ${JSON.stringify(r.learnRunTimes)}`)
   if (r.queuePerSlot != null) spec.queuePerSlot = h.num(r.queuePerSlot, 'sim.queuePerSlot', errors, 0, 1e9, true)
   return spec

@@ -14,6 +14,8 @@ export interface SimTransportComponents {
   delay(from: SimNode, to: SimNode, bytes: number): number | undefined
   /** Counts messages sent, for the placement cost per invocation. */
   sent(count: number): void
+  /** A partition stands between two nodes: a call is refused, and one in flight goes unanswered. */
+  cut(from: SimNode, to: SimNode): boolean
 }
 
 /**
@@ -30,6 +32,7 @@ export function simAuction (fromName: string, components: SimTransportComponents
       const from = components.node(fromName)!
       const to = components.node(peer.toString())
       if (to == null || !to.up || !from.up) throw new RpcUnreachableError(`${peer.toString()} is down`)
+      if (components.cut(from, to)) throw new RpcUnreachableError(`${peer.toString()} is cut off`)
       components.sent(1)
       return new Promise<Bid>((resolve, reject) => {
         let settled = false
@@ -41,14 +44,14 @@ export function simAuction (fromName: string, components: SimTransportComponents
         if (there == null) return
         clock.setTimeout(() => {
           // the peer bids whether or not the caller still waits, as a real one does
-          if (!to.up) return
+          if (!to.up || components.cut(from, to)) return
           const bid = to.bidder.bid(call, from.name)
           // a release-only call is answered too (DECLINED RELEASED): one more message
           components.sent(1)
           const back = components.delay(to, from, AUCTION_MESSAGE_BYTES)
           if (back == null) return
           clock.setTimeout(() => {
-            if (settled) return
+            if (settled || components.cut(from, to)) return
             settled = true
             clock.clearTimeout(timeout)
             resolve(bid)

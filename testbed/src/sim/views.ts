@@ -20,9 +20,20 @@ const HISTORY = 4
  */
 export class CapacityViews {
   private readonly adverts: Advert[][]
+  /** Peers looked at for views so far: what a placement costs the simulator, besides messages. */
+  viewed = 0
+  /** Floyd's sample, per call: `marks[i] === stamp` says i is chosen already. */
+  private readonly marks: Uint32Array
+  private readonly chosen: number[] = []
+  private stamp = 0
 
-  constructor (private readonly nodes: SimNode[], private readonly clock: Clock, private readonly init: { mode: 'fresh' | 'gossip', intervalMs: number, delayMs: number, viewSize: number }, private readonly random: () => number) {
+  /**
+   * `cut`: a partition stands between two nodes; the daemon drops a peer from its view when the
+   * connection goes (adverts peer:disconnect), so a peer cut off or dead is never in a view.
+   */
+  constructor (private readonly nodes: SimNode[], private readonly clock: Clock, private readonly init: { mode: 'fresh' | 'gossip', intervalMs: number, delayMs: number, viewSize: number }, private readonly random: () => number, private readonly cut: (a: SimNode, b: SimNode) => boolean = () => false) {
     this.adverts = nodes.map(() => [])
+    this.marks = new Uint32Array(nodes.length)
   }
 
   /** Starts every node's adverts at a random phase; they go on while `active()` says so. */
@@ -31,7 +42,8 @@ export class CapacityViews {
     for (const node of this.nodes) {
       const publish = (): void => {
         const history = this.adverts[node.index]!
-        history.push({ at: this.clock.now(), load: node.load(), up: node.up })
+        // a dead node sends nothing; its interval goes on, so it advertises again once restarted
+        if (node.up) history.push({ at: this.clock.now(), load: node.load(), up: true })
         if (history.length > HISTORY) history.shift()
         if (active()) this.clock.setTimeout(publish, this.init.intervalMs)
       }
@@ -44,24 +56,35 @@ export class CapacityViews {
     const n = this.nodes.length
     const size = this.init.viewSize
     const out: Candidate[] = []
-    const add = (i: number): void => {
-      const node = this.nodes[i]!
-      if (node === self || self.reputation.isExcluded(node.name)) return
-      const c = this.seen(node)
-      if (c != null) out.push(c)
-    }
     if (size === 0 || size >= n - 1) {
-      for (let i = 0; i < n; i++) add(i)
+      for (let i = 0; i < n; i++) this.add(self, this.nodes[i]!, out)
       return out
     }
-    // Floyd's sample of `size` distinct indices among the n - 1 others, in O(size)
-    const chosen = new Set<number>()
+    // Floyd's sample of `size` distinct indices among the n - 1 others, in O(size); the marks
+    // stand for a set (an array reused, stamped per call), in the order the sample chose them
+    const stamp = ++this.stamp
+    const chosen = this.chosen
+    chosen.length = 0
     for (let j = n - 1 - size; j < n - 1; j++) {
       const t = Math.floor(this.random() * (j + 1))
-      chosen.add(chosen.has(t) ? j : t)
+      const k = this.marks[t] === stamp ? j : t
+      this.marks[k] = stamp
+      chosen.push(k)
     }
-    for (const k of chosen) add(k >= self.index ? k + 1 : k)
+    for (const k of chosen) this.add(self, this.nodes[k >= self.index ? k + 1 : k]!, out)
     return out
+  }
+
+  private add (self: SimNode, node: SimNode, out: Candidate[]): void {
+    this.viewed++
+    if (node === self || !node.up || self.reputation.isExcluded(node.name) || this.cut(self, node)) return
+    const c = this.seen(node)
+    if (c != null) out.push(c)
+  }
+
+  /** A node died: its adverts go (a restarted node is seen again from its first advert after). */
+  forget (node: SimNode): void {
+    this.adverts[node.index]!.length = 0
   }
 
   private seen (node: SimNode): Candidate | undefined {
