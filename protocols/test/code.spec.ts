@@ -5,18 +5,10 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { CODE_PROTOCOL } from '../src/code/index.js'
 import { codeNode, stopCodeNodes, type CodeNode } from './support/code-nodes.js'
+import { failure } from './support/failure.js'
 
 async function cidOf (bytes: Uint8Array): Promise<string> {
   return CID.createV1(raw.code, await sha256.digest(bytes)).toString()
-}
-
-async function failure (promise: Promise<unknown>): Promise<{ name: string, message: string }> {
-  try {
-    await promise
-  } catch (err: any) {
-    return { name: err.name, message: err.message }
-  }
-  throw new Error('expected a failure')
 }
 
 describe('code transfer', function () {

@@ -8,19 +8,11 @@ import { expect } from 'chai'
 import { createLibp2p } from 'libp2p'
 import { createNameRecord, nameExchange, NAMES_PROTOCOL, NameRequest, NameResponse, type NameExchange, type NameExchangeInit, type SignedNameRecord } from '../src/names/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { failure } from './support/failure.js'
 
 type NamesNode = Libp2p<{ names: NameExchange }>
 const CID_A = 'bafkreicged763fcw4ppkikhtvshxdcvfjdtg5htik6xyekf652todjb33u'
 const CID_B = 'bafkreifj7u4d3wk4kq23jp6hkbctprqvs3kfqyojgrhojenzflqucgyfke'
-
-async function failure (promise: Promise<unknown>): Promise<{ name: string, message: string }> {
-  try {
-    await promise
-  } catch (err: any) {
-    return { name: err.name, message: err.message }
-  }
-  throw new Error('expected a failure')
-}
 
 describe('name exchange (/faasmesh/names/1.0.0)', function () {
   this.timeout(20_000)
