@@ -15,12 +15,12 @@ const CPU_PROF_DIR = process.env.FAASMESH_BENCH_CPU_PROF
 
 export interface Daemon { proc: ChildProcess, url: string, multiaddr: string, peerId: string }
 
-/** `env`: extra environment (FAASMESH_* settings) for this daemon only. */
 /** Node's flags for a profiled daemon (none unless FAASMESH_BENCH_CPU_PROF is set). */
 export function profFlags (): string[] {
   return CPU_PROF_DIR == null || CPU_PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`]
 }
 
+/** `env`: extra environment (FAASMESH_* settings) for this daemon only. A daemon that never becomes ready is killed. */
 export async function startDaemon (root: string, dataDir: string, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
   const proc = spawn(process.execPath, [...profFlags(), join(root, 'bin', 'faasmesh.js'), 'daemon', '--data-dir', dataDir, '--api-listen', '127.0.0.1:0',
     '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--slots', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAASMESH_ADVERTS_INTERVAL_MS: String(INTERVAL_MS), ...env } })
@@ -34,6 +34,9 @@ export async function startDaemon (root: string, dataDir: string, args: string[]
       if (b != null) { clearTimeout(timer); resolve(b) }
     })
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon exited ${code}: ${out}`)) })
+  }).catch((err) => {
+    proc.kill('SIGKILL')
+    throw err
   })
   return { proc, ...banner }
 }
@@ -42,7 +45,11 @@ export async function startDaemon (root: string, dataDir: string, args: string[]
 export async function startMesh (root: string, dir: string, n: number, args: (i: number) => string[] = () => [], env: (i: number) => Record<string, string> = () => ({})): Promise<Daemon[]> {
   const daemons: Daemon[] = [await startDaemon(root, join(dir, '0'), args(0), env(0))]
   try {
-    daemons.push(...await Promise.all(Array.from({ length: n - 1 }, async (_, i) => startDaemon(root, join(dir, String(i + 1)), ['--bootstrap', daemons[0]!.multiaddr, ...args(i + 1)], env(i + 1)))))
+    // every start settles before a failure is thrown, so the ones that did start are killed below too
+    const started = await Promise.allSettled(Array.from({ length: n - 1 }, async (_, i) => startDaemon(root, join(dir, String(i + 1)), ['--bootstrap', daemons[0]!.multiaddr, ...args(i + 1)], env(i + 1))))
+    for (const s of started) if (s.status === 'fulfilled') daemons.push(s.value)
+    const failed = started.find((s) => s.status === 'rejected')
+    if (failed != null) throw failed.reason
     const deadline = Date.now() + 30_000
     while (true) {
       const sizes = await Promise.all(daemons.map(async (d) => ((await (await fetch(`${d.url}/v1/peers`)).json()).peers as unknown[]).length))

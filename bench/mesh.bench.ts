@@ -9,7 +9,6 @@
  *   fresh CID, another finds its provider (the daemon's way to find code it does not hold).
  * Baselines measured in the same run: a raw loopback TCP round trip, and an idle `node` process.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -28,6 +27,7 @@ import { DHT_PROTOCOL } from '../daemon/src/node/index.js'
 import { sample, summarize, type Summary } from './stats.js'
 import { rssMiB, treeRssMiB } from '../daemon/test/support/rss.js'
 import { startDaemon, type Daemon } from './daemons.js'
+import { bareNodeRss } from './memory.bench.js'
 import type { Row } from './report.js'
 
 
@@ -66,15 +66,6 @@ async function dhtNode (): Promise<DhtNode> {
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
     }
   }) as unknown as DhtNode
-}
-
-/** An idle Node.js process, for the memory baseline. */
-async function bareNodeRss (): Promise<number> {
-  const proc = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
-  await sleep(1000)
-  const rss = rssMiB(proc.pid!)
-  proc.kill('SIGKILL')
-  return rss
 }
 
 /**

@@ -362,6 +362,20 @@ describe('resolver', function () {
     expect(await handler!.lookup(peerIdFromPrivateKey(me).toString(), 'not-mine', {})).to.equal(undefined)
   })
 
+  it('an announced binding tells the node its code may be asked for soon (the sanitizer gets ready); a tombstone does not', async function () {
+    const pub = await generateKeyPair('Ed25519')
+    const pubId = peerIdFromPrivateKey(pub).toString()
+    let handler: Parameters<NonNullable<ResolverComponents['serveNames']>>[0] | undefined
+    const expected: string[] = []
+    const r = another({}, { serveNames: (h) => { handler = h }, codeMayArrive: (cid) => { expected.push(cid) } })
+    await r.start()
+    const bytes = await createNameRecord(pub, 'soon', fibCid, 1)
+    handler!.announced({ publisher: pubId, name: 'soon', cid: fibCid, seq: 1, timestamp: 0, bytes })
+    expect(expected).to.deep.equal([fibCid])
+    handler!.announced({ publisher: pubId, name: 'soon', cid: fibCid, seq: 2, timestamp: 0, bytes, deleted: true })
+    expect(expected).to.deep.equal([fibCid])
+  })
+
   it('a deploy\'s record is handed to the connected peers, and announced() says to how many', async function () {
     const pushed: Uint8Array[] = []
     const r = another({}, { pushName: async (record) => { pushed.push(record); return 3 } })

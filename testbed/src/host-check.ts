@@ -113,8 +113,8 @@ export interface HostReport extends HostBefore {
   busyShareDuring?: number
   samples: number
   saturatedSamples: number
-  /** Per run (policy@load): mean busy share and saturated samples. */
-  runs: Record<string, { busyShare: number, samples: number, saturatedSamples: number }>
+  /** Per run (policy@load): mean busy share, saturated samples, and whether they were the run's share that makes it saturated. */
+  runs: Record<string, { busyShare: number, samples: number, saturatedSamples: number, saturated: boolean }>
   /** Contended before the start or saturated during most of the run: the latencies are the host's, not the mesh's. */
   saturated: boolean
   /** One sentence for a person: `ok`, or what was wrong. */
@@ -210,14 +210,17 @@ class HostCheckClass implements HostCheck {
   report (need?: HostNeed): HostReport {
     const runs: HostReport['runs'] = {}
     for (const s of this.samples) {
-      const r = runs[s.run] ?? (runs[s.run] = { busyShare: 0, samples: 0, saturatedSamples: 0 })
+      const r = runs[s.run] ?? (runs[s.run] = { busyShare: 0, samples: 0, saturatedSamples: 0, saturated: false })
       r.busyShare += s.busy
       r.samples++
       if (s.saturated) r.saturatedSamples++
     }
-    for (const r of Object.values(runs)) r.busyShare /= r.samples
+    for (const r of Object.values(runs)) {
+      r.busyShare /= r.samples
+      r.saturated = this.mostlySaturated(r.saturatedSamples, r.samples)
+    }
     const saturatedSamples = this.samples.filter((s) => s.saturated).length
-    const during = this.samples.length > 0 && saturatedSamples >= this.saturatedShare * this.samples.length
+    const during = this.mostlySaturated(saturatedSamples, this.samples.length)
     const busyShareDuring = this.samples.length > 0 ? this.samples.reduce((sum, s) => sum + s.busy, 0) / this.samples.length : undefined
     const reasons: string[] = []
     if (this.pre.contended != null) reasons.push(`busy before the start: ${this.pre.contended}`)
@@ -233,6 +236,11 @@ class HostCheckClass implements HostCheck {
       saturated: reasons.length > 0,
       verdict: reasons.length > 0 ? reasons.join('; ') : 'ok'
     }
+  }
+
+  /** One rule for a run and for the whole: saturated in at least `saturatedShare` of its samples. */
+  private mostlySaturated (saturatedSamples: number, samples: number): boolean {
+    return samples > 0 && saturatedSamples >= this.saturatedShare * samples
   }
 
   private async read (): Promise<CpuCounters | undefined> {

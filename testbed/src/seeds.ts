@@ -68,7 +68,7 @@ export function seedCells (reps: Repetition[]): SeedsCell[] {
       p99Ms: ci((s) => s.p99Ms),
       saturatedSeeds: these.filter(({ s, host }) => {
         const r = host?.runs[s.run]
-        return host?.contended != null || (r != null && r.saturatedSamples * 2 >= r.samples && r.samples > 0)
+        return host?.contended != null || r?.saturated === true
       }).length
     }
   })

@@ -134,7 +134,7 @@ describe('testbed run --seeds: means over repetitions', function () {
   it('gives every policy x load the mean and 95 % CI over seeds, and counts the saturated repetitions', function () {
     const host = (saturatedRun?: string) => ({
       cores: 2, loadBefore: [0, 0, 0], spinShare: 1, samples: 8, saturatedSamples: 4, saturated: saturatedRun != null, verdict: 'ok',
-      runs: { 'auction@85%': { busyShare: 0.5, samples: 4, saturatedSamples: saturatedRun === 'auction@85%' ? 3 : 0 }, 'random@85%': { busyShare: 0.5, samples: 4, saturatedSamples: 0 } }
+      runs: { 'auction@85%': { busyShare: 0.5, samples: 4, saturatedSamples: saturatedRun === 'auction@85%' ? 3 : 0, saturated: saturatedRun === 'auction@85%' }, 'random@85%': { busyShare: 0.5, samples: 4, saturatedSamples: 0, saturated: false } }
     })
     const reps: Repetition[] = [
       { seed: 7, outDir: '/x/seed-7', host: host('auction@85%'), summaries: [summary('random', 4000, 15000), summary('auction', 672, 2000)] },

@@ -29,7 +29,12 @@ export class Faults {
   private sides: [Set<string>, Set<string>] | undefined
   private readonly flights = new Set<Flight>()
 
-  constructor (private readonly events: ScenarioEvent[], private readonly components: FaultsComponents) {}
+  /** Only a kill or a partition ends flights: without either in the scenario, none is followed (a Set entry per invocation saved). */
+  private readonly ending: boolean
+
+  constructor (private readonly events: ScenarioEvent[], private readonly components: FaultsComponents) {
+    this.ending = events.some((e) => 'partition' in e || 'kill' in e)
+  }
 
   /** Schedules every event; events at the same time apply in the scenario's order. */
   start (): void {
@@ -45,6 +50,7 @@ export class Faults {
 
   /** Follows an invocation sent to another node until it is answered: the returned function ends the watch. */
   track (flight: Flight): () => void {
+    if (!this.ending) return untracked
     this.flights.add(flight)
     return () => { this.flights.delete(flight) }
   }
@@ -83,3 +89,5 @@ export class Faults {
     this.end((flight) => this.cut(flight.from, flight.to))
   }
 }
+
+const untracked = (): void => {}
